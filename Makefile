@@ -1,0 +1,38 @@
+# Everything installs into .venv from nothing but Python 3.11+ and pip.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= demo/memberkit.duckdb
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Load the bundled sample data into a fresh demo database and show what it holds.
+demo: install
+	rm -f $(DEMO_DB) $(DEMO_DB).wal
+	mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/memberkit --db $(DEMO_DB) load stores sample_data/stores.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load members sample_data/members.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load transactions sample_data/transactions.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load targets sample_data/targets.csv
+	$(BIN)/memberkit --db $(DEMO_DB) info
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/load_bench.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,3 @@
+from memberkit.cli import main
+
+main()

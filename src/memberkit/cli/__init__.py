@@ -1,0 +1,51 @@
+"""The command line: thin Typer modules that parse options and call library functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit import __version__
+from memberkit.cli import info, load, sample
+from memberkit.cli.common import DbOption
+
+app = typer.Typer(
+    name="memberkit",
+    help="Member and POS ticket analytics for a retail chain's head office.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"memberkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: DbOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = {"db": db}
+
+
+app.command("load")(load.load)
+app.command("info")(info.info)
+app.command("sample-data")(sample.sample_data)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main", "Path"]

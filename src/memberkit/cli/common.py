@@ -1,0 +1,68 @@
+"""What every command shares: the --db option, opening the database, and error reporting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from memberkit import db
+from memberkit.errors import EXIT_UNEXPECTED, MemberkitError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", envvar=db.DB_ENV, show_envvar=True,
+        help="Database file (default ./memberkit.duckdb).",
+    ),
+]
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", min=0, metavar="SECONDS",
+                 help="If another process holds the database, retry for this long."),
+]
+
+
+def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:
+    """--db given after the subcommand wins over the one given before it."""
+    return db.resolve_db_path(db_path or (ctx.obj or {}).get("db"))
+
+
+def fail(message: str, code: int, hint: str | None = None) -> typer.Exit:
+    err.print(f"memberkit: {message}", markup=False)
+    if hint:
+        err.print(f"  hint: {hint}", markup=False)
+    return typer.Exit(code)
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become one line on stderr and their exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MemberkitError as exc:
+            raise fail(exc.message, exc.exit_code, exc.hint) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug or an environment problem: say so plainly
+            if os.environ.get("MEMBERKIT_DEBUG"):
+                traceback.print_exc(file=sys.stderr)
+            raise fail(
+                f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0],
+                EXIT_UNEXPECTED,
+                "set MEMBERKIT_DEBUG=1 to see the traceback",
+            ) from None
+
+    return wrapper

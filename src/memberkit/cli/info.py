@@ -1,0 +1,79 @@
+"""memberkit info: what the database holds."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from memberkit import db
+from memberkit.cli.common import DbOption, WaitOption, chosen_db, out, reports_errors
+from memberkit.inventory import database_info
+
+
+class InfoFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+
+
+@reports_errors
+def info(
+    ctx: typer.Context,
+    format: Annotated[InfoFormat, typer.Option("--format", "-f")] = InfoFormat.table,
+    loads: Annotated[int, typer.Option(min=1, help="How many recent loads to list.")] = 10,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """Show tables and row counts, date ranges, stores, loose ends and the last loads."""
+    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    try:
+        facts = database_info(con, last_loads=loads)
+    finally:
+        con.close()
+    if format is InfoFormat.json:
+        out.print_json(json.dumps(facts, default=str, ensure_ascii=False))
+        return
+    _print(facts)
+
+
+def _print(facts: dict) -> None:
+    rows = Table(title="Tables", title_justify="left")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for table, count in facts["rows"].items():
+        rows.add_row(table, f"{count:,}")
+    out.print(rows)
+
+    t, m, u, s = facts["tickets"], facts["members"], facts["unknown_member_tickets"], facts["stores"]
+    lines = [
+        f"tickets: {t['first_date'] or '—'} to {t['last_date'] or '—'}; "
+        f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
+        f"{t['refunds'] or 0:,} refunds, {t['zero_amount'] or 0:,} zero-amount rows, "
+        f"{t['stores_with_tickets']:,} stores",
+        f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
+        f"{m['without_tickets'] or 0:,} without tickets, "
+        f"{m['without_expiry'] or 0:,} without expiry date",
+        f"tickets with an unknown member id: {u['tickets']:,} "
+        f"({u['member_ids']:,} member ids)",
+        f"stores: {s['stores']:,} in {s['regions']:,} regions; "
+        f"store ids without a store row: {', '.join(s['unknown']) or 'none'}",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
+
+    loads = Table(title="Last loads", title_justify="left")
+    for name in ("load", "kind", "file", "status", "read", "loaded", "replaced", "duplicate",
+                 "rejected", "encoding", "finished"):
+        loads.add_column(name, justify="right" if name in (
+            "load", "read", "loaded", "replaced", "duplicate", "rejected") else "left")
+    for row in facts["last_loads"]:
+        loads.add_row(
+            str(row["load_id"]), row["kind"], row["file_name"], row["status"],
+            f"{row['rows_read']:,}", f"{row['rows_loaded']:,}", f"{row['rows_replaced']:,}",
+            f"{row['rows_duplicate']:,}", f"{row['rows_rejected']:,}", row["encoding"],
+            f"{row['finished_at']:%Y-%m-%d %H:%M}",
+        )
+    out.print(loads)

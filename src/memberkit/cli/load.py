@@ -1,0 +1,127 @@
+"""memberkit load KIND FILE...: load exports, one transaction per file."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from memberkit import db
+from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
+from memberkit.errors import EXIT_INPUT_REJECTED, MemberkitError
+from memberkit.ingest import KINDS, LoadOptions, LoadResult, export_rejects, load_file
+from memberkit.ingest.source import DELIMITERS
+
+LoadKind = enum.Enum("LoadKind", {name: name for name in KINDS}, type=str)
+PROGRESS_MIN_BYTES = 32 << 20
+
+
+@reports_errors
+def load(
+    ctx: typer.Context,
+    kind: Annotated[LoadKind, typer.Argument(help="What the files hold.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV (comma or tab) or XLSX files.")],
+    encoding: Annotated[
+        str | None, typer.Option(help="Force the encoding (default: detect UTF-8/GB18030).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Force the delimiter: ',' or 'tab' (default: detect).")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="TOML file mapping another system's column names to ours."),
+    ] = None,
+    max_reject_ratio: Annotated[
+        float, typer.Option(min=0, max=1, help="Refuse a file with more rejected rows.")
+    ] = 0.01,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write the rejected rows of this run to a CSV file.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """Load member, ticket, store or target exports into the database.
+
+    Every row read is loaded, skipped as an identical duplicate, or rejected with its line,
+    column and reason. A file with too many rejects loads nothing (exit 3); loading the same
+    file again changes nothing.
+    """
+    options = LoadOptions(
+        kind=kind.value, encoding=encoding, delimiter=delimiter, mapping=mapping,
+        max_reject_ratio=max_reject_ratio,
+    )
+    con = db.connect(chosen_db(ctx, db_path), wait=wait)
+    results: list[LoadResult] = []
+    failed = False
+    try:
+        for path in files:
+            try:
+                result = _load_one(con, path, options, show_progress=not quiet)
+            except MemberkitError as exc:
+                failed = True
+                err.print(f"memberkit: {exc.message}", markup=False)
+                if exc.hint:
+                    err.print(f"  hint: {exc.hint}", markup=False)
+                if exc.exit_code != EXIT_INPUT_REJECTED:
+                    raise typer.Exit(exc.exit_code) from None
+                continue
+            results.append(result)
+            _report(result, max_reject_ratio)
+            failed |= result.status == "refused"
+        load_ids = [r.load_id for r in results if r.load_id is not None and r.rejected]
+        if rejects is not None:
+            written = export_rejects(con, load_ids, rejects)
+            out.print(f"{written:,} rejected rows written to {rejects}", markup=False)
+    finally:
+        con.close()
+    if failed:
+        raise typer.Exit(EXIT_INPUT_REJECTED)
+
+
+def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> LoadResult:
+    size = path.stat().st_size if path.is_file() else 0
+    if not (show_progress and sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES):
+        return load_file(con, path, options)
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(f"reading {path.name}", total=size)
+        return load_file(con, path, options, progress=lambda n: bar.advance(task, n))
+
+
+def _report(result: LoadResult, max_ratio: float) -> None:
+    name = result.file
+    if result.status == "already_loaded":
+        when = f"{result.previous_loaded_at:%Y-%m-%d %H:%M}" if result.previous_loaded_at else ""
+        out.print(f"{name}: already loaded {when} (load {result.previous_load_id}); "
+                  "nothing changed", markup=False)
+        return
+    if result.ignored_columns:
+        err.print(f"{name}: warning: ignoring unknown column(s): "
+                  f"{', '.join(result.ignored_columns)}", markup=False)
+    parts = [f"{result.rows_read:,} read", f"{result.loaded:,} loaded"]
+    if result.kind == "members" or result.replaced:
+        parts.append(f"{result.replaced:,} replaced")
+    parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
+    out.print(f"{name}: {', '.join(parts)} ({result.encoding}, "
+              f"{_delimiter_name(result.delimiter)})", markup=False)
+    for sample in result.first_rejects:
+        where = f"line {sample.line}" if sample.line is not None else "line ?"
+        column = f", column {sample.column}" if sample.column else ""
+        err.print(f"  {where}{column}: {sample.reason}", markup=False)
+    if result.rejected > len(result.first_rejects):
+        err.print(f"  ... {result.rejected - len(result.first_rejects):,} more: "
+                  "see `memberkit info` or pass --rejects FILE", markup=False)
+    if result.status == "refused":
+        err.print(f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected "
+                  f"({result.reject_ratio:.1%} > {max_ratio:.1%}); nothing from this file "
+                  "was loaded", markup=False)
+
+
+def _delimiter_name(delimiter: str | None) -> str:
+    return DELIMITERS.get(delimiter or "", repr(delimiter))

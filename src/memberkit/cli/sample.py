@@ -1,0 +1,33 @@
+"""memberkit sample-data DIR: a realistic chain's exports, for demos and benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit.cli.common import out, reports_errors
+
+
+@reports_errors
+def sample_data(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the CSV files into.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+    stores: Annotated[int, typer.Option(min=1, max=999)] = 8,
+    members: Annotated[int, typer.Option(min=1)] = 2_000,
+    tickets: Annotated[int, typer.Option(min=1)] = 60_000,
+    months: Annotated[int, typer.Option(min=1, max=120)] = 26,
+    end_month: Annotated[str, typer.Option(help="Last month with tickets, YYYY-MM.")] = "2026-10",
+    encoding: Annotated[
+        str, typer.Option(help="utf-8, utf-8-sig or gb18030 for every file written.")
+    ] = "utf-8",
+) -> None:
+    """Write stores, members, tickets, targets and gift files of a made-up retail chain."""
+    from memberkit.sample import SampleSpec, write_sample_data
+
+    spec = SampleSpec(seed=seed, stores=stores, members=members, tickets=tickets,
+                      months=months, end_month=end_month, encoding=encoding)
+    written = write_sample_data(directory, spec)
+    for kind, path in written.items():
+        out.print(f"{kind}: {path}", markup=False)

@@ -1,0 +1,126 @@
+"""Open the DuckDB file: schema, read-only reports, and 'database busy' as a clear error."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from memberkit.errors import DatabaseBusy, MemberkitError, UsageError
+
+DEFAULT_DB = "memberkit.duckdb"
+DB_ENV = "MEMBERKIT_DB"
+SCHEMA_VERSION = "1"
+
+# Never reach for the network: extensions must not be installed or loaded behind our back.
+_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
+    """--db, else $MEMBERKIT_DB, else ./memberkit.duckdb."""
+    return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def _lock_holder(message: str) -> str:
+    pid = re.search(r"PID (\d+)", message)
+    return f"process {pid.group(1)}" if pid else "another process"
+
+
+def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise MemberkitError(f"cannot open the database {path}: {text}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"the database {path} is in use by {_lock_holder(text)}",
+                    hint="try again when it has finished, or pass --wait SECONDS",
+                ) from exc
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
+            delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def _private_umask() -> Iterator[None]:
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def connect(
+    db: str | os.PathLike[str] | None = None, *, read_only: bool = False, wait: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the database. Writers create it (owner-only) and its schema; readers never write."""
+    path = resolve_db_path(db)
+    if read_only:
+        if not path.exists():
+            raise UsageError(
+                f"no database at {path}", hint="load data first with `memberkit load`"
+            )
+        return _open(path, True, wait)
+    created = not path.exists()
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # The file holds names and phones: create it (and its WAL) readable by its owner only.
+    with _private_umask():
+        con = _open(path, False, wait)
+    if created:
+        path.chmod(0o600)
+    ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
+    con.execute(ddl)
+    con.execute(
+        "insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION}
+    )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One explicit transaction. Any failure rolls back: DuckDB's client may otherwise let a
+    later COMMIT silently discard work after a failed statement (STYLE.md)."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def asset_dir(name: str) -> Path:
+    """queries/ or templates/: shipped inside the wheel, or at the top of a source checkout."""
+    packaged = resources.files("memberkit").joinpath(name)
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / name
+    if checkout.is_dir():
+        return checkout
+    raise MemberkitError(f"memberkit is installed without its {name}/ folder")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
+    """Run a query with bound parameters and return a polars DataFrame.
+
+    duckdb 2.x offers .pl() on relations only, and refuses a new relation while an
+    execute() result is unfinished, so callers fetch execute() results fully."""
+    return con.sql(sql, params=params or {}).pl()

@@ -1,0 +1,197 @@
+"""What each kind of input file holds: canonical columns, their types and header aliases."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from memberkit.errors import InputRejected, UsageError
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text | date | timestamp | money | int | gender | month
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    # What a row whose key is already loaded with different content does:
+    # 'reject' (a ticket is immutable) or 'replace' (a later member export wins).
+    on_conflict: str
+    history_table: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            name="members",
+            table="members",
+            columns=(
+                Column("member_id", "text", ("会员卡号", "会员编号", "卡号"), required=True),
+                Column("name", "text", ("姓名", "会员姓名")),
+                Column("gender", "gender", ("性别",)),
+                Column("birth_date", "date", ("出生日期", "生日")),
+                Column("phone", "text", ("手机号", "手机", "电话")),
+                Column("store_id", "text", ("开卡门店", "所属门店", "门店编号"), required=True),
+                Column("join_date", "date", ("开卡日期", "入会日期"), required=True),
+                Column("expiry_date", "date", ("到期日期", "有效期至", "会员到期日")),
+            ),
+            key=("member_id",),
+            on_conflict="replace",
+            history_table="members_history",
+        ),
+        Kind(
+            name="transactions",
+            table="transactions",
+            columns=(
+                Column("txn_id", "text", ("小票号", "单号", "流水号"), required=True),
+                Column("store_id", "text", ("门店编号", "门店"), required=True),
+                Column("txn_time", "timestamp", ("交易时间", "销售时间", "日期"), required=True),
+                Column("member_id", "text", ("会员卡号",)),
+                Column("amount", "money", ("实收金额", "销售金额", "金额"), required=True),
+                Column("item_qty", "int", ("商品数量", "件数", "数量"), required=True),
+            ),
+            key=("txn_id",),
+            on_conflict="reject",
+        ),
+        Kind(
+            name="stores",
+            table="stores",
+            columns=(
+                Column("store_id", "text", ("门店编号",), required=True),
+                Column("store_name", "text", ("门店名称",)),
+                Column("region", "text", ("区域",)),
+            ),
+            key=("store_id",),
+            on_conflict="replace",
+        ),
+        Kind(
+            name="targets",
+            table="targets",
+            columns=(
+                Column("month", "month", ("月份",), required=True),
+                Column("store_id", "text", ("门店编号",), required=True),
+                Column("target_amount", "money", ("目标销售额", "销售目标"), required=True),
+            ),
+            key=("month", "store_id"),
+            on_conflict="replace",
+        ),
+    )
+}
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown kind of file {name!r}", hint=f"choose one of {', '.join(KINDS)}"
+        ) from None
+
+
+class _MappingFile(BaseModel, extra="forbid"):
+    """--mapping TOML: one table per kind, mapping another POS's header to our column name.
+
+        [transactions]
+        "POS单号" = "txn_id"
+    """
+
+    members: dict[str, str] = {}
+    transactions: dict[str, str] = {}
+    stores: dict[str, str] = {}
+    targets: dict[str, str] = {}
+
+
+def read_mapping(path: Path | None, kind: Kind) -> dict[str, str]:
+    """Extra header aliases for `kind` from a mapping file, keyed by lower-cased header."""
+    if path is None:
+        return {}
+    try:
+        parsed = _MappingFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: mapping file not found") from None
+    except (tomllib.TOMLDecodeError, ValidationError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not a valid mapping file: {exc}".splitlines()[0]) from None
+    extra = getattr(parsed, kind.name)
+    for header, target in extra.items():
+        if target not in kind.column_names:
+            raise UsageError(
+                f"{path}: [{kind.name}] maps {header!r} to {target!r}, which is not a "
+                f"{kind.name} column",
+                hint=f"columns: {', '.join(kind.column_names)}",
+            )
+    return {normalise_header(h): t for h, t in extra.items()}
+
+
+def normalise_header(header: str) -> str:
+    return header.strip().strip("\ufeff").strip().lower()
+
+
+def map_header(
+    header: list[str], kind: Kind, file_label: str, extra: dict[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    """Match file headers to canonical columns; return {column: position} and ignored headers.
+
+    A missing required column is an error naming the column and the file; so is a column
+    that two headers claim (the file would be ambiguous)."""
+    lookup = {c.name.lower(): c.name for c in kind.columns}
+    for c in kind.columns:
+        lookup.update({alias.lower(): c.name for alias in c.aliases})
+    lookup.update(extra)
+
+    positions: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, raw in enumerate(header):
+        target = lookup.get(normalise_header(raw))
+        if target is None:
+            ignored.append(raw)
+        elif target in positions:
+            raise InputRejected(
+                f"{file_label}: columns {header[positions[target]]!r} and {raw!r} "
+                f"both mean {target}",
+                hint="drop one of them or say which to use with --mapping",
+            )
+        else:
+            positions[target] = index
+    missing = [c for c in kind.columns if c.required and c.name not in positions]
+    if missing:
+        names = ", ".join(
+            f"{c.name} ({'/'.join(c.aliases)})" if c.aliases else c.name for c in missing
+        )
+        raise InputRejected(
+            f"{file_label}: missing required column{'s' if len(missing) > 1 else ''} {names} "
+            f"for {kind.name}",
+            hint=_wrong_kind_hint(header, kind) or "map other header names with --mapping FILE",
+        )
+    return positions, ignored
+
+
+def _wrong_kind_hint(header: list[str], kind: Kind) -> str | None:
+    """If the headers fit another kind, say so: members loaded as transactions is common."""
+    for other in KINDS.values():
+        if other is kind:
+            continue
+        try:
+            map_header(header, other, "", {})
+        except InputRejected:
+            continue
+        return f"the headers look like a {other.name} file: `memberkit load {other.name} ...`"
+    return None

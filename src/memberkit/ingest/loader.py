@@ -1,0 +1,406 @@
+"""Load one file into the database: prepare → map columns → stage → validate → merge.
+
+Every data row read ends up loaded, skipped as an identical duplicate, or rejected with its
+line, column and reason (SPEC 3). One transaction per file: a failure leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from memberkit.db import frame, transaction
+from memberkit.errors import InputRejected
+from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
+from memberkit.ingest.records import locate
+from memberkit.ingest.source import PreparedFile, Progress, prepare
+
+# What a bad value of each type is called in the rejects table.
+_BAD_VALUE = {
+    "date": "bad date",
+    "timestamp": "bad date/time",
+    "month": "bad month (expected YYYY-MM)",
+    "money": "amount not a number",
+    "int": "not a whole number",
+}
+_PARSER = {
+    "text": "mk_text({})",
+    "date": "mk_date({})",
+    "timestamp": "mk_timestamp({})",
+    "month": "mk_month({})",
+    "money": "mk_money({})",
+    "int": "mk_int({})",
+    "gender": "mk_gender({})",
+}
+_SQL_TYPE = {
+    "text": "varchar", "gender": "varchar", "date": "date", "month": "date",
+    "timestamp": "timestamp", "money": "decimal(18, 2)", "int": "integer",
+}
+_PARSE_ERRORS = {
+    "TOO MANY COLUMNS": "too many columns",
+    "MISSING COLUMNS": "too few columns",
+    "UNQUOTED VALUE": "misplaced or unbalanced quote",
+    "INVALID UNICODE": "invalid characters for the file's encoding",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+}
+
+
+@dataclass
+class LoadOptions:
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    mapping: Path | None = None
+    max_reject_ratio: float = 0.01
+
+
+@dataclass
+class RejectSample:
+    line: int | None
+    column: str | None
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    file: str
+    kind: str
+    status: str  # loaded | refused | already_loaded
+    load_id: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    first_rejects: list[RejectSample] = field(default_factory=list)
+    previous_load_id: int | None = None
+    previous_loaded_at: datetime | None = None
+
+    @property
+    def reject_ratio(self) -> float:
+        return self.rejected / self.rows_read if self.rows_read else 0.0
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: LoadOptions,
+    progress: Progress | None = None,
+) -> LoadResult:
+    kind = get_kind(options.kind)
+    extra_aliases = read_mapping(options.mapping, kind)
+    known = {c.name.lower() for c in kind.columns} | set(extra_aliases)
+    known |= {a.lower() for c in kind.columns for a in c.aliases}
+    prepared = prepare(
+        path,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        is_header=lambda row: any(normalise_header(v) in known for v in row),
+        progress=progress,
+    )
+    try:
+        previous = con.execute(
+            "select load_id, finished_at from loads "
+            "where sha256 = $sha and kind = $kind and status = 'loaded' "
+            "order by load_id limit 1",
+            {"sha": prepared.sha256, "kind": kind.name},
+        ).fetchone()
+        if previous:
+            return LoadResult(
+                file=str(path), kind=kind.name, status="already_loaded",
+                encoding=prepared.encoding, delimiter=prepared.delimiter,
+                previous_load_id=previous[0], previous_loaded_at=previous[1],
+            )
+        positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
+        started = datetime.now()
+        with transaction(con):
+            result = _load_prepared(con, prepared, kind, positions, options, started)
+        result.ignored_columns = [h for h in ignored if h]
+        return result
+    finally:
+        prepared.cleanup()
+
+
+def _load_prepared(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int],
+                   options: LoadOptions, started: datetime) -> LoadResult:
+    con.execute(resources.files("memberkit.ingest").joinpath("parse.sql").read_text("utf-8"))
+    _drop_scratch(con)
+    _stage(con, prepared, kind, positions)
+    # Row ids inside a transaction are offset; ord is the 0-based position among the rows
+    # DuckDB accepted, in file order (CREATE TABLE AS keeps insertion order).
+    con.execute(
+        "create temp view mk_rows as "
+        "select rowid - (select min(rowid) from mk_stage) as ord, * from mk_stage"
+    )
+
+    staged = con.execute("select count(*) from mk_stage").fetchone()[0]
+    parse_rejects = con.execute(
+        "select line, column_name, error_type, error_message from mk_reject_errors "
+        "qualify row_number() over (partition by line order by column_idx) = 1"
+    ).fetchall()
+    if staged + len(parse_rejects) != prepared.data_records:
+        # DuckDB's reader skipped rows without saying so: refuse rather than lose them.
+        raise InputRejected(
+            f"{prepared.label}: the CSV reader accounted for {staged + len(parse_rejects)} "
+            f"of {prepared.data_records} rows; nothing was loaded",
+            hint="check the line endings and quoting, or re-export the file",
+        )
+
+    _classify(con, kind)
+    counts = dict(zip(
+        ("invalid", "dup_same", "dup_diff", "old_same", "old_diff"),
+        con.execute(
+            "select (select count(*) from mk_stage where reason is not null),"
+            " (select count(*) from mk_dupes where identical),"
+            " (select count(*) from mk_dupes where not identical),"
+            " (select count(*) from mk_existing where identical),"
+            " (select count(*) from mk_existing where not identical)"
+        ).fetchone(),
+        strict=True,
+    ))
+    replace = kind.on_conflict == "replace"
+    rejected = len(parse_rejects) + counts["invalid"] + counts["dup_diff"]
+    rejected += 0 if replace else counts["old_diff"]
+    duplicates = counts["dup_same"] + counts["old_same"]
+    loaded = prepared.data_records - rejected - duplicates
+    too_many = prepared.data_records > 0 and (
+        rejected / prepared.data_records > options.max_reject_ratio
+    )
+
+    load_id = con.execute("select nextval('load_ids')").fetchone()[0]
+    first_rejects = _record_rejects(con, prepared, kind, load_id, parse_rejects)
+    if not too_many:
+        _merge(con, kind, load_id)
+    result = LoadResult(
+        file=str(prepared.path), kind=kind.name, load_id=load_id,
+        status="refused" if too_many else "loaded",
+        encoding=prepared.encoding, delimiter=prepared.delimiter,
+        rows_read=prepared.data_records, loaded=0 if too_many else loaded,
+        replaced=0 if too_many or not replace else counts["old_diff"],
+        duplicates=duplicates, rejected=rejected, first_rejects=first_rejects,
+    )
+    con.execute(
+        "insert into loads values ($id, $kind, $name, $path, $sha, $size, $enc, $delim, "
+        "$read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
+        {
+            "id": load_id, "kind": kind.name, "name": prepared.path.name,
+            "path": str(prepared.path.resolve()), "sha": prepared.sha256,
+            "size": prepared.size, "enc": prepared.encoding, "delim": prepared.delimiter,
+            "read": result.rows_read, "loaded": result.loaded, "replaced": result.replaced,
+            "dup": result.duplicates, "rej": result.rejected, "status": result.status,
+            "started": started, "finished": datetime.now(),
+        },
+    )
+    _drop_scratch(con)
+    return result
+
+
+def _drop_scratch(con) -> None:
+    con.execute("drop view if exists mk_rows")
+    for table in ("mk_stage", "mk_dupes", "mk_existing", "mk_reject_errors", "mk_reject_scans"):
+        con.execute(f"drop table if exists {table}")
+
+
+def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -> None:
+    """Read the CSV as text and type every column; a bad value gets a column and a reason.
+
+    The SQL is assembled from the kind's own column list (never from file contents); file
+    headers are replaced by positional names c0, c1, ... so no header text reaches SQL."""
+    raw_columns = {f"c{i}": "VARCHAR" for i in range(len(prepared.header))}
+    cleaned, typed, checks = [], [], []
+    for column in kind.columns:
+        name = column.name
+        if name in positions:
+            cleaned.append(f"mk_text(c{positions[name]}) as {name}__raw")
+            typed.append(f"{_PARSER[column.type].format(name + '__raw')} as {name}")
+        else:
+            cleaned.append(f"null::varchar as {name}__raw")
+            typed.append(f"null::{_SQL_TYPE[column.type]} as {name}")
+        if column.required:
+            checks.append((f"{name}__raw is null", name, "missing required value"))
+        if column.type in _BAD_VALUE:
+            checks.append(
+                (f"{name} is null and {name}__raw is not null", name, _BAD_VALUE[column.type])
+            )
+    bad_column = " ".join(f"when {cond} then '{col}'" for cond, col, _ in checks)
+    reason = " ".join(f"when {cond} then '{why}'" for cond, _, why in checks)
+    con.execute(
+        f"""
+        create temp table mk_stage as
+        with raw as (
+            select * from read_csv(
+                $path, columns = $columns, header = true, delim = $delim, quote = '"',
+                escape = '"', new_line = $new_line, auto_detect = false, strict_mode = true,
+                null_padding = false, encoding = 'utf-8', store_rejects = true,
+                rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'
+            )
+        ),
+        cleaned as (select {', '.join(cleaned)} from raw),
+        typed as (select *, {', '.join(typed)} from cleaned)
+        select {', '.join(kind.column_names)},
+            case {bad_column} end as bad_column,
+            case {reason} end as reason
+        from typed
+        """,
+        {
+            "path": str(prepared.csv_path), "columns": raw_columns,
+            "delim": prepared.delimiter,
+            # read_csv wants the escaped spelling of the line end
+            "new_line": prepared.new_line.replace("\r", "\\r").replace("\n", "\\n"),
+        },
+    )
+
+
+def _same_content(kind: Kind, a: str, b: str) -> str:
+    return " and ".join(f"{a}.{c} is not distinct from {b}.{c}" for c in kind.column_names)
+
+
+def _classify(con, kind: Kind) -> None:
+    """Find later rows of an id within the file, and rows whose id is already loaded."""
+    key = ", ".join(kind.key)
+    key_match = " and ".join(f"v.{k} = f.{k}" for k in kind.key)
+    con.execute(
+        f"""
+        create temp table mk_dupes as
+        with valid as (select * from mk_rows where reason is null),
+        firsts as (
+            select {key}, min(ord) as first_ord from valid
+            group by {key} having count(*) > 1
+        )
+        select v.ord, f.first_ord, {_same_content(kind, 'v', 'first')} as identical
+        from valid v
+        join firsts f on {key_match}
+        join valid first on first.ord = f.first_ord
+        where v.ord <> f.first_ord
+        """
+    )
+    old_match = " and ".join(f"s.{k} = t.{k}" for k in kind.key)
+    con.execute(
+        f"""
+        create temp table mk_existing as
+        select s.ord, {_same_content(kind, 's', 't')} as identical
+        from (select * from mk_rows where reason is null) s
+        join {kind.table} t on {old_match}
+        where s.ord not in (select ord from mk_dupes)
+        """
+    )
+
+
+def _merge(con, kind: Kind, load_id: int) -> None:
+    columns = ", ".join(kind.column_names)
+    if kind.on_conflict == "replace":
+        # The later row wins; the version it replaces is kept where the kind keeps history.
+        old_match = " and ".join(f"t.{k} = s.{k}" for k in kind.key)
+        replaced = (
+            f"exists (select 1 from mk_rows s join mk_existing e on s.ord = e.ord "
+            f"where not e.identical and {old_match})"
+        )
+        if kind.history_table:
+            con.execute(
+                f"insert into {kind.history_table} "
+                f"select t.*, $load_id from {kind.table} t where {replaced}",
+                {"load_id": load_id},
+            )
+        con.execute(f"delete from {kind.table} t where {replaced}")
+        skip = "select ord from mk_existing where identical"
+    else:
+        skip = "select ord from mk_existing"
+    con.execute(
+        f"""
+        insert into {kind.table} ({columns}, load_id)
+        select {columns}, $load_id from mk_rows
+        where reason is null
+          and ord not in (select ord from mk_dupes)
+          and ord not in ({skip})
+        """,
+        {"load_id": load_id},
+    )
+
+
+def _record_rejects(con, prepared: PreparedFile, kind: Kind, load_id: int,
+                    parse_rejects: list[tuple]) -> list[RejectSample]:
+    """Store every rejected row with its line, column, reason and raw text."""
+    key_name = "/".join(kind.key)
+    row_rejects = con.execute(
+        f"""
+        select ord, bad_column, reason, null::bigint from mk_rows where reason is not null
+        union all
+        select ord, '{key_name}', 'duplicate {key_name} with different content', first_ord
+        from mk_dupes where not identical
+        """
+        + (
+            "" if kind.on_conflict == "replace" else
+            f"""union all
+            select ord, '{key_name}', '{key_name} already loaded with different content', null
+            from mk_existing where not identical"""
+        )
+    ).fetchall()
+    if not parse_rejects and not row_rejects:
+        return []
+    first_ords = [r[3] for r in row_rejects if r[3] is not None]
+    by_record, by_ordinal = locate(
+        prepared.csv_path,
+        (r[0] for r in parse_rejects),
+        [r[0] for r in row_rejects] + first_ords,
+    )
+    rows = []
+    for record_no, column, error_type, message in parse_rejects:
+        where = by_record.get(record_no)
+        reason = _PARSE_ERRORS.get(error_type, error_type.lower())
+        detail = message.replace("Expected Number of Columns:", "expected").replace(
+            " Found:", ", found") if "Columns" in (message or "") else ""
+        if column and column.startswith("c") and column[1:].isdigit():
+            column = prepared.header[int(column[1:])]  # positional name back to the file's
+        rows.append((
+            prepared.line_of_record(where.record, where.line) if where else None,
+            column if error_type != "TOO MANY COLUMNS" else None,
+            f"{reason} ({detail})" if detail else reason,
+            where.raw if where else None,
+        ))
+    for ordinal, column, reason, first_ord in row_rejects:
+        where = by_ordinal.get(ordinal)
+        if first_ord is not None and first_ord in by_ordinal:
+            first = by_ordinal[first_ord]
+            reason = f"{reason} (first at line {prepared.line_of_record(first.record, first.line)})"
+        rows.append((
+            prepared.line_of_record(where.record, where.line) if where else None,
+            column, reason, where.raw if where else None,
+        ))
+    frame = pl.DataFrame(
+        rows, schema={"line": pl.Int64, "column_name": pl.Utf8, "reason": pl.Utf8,
+                      "raw": pl.Utf8},
+        orient="row",
+    ).sort("line", nulls_last=True)
+    con.register("mk_new_rejects", frame)
+    try:
+        con.execute(
+            "insert into rejects select $load_id, $kind, $name, line, column_name, reason, raw "
+            "from mk_new_rejects",
+            {"load_id": load_id, "kind": kind.name, "name": prepared.path.name},
+        )
+    finally:
+        con.unregister("mk_new_rejects")
+    return [RejectSample(r[0], r[1], r[2]) for r in frame.head(5).iter_rows()]
+
+
+def export_rejects(con, load_ids: list[int], target: Path) -> int:
+    """Write the rejects of these loads as CSV (with a BOM, so Excel reads the Chinese)."""
+    rejected = frame(
+        con,
+        "select file_name as file, line, column_name as column, reason, raw "
+        "from rejects where list_contains($ids, load_id) order by load_id, line",
+        {"ids": load_ids},
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rejected.write_csv(target, include_bom=True)
+    return rejected.height
+
+

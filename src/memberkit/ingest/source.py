@@ -1,0 +1,265 @@
+"""Turn an input file into a UTF-8 CSV that DuckDB can read, in one streaming pass.
+
+The pass hashes the file (reloads are recognised by content), decides the encoding (BOM,
+then strict UTF-8, then GB18030, SPEC 3), counts records independently of DuckDB and sees
+which line endings the file uses. Only files DuckDB cannot read as they are (GB18030, UTF-16,
+mixed line endings, XLSX) are rewritten, streaming, to a temporary UTF-8 CSV.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from memberkit.errors import InputRejected, UsageError
+from memberkit.ingest.records import CHUNK, RecordScanner
+
+Progress = Callable[[int], None]  # called with the number of bytes just read
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
+
+
+@dataclass
+class PreparedFile:
+    path: Path
+    csv_path: Path  # the file DuckDB reads: the original or a temporary UTF-8 copy
+    sha256: str
+    size: int
+    encoding: str  # what the source was: utf-8, utf-8-sig, gb18030, utf-16, xlsx, ...
+    delimiter: str
+    new_line: str
+    header: list[str]
+    data_records: int  # non-blank records after the header, as counted by RecordScanner
+    sheet_rows: list[int] | None = None  # XLSX: the sheet row of each data record
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    def line_of_record(self, record: int, line: int) -> int:
+        """The line a person looks for: the physical line, or for XLSX the sheet row."""
+        if self.sheet_rows is None:
+            return line
+        return self.sheet_rows[record - 1] if record >= 1 else self.sheet_rows[0] - 1
+
+    def cleanup(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def prepare(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    is_header: Callable[[list[str]], bool] = lambda row: True,
+    progress: Progress | None = None,
+) -> PreparedFile:
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputRejected(f"{path}: the file is empty (no header, no rows)")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic in _XLSX_MAGIC:
+        return _prepare_sheet(path, size, is_header, progress)
+    return _prepare_csv(path, size, encoding, delimiter, progress)
+
+
+def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFile:
+    digest = hashlib.sha256()
+    scanner = RecordScanner()
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8_ok, crlf, head = True, 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            if not head:
+                head = chunk[: 1 << 20]
+            if utf8_ok and (not chunk.isascii() or utf8.getstate()[0]):
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            crlf += chunk.count(b"\r\n") + (scanner.last_byte == 13 and chunk[:1] == b"\n")
+            scanner.feed(chunk)
+            if progress:
+                progress(len(chunk))
+    if utf8_ok:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+
+    source_encoding = _choose_encoding(path, head, utf8_ok, forced_encoding)
+    mixed_endings = 0 < crlf < scanner.newlines
+    prepared = PreparedFile(
+        path=path, csv_path=path, sha256=digest.hexdigest(), size=size,
+        encoding=source_encoding, delimiter=",", new_line="\r\n" if crlf else "\n",
+        header=[], data_records=0,
+    )
+    if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings:
+        prepared.data_records = scanner.finish() - 1
+    else:
+        prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
+        prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
+        prepared.new_line = "\n"
+        prepared.data_records = _transcode(path, prepared.csv_path, source_encoding) - 1
+    prepared.header, prepared.delimiter = _read_header(prepared, delimiter)
+    return prepared
+
+
+def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None) -> str:
+    if forced:
+        try:
+            name = codecs.lookup(forced).name
+        except LookupError:
+            raise UsageError(f"unknown encoding {forced!r}", hint="e.g. utf-8, gb18030") from None
+        if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if name == "utf-8" and not utf8_ok:
+            raise InputRejected(f"{path}: the file is not valid UTF-8",
+                                hint="leave out --encoding to detect it, or name the right one")
+        return name
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
+    if head.startswith(codecs.BOM_UTF8):
+        if not utf8_ok:
+            raise InputRejected(f"{path}: starts with a UTF-8 BOM but is not valid UTF-8",
+                                hint="pass --encoding with the file's real encoding")
+        return "utf-8-sig"
+    return "utf-8" if utf8_ok else "gb18030"
+
+
+def _transcode(source: Path, target: Path, encoding: str) -> int:
+    """Stream `source` into UTF-8 with LF line ends; return its non-blank record count."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    scanner = RecordScanner()
+    held_cr = b""  # a '\r' at a chunk's end may pair with a '\n' in the next chunk
+    lines_before = 0
+    with open(source, "rb") as f, open(target, "wb") as out:
+        while True:
+            chunk = f.read(CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line = lines_before + chunk[: exc.start].count(b"\n") + 1
+                raise _undecodable(source, encoding, line) from None
+            lines_before += chunk.count(b"\n")
+            data = held_cr + text.encode("utf-8")
+            held_cr = b""
+            if chunk and data.endswith(b"\r"):
+                data, held_cr = data[:-1], b"\r"
+            data = data.replace(b"\r\n", b"\n")
+            out.write(data)
+            scanner.feed(data)
+            if not chunk:
+                break
+    return scanner.finish()
+
+
+def _undecodable(path: Path, encoding: str, line: int) -> InputRejected:
+    guess = None
+    try:
+        from charset_normalizer import from_path
+
+        best = from_path(path, steps=3, chunk_size=4096).best()
+        guess = best.encoding if best else None
+    except Exception:  # a guess is only a hint; never let it hide the real error
+        guess = None
+    hint = f"it looks like {guess}: pass --encoding {guess}" if guess else "pass --encoding"
+    return InputRejected(
+        f"{path}: cannot be read as {encoding}: undecodable bytes on line {line}", hint=hint
+    )
+
+
+def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str], str]:
+    with open(prepared.csv_path, "rb") as f:
+        head = f.read(1 << 20).decode("utf-8", errors="replace").lstrip("\ufeff")
+    first_line = head.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        raise InputRejected(f"{prepared.label}: line 1 is empty; the header must be on line 1")
+    if forced is not None:
+        delimiter = {"tab": "\t", "\\t": "\t", "comma": ","}.get(forced, forced)
+        if len(delimiter) != 1:
+            raise UsageError(f"--delimiter must be one character, not {forced!r}")
+    else:
+        counts = {d: first_line.count(d) for d in DELIMITERS}
+        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+    return [h.strip() for h in header], delimiter
+
+
+# --- XLSX -------------------------------------------------------------------------------
+
+
+def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
+    from python_calamine import CalamineWorkbook
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            if progress:
+                progress(len(chunk))
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet_name = next(
+            (s.name for s in workbook.sheets_metadata if str(s.visible).endswith("Visible")),
+            workbook.sheet_names[0],
+        )
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise InputRejected(f"{path}: cannot be read as a workbook: {exc}") from None
+    texts = [[_cell_text(v) for v in row] for row in rows]
+    header_index = next(
+        (i for i, row in enumerate(texts[:30]) if any(row) and is_header(row)),
+        next((i for i, row in enumerate(texts) if any(row)), None),
+    )
+    if header_index is None:
+        raise InputRejected(f"{path}: the first sheet is empty")
+    tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
+    csv_path = Path(tmp.name) / "data.csv"
+    sheet_rows: list[int] = []
+    with open(csv_path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        header = [h.strip() for h in texts[header_index]]
+        writer.writerow(header)
+        for i in range(header_index + 1, len(texts)):
+            if any(v.strip() for v in texts[i]):
+                writer.writerow(texts[i])
+                sheet_rows.append(i + 1)
+    return PreparedFile(
+        path=path, csv_path=csv_path, sha256=digest.hexdigest(), size=size, encoding="xlsx",
+        delimiter=",", new_line="\n", header=header, data_records=len(sheet_rows),
+        sheet_rows=sheet_rows, _tmp=tmp,
+    )
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text a CSV export would hold (phones typed as numbers lose '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    return str(value)

@@ -1,0 +1,90 @@
+-- The database memberkit keeps. Ids, phones and codes are text (leading zeros matter).
+-- No primary-key indexes on the big tables: uniqueness is enforced by the loader, which
+-- dedupes by id in bulk (an ART index would slow every load of millions of tickets).
+
+create table if not exists meta (
+    key varchar primary key,
+    value varchar,
+);
+
+create sequence if not exists load_ids start 1;
+
+-- One row per file load attempt that got as far as a decision (loaded or refused).
+create table if not exists loads (
+    load_id bigint primary key,
+    kind varchar not null,
+    file_name varchar not null,
+    file_path varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    encoding varchar not null,
+    delimiter varchar,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_replaced bigint not null,
+    rows_duplicate bigint not null,
+    rows_rejected bigint not null,
+    status varchar not null,          -- 'loaded' or 'refused' (too many rejects)
+    started_at timestamp not null,
+    finished_at timestamp not null,
+);
+
+create table if not exists rejects (
+    load_id bigint not null,
+    kind varchar not null,
+    file_name varchar not null,
+    line bigint,                      -- physical line in the file (XLSX: sheet row)
+    column_name varchar,
+    reason varchar not null,
+    raw varchar,
+);
+
+create table if not exists members (
+    member_id varchar not null,
+    name varchar,
+    gender varchar,                   -- 'M', 'F' or null (unknown)
+    birth_date date,
+    phone varchar,
+    store_id varchar not null,        -- home store
+    join_date date not null,
+    expiry_date date,
+    load_id bigint not null,
+);
+
+-- Earlier versions of member rows that a later load replaced (phones and expiry dates change).
+create table if not exists members_history (
+    member_id varchar not null,
+    name varchar,
+    gender varchar,
+    birth_date date,
+    phone varchar,
+    store_id varchar not null,
+    join_date date not null,
+    expiry_date date,
+    load_id bigint not null,
+    replaced_by_load_id bigint not null,
+);
+
+create table if not exists transactions (
+    txn_id varchar not null,
+    store_id varchar not null,
+    txn_time timestamp not null,
+    member_id varchar,
+    amount decimal(18, 2) not null,
+    item_qty integer not null,
+    load_id bigint not null,
+);
+
+create table if not exists stores (
+    store_id varchar not null,
+    store_name varchar,
+    region varchar,
+    load_id bigint not null,
+);
+
+create table if not exists targets (
+    month date not null,              -- first day of the month
+    store_id varchar not null,
+    target_amount decimal(18, 2) not null,
+    load_id bigint not null,
+);

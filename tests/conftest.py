@@ -1,0 +1,45 @@
+"""Shared fixtures: a database in tmp_path, a CLI runner, and small CSV writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memberkit import db
+from memberkit.cli import app
+
+TX_HEADER = "小票号,门店编号,交易时间,会员卡号,实收金额,商品数量"
+MEMBER_HEADER = "会员卡号,姓名,性别,出生日期,手机号,开卡门店,开卡日期,到期日期"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def con(db_path: Path):
+    connection = db.connect(db_path)
+    yield connection
+    connection.close()
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run_cli(*args: str):
+    """Invoke the CLI in-process; the caller checks exit_code and output."""
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=True)
+    # a MemberkitError or Exit is expected; a Python exception escaping the CLI is a bug
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception
+    )
+    return result
+
+
+def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
+    return con.execute(sql, params or {}).fetchall()
