@@ -35,9 +35,7 @@ def run_cli(*args: str):
     """Invoke the CLI in-process; the caller checks exit_code and output."""
     result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=True)
     # a MemberkitError or Exit is expected; a Python exception escaping the CLI is a bug
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 

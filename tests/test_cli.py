@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TX_HEADER, run_cli, write
 
+from conftest import TX_HEADER, run_cli, write
 from memberkit import __version__
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "memberkit"
@@ -81,9 +81,13 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_library_code_never_imports_the_terminal_layer():
-    library = [p for p in SRC.rglob("*.py") if "cli" not in p.relative_to(SRC).parts
-               and "render" not in p.relative_to(SRC).parts]
+    library = [
+        p
+        for p in SRC.rglob("*.py")
+        if "cli" not in p.relative_to(SRC).parts and "render" not in p.relative_to(SRC).parts
+    ]
     assert library, "no library modules found"
-    offenders = {str(p.relative_to(SRC)): sorted(_imports(p) & {"typer", "rich", "click"})
-                 for p in library}
+    offenders = {
+        str(p.relative_to(SRC)): sorted(_imports(p) & {"typer", "rich", "click"}) for p in library
+    }
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -70,9 +70,7 @@ def connect(
     path = resolve_db_path(db)
     if read_only:
         if not path.exists():
-            raise UsageError(
-                f"no database at {path}", hint="load data first with `memberkit load`"
-            )
+            raise UsageError(f"no database at {path}", hint="load data first with `memberkit load`")
         return _open(path, True, wait)
     created = not path.exists()
     if created:
@@ -89,9 +87,7 @@ def connect(
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(ddl)
-    con.execute(
-        "insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION}
-    )
+    con.execute("insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION})
 
 
 @contextmanager

@@ -71,9 +71,7 @@ def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[
     )
     names = [d[0] for d in cursor.description]
     loads = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    regions = con.execute(
-        "select count(*), count(distinct region) from stores"
-    ).fetchone()
+    regions = con.execute("select count(*), count(distinct region) from stores").fetchone()
     return {
         "rows": counts,
         "tickets": tickets,

@@ -17,19 +17,27 @@ from memberkit import db
 from memberkit.errors import EXIT_UNEXPECTED, MemberkitError
 
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal and "COLUMNS" not in os.environ:
+    out = Console(highlight=False, soft_wrap=True, width=160)  # logs and pipes: no squeezing
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,
     typer.Option(
-        "--db", envvar=db.DB_ENV, show_envvar=True,
+        "--db",
+        envvar=db.DB_ENV,
+        show_envvar=True,
         help="Database file (default ./memberkit.duckdb).",
     ),
 ]
 WaitOption = Annotated[
     float,
-    typer.Option("--wait", min=0, metavar="SECONDS",
-                 help="If another process holds the database, retry for this long."),
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="If another process holds the database, retry for this long.",
+    ),
 ]
 
 

@@ -14,7 +14,7 @@ from memberkit.cli.common import DbOption, WaitOption, chosen_db, out, reports_e
 from memberkit.inventory import database_info
 
 
-class InfoFormat(str, enum.Enum):
+class InfoFormat(enum.StrEnum):
     table = "table"
     json = "json"
 
@@ -47,7 +47,8 @@ def _print(facts: dict) -> None:
         rows.add_row(table, f"{count:,}")
     out.print(rows)
 
-    t, m, u, s = facts["tickets"], facts["members"], facts["unknown_member_tickets"], facts["stores"]
+    t, m = facts["tickets"], facts["members"]
+    u, s = facts["unknown_member_tickets"], facts["stores"]
     lines = [
         f"tickets: {t['first_date'] or '—'} to {t['last_date'] or '—'}; "
         f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
@@ -56,8 +57,7 @@ def _print(facts: dict) -> None:
         f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
-        f"tickets with an unknown member id: {u['tickets']:,} "
-        f"({u['member_ids']:,} member ids)",
+        f"tickets with an unknown member id: {u['tickets']:,} ({u['member_ids']:,} member ids)",
         f"stores: {s['stores']:,} in {s['regions']:,} regions; "
         f"store ids without a store row: {', '.join(s['unknown']) or 'none'}",
     ]
@@ -65,15 +65,37 @@ def _print(facts: dict) -> None:
         out.print(line, markup=False)
 
     loads = Table(title="Last loads", title_justify="left")
-    for name in ("load", "kind", "file", "status", "read", "loaded", "replaced", "duplicate",
-                 "rejected", "encoding", "finished"):
-        loads.add_column(name, justify="right" if name in (
-            "load", "read", "loaded", "replaced", "duplicate", "rejected") else "left")
+    for name in (
+        "load",
+        "kind",
+        "file",
+        "status",
+        "read",
+        "loaded",
+        "replaced",
+        "duplicate",
+        "rejected",
+        "encoding",
+        "finished",
+    ):
+        loads.add_column(
+            name,
+            justify="right"
+            if name in ("load", "read", "loaded", "replaced", "duplicate", "rejected")
+            else "left",
+        )
     for row in facts["last_loads"]:
         loads.add_row(
-            str(row["load_id"]), row["kind"], row["file_name"], row["status"],
-            f"{row['rows_read']:,}", f"{row['rows_loaded']:,}", f"{row['rows_replaced']:,}",
-            f"{row['rows_duplicate']:,}", f"{row['rows_rejected']:,}", row["encoding"],
+            str(row["load_id"]),
+            row["kind"],
+            row["file_name"],
+            row["status"],
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_replaced']:,}",
+            f"{row['rows_duplicate']:,}",
+            f"{row['rows_rejected']:,}",
+            row["encoding"],
             f"{row['finished_at']:%Y-%m-%d %H:%M}",
         )
     out.print(loads)

@@ -52,7 +52,10 @@ def load(
     file again changes nothing.
     """
     options = LoadOptions(
-        kind=kind.value, encoding=encoding, delimiter=delimiter, mapping=mapping,
+        kind=kind.value,
+        encoding=encoding,
+        delimiter=delimiter,
+        mapping=mapping,
         max_reject_ratio=max_reject_ratio,
     )
     con = db.connect(chosen_db(ctx, db_path), wait=wait)
@@ -87,8 +90,12 @@ def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> Loa
     size = path.stat().st_size if path.is_file() else 0
     if not (show_progress and sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES):
         return load_file(con, path, options)
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(f"reading {path.name}", total=size)
         return load_file(con, path, options, progress=lambda n: bar.advance(task, n))
@@ -98,29 +105,41 @@ def _report(result: LoadResult, max_ratio: float) -> None:
     name = result.file
     if result.status == "already_loaded":
         when = f"{result.previous_loaded_at:%Y-%m-%d %H:%M}" if result.previous_loaded_at else ""
-        out.print(f"{name}: already loaded {when} (load {result.previous_load_id}); "
-                  "nothing changed", markup=False)
+        out.print(
+            f"{name}: already loaded {when} (load {result.previous_load_id}); nothing changed",
+            markup=False,
+        )
         return
     if result.ignored_columns:
-        err.print(f"{name}: warning: ignoring unknown column(s): "
-                  f"{', '.join(result.ignored_columns)}", markup=False)
+        err.print(
+            f"{name}: warning: ignoring unknown column(s): {', '.join(result.ignored_columns)}",
+            markup=False,
+        )
     parts = [f"{result.rows_read:,} read", f"{result.loaded:,} loaded"]
     if result.kind == "members" or result.replaced:
         parts.append(f"{result.replaced:,} replaced")
     parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
-    out.print(f"{name}: {', '.join(parts)} ({result.encoding}, "
-              f"{_delimiter_name(result.delimiter)})", markup=False)
+    out.print(
+        f"{name}: {', '.join(parts)} ({result.encoding}, {_delimiter_name(result.delimiter)})",
+        markup=False,
+    )
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
         column = f", column {sample.column}" if sample.column else ""
         err.print(f"  {where}{column}: {sample.reason}", markup=False)
     if result.rejected > len(result.first_rejects):
-        err.print(f"  ... {result.rejected - len(result.first_rejects):,} more: "
-                  "see `memberkit info` or pass --rejects FILE", markup=False)
+        err.print(
+            f"  ... {result.rejected - len(result.first_rejects):,} more: "
+            "see `memberkit info` or pass --rejects FILE",
+            markup=False,
+        )
     if result.status == "refused":
-        err.print(f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected "
-                  f"({result.reject_ratio:.1%} > {max_ratio:.1%}); nothing from this file "
-                  "was loaded", markup=False)
+        err.print(
+            f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected "
+            f"({result.reject_ratio:.1%} > {max_ratio:.1%}); nothing from this file "
+            "was loaded",
+            markup=False,
+        )
 
 
 def _delimiter_name(delimiter: str | None) -> str:

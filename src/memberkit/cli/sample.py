@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import out, reports_errors
+from memberkit.errors import UsageError
 
 
 @reports_errors
@@ -26,8 +27,18 @@ def sample_data(
     """Write stores, members, tickets, targets and gift files of a made-up retail chain."""
     from memberkit.sample import SampleSpec, write_sample_data
 
-    spec = SampleSpec(seed=seed, stores=stores, members=members, tickets=tickets,
-                      months=months, end_month=end_month, encoding=encoding)
-    written = write_sample_data(directory, spec)
+    try:
+        spec = SampleSpec(
+            seed=seed,
+            stores=stores,
+            members=members,
+            tickets=tickets,
+            months=months,
+            end_month=end_month,
+            encoding=encoding,
+        )
+        written = write_sample_data(directory, spec)
+    except ValueError as exc:  # a bad month or encoding: the user's words were off
+        raise UsageError(str(exc)) from None
     for kind, path in written.items():
         out.print(f"{kind}: {path}", markup=False)

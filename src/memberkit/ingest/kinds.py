@@ -110,8 +110,8 @@ def get_kind(name: str) -> Kind:
 class _MappingFile(BaseModel, extra="forbid"):
     """--mapping TOML: one table per kind, mapping another POS's header to our column name.
 
-        [transactions]
-        "POS单号" = "txn_id"
+    [transactions]
+    "POS单号" = "txn_id"
     """
 
     members: dict[str, str] = {}

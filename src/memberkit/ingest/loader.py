@@ -38,8 +38,13 @@ _PARSER = {
     "gender": "mk_gender({})",
 }
 _SQL_TYPE = {
-    "text": "varchar", "gender": "varchar", "date": "date", "month": "date",
-    "timestamp": "timestamp", "money": "decimal(18, 2)", "int": "integer",
+    "text": "varchar",
+    "gender": "varchar",
+    "date": "date",
+    "month": "date",
+    "timestamp": "timestamp",
+    "money": "decimal(18, 2)",
+    "int": "integer",
 }
 _PARSE_ERRORS = {
     "TOO MANY COLUMNS": "too many columns",
@@ -115,9 +120,13 @@ def load_file(
         ).fetchone()
         if previous:
             return LoadResult(
-                file=str(path), kind=kind.name, status="already_loaded",
-                encoding=prepared.encoding, delimiter=prepared.delimiter,
-                previous_load_id=previous[0], previous_loaded_at=previous[1],
+                file=str(path),
+                kind=kind.name,
+                status="already_loaded",
+                encoding=prepared.encoding,
+                delimiter=prepared.delimiter,
+                previous_load_id=previous[0],
+                previous_loaded_at=previous[1],
             )
         positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
         started = datetime.now()
@@ -129,8 +138,14 @@ def load_file(
         prepared.cleanup()
 
 
-def _load_prepared(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int],
-                   options: LoadOptions, started: datetime) -> LoadResult:
+def _load_prepared(
+    con,
+    prepared: PreparedFile,
+    kind: Kind,
+    positions: dict[str, int],
+    options: LoadOptions,
+    started: datetime,
+) -> LoadResult:
     con.execute(resources.files("memberkit.ingest").joinpath("parse.sql").read_text("utf-8"))
     _drop_scratch(con)
     _stage(con, prepared, kind, positions)
@@ -155,17 +170,19 @@ def _load_prepared(con, prepared: PreparedFile, kind: Kind, positions: dict[str,
         )
 
     _classify(con, kind)
-    counts = dict(zip(
-        ("invalid", "dup_same", "dup_diff", "old_same", "old_diff"),
-        con.execute(
-            "select (select count(*) from mk_stage where reason is not null),"
-            " (select count(*) from mk_dupes where identical),"
-            " (select count(*) from mk_dupes where not identical),"
-            " (select count(*) from mk_existing where identical),"
-            " (select count(*) from mk_existing where not identical)"
-        ).fetchone(),
-        strict=True,
-    ))
+    counts = dict(
+        zip(
+            ("invalid", "dup_same", "dup_diff", "old_same", "old_diff"),
+            con.execute(
+                "select (select count(*) from mk_stage where reason is not null),"
+                " (select count(*) from mk_dupes where identical),"
+                " (select count(*) from mk_dupes where not identical),"
+                " (select count(*) from mk_existing where identical),"
+                " (select count(*) from mk_existing where not identical)"
+            ).fetchone(),
+            strict=True,
+        )
+    )
     replace = kind.on_conflict == "replace"
     rejected = len(parse_rejects) + counts["invalid"] + counts["dup_diff"]
     rejected += 0 if replace else counts["old_diff"]
@@ -180,23 +197,39 @@ def _load_prepared(con, prepared: PreparedFile, kind: Kind, positions: dict[str,
     if not too_many:
         _merge(con, kind, load_id)
     result = LoadResult(
-        file=str(prepared.path), kind=kind.name, load_id=load_id,
+        file=str(prepared.path),
+        kind=kind.name,
+        load_id=load_id,
         status="refused" if too_many else "loaded",
-        encoding=prepared.encoding, delimiter=prepared.delimiter,
-        rows_read=prepared.data_records, loaded=0 if too_many else loaded,
+        encoding=prepared.encoding,
+        delimiter=prepared.delimiter,
+        rows_read=prepared.data_records,
+        loaded=0 if too_many else loaded,
         replaced=0 if too_many or not replace else counts["old_diff"],
-        duplicates=duplicates, rejected=rejected, first_rejects=first_rejects,
+        duplicates=duplicates,
+        rejected=rejected,
+        first_rejects=first_rejects,
     )
     con.execute(
         "insert into loads values ($id, $kind, $name, $path, $sha, $size, $enc, $delim, "
         "$read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
         {
-            "id": load_id, "kind": kind.name, "name": prepared.path.name,
-            "path": str(prepared.path.resolve()), "sha": prepared.sha256,
-            "size": prepared.size, "enc": prepared.encoding, "delim": prepared.delimiter,
-            "read": result.rows_read, "loaded": result.loaded, "replaced": result.replaced,
-            "dup": result.duplicates, "rej": result.rejected, "status": result.status,
-            "started": started, "finished": datetime.now(),
+            "id": load_id,
+            "kind": kind.name,
+            "name": prepared.path.name,
+            "path": str(prepared.path.resolve()),
+            "sha": prepared.sha256,
+            "size": prepared.size,
+            "enc": prepared.encoding,
+            "delim": prepared.delimiter,
+            "read": result.rows_read,
+            "loaded": result.loaded,
+            "replaced": result.replaced,
+            "dup": result.duplicates,
+            "rej": result.rejected,
+            "status": result.status,
+            "started": started,
+            "finished": datetime.now(),
         },
     )
     _drop_scratch(con)
@@ -243,15 +276,16 @@ def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -
                 rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'
             )
         ),
-        cleaned as (select {', '.join(cleaned)} from raw),
-        typed as (select *, {', '.join(typed)} from cleaned)
-        select {', '.join(kind.column_names)},
+        cleaned as (select {", ".join(cleaned)} from raw),
+        typed as (select *, {", ".join(typed)} from cleaned)
+        select {", ".join(kind.column_names)},
             case {bad_column} end as bad_column,
             case {reason} end as reason
         from typed
         """,
         {
-            "path": str(prepared.csv_path), "columns": raw_columns,
+            "path": str(prepared.csv_path),
+            "columns": raw_columns,
             "delim": prepared.delimiter,
             # read_csv wants the escaped spelling of the line end
             "new_line": prepared.new_line.replace("\r", "\\r").replace("\n", "\\n"),
@@ -275,7 +309,7 @@ def _classify(con, kind: Kind) -> None:
             select {key}, min(ord) as first_ord from valid
             group by {key} having count(*) > 1
         )
-        select v.ord, f.first_ord, {_same_content(kind, 'v', 'first')} as identical
+        select v.ord, f.first_ord, {_same_content(kind, "v", "first")} as identical
         from valid v
         join firsts f on {key_match}
         join valid first on first.ord = f.first_ord
@@ -286,7 +320,7 @@ def _classify(con, kind: Kind) -> None:
     con.execute(
         f"""
         create temp table mk_existing as
-        select s.ord, {_same_content(kind, 's', 't')} as identical
+        select s.ord, {_same_content(kind, "s", "t")} as identical
         from (select * from mk_rows where reason is null) s
         join {kind.table} t on {old_match}
         where s.ord not in (select ord from mk_dupes)
@@ -325,8 +359,9 @@ def _merge(con, kind: Kind, load_id: int) -> None:
     )
 
 
-def _record_rejects(con, prepared: PreparedFile, kind: Kind, load_id: int,
-                    parse_rejects: list[tuple]) -> list[RejectSample]:
+def _record_rejects(
+    con, prepared: PreparedFile, kind: Kind, load_id: int, parse_rejects: list[tuple]
+) -> list[RejectSample]:
     """Store every rejected row with its line, column, reason and raw text."""
     key_name = "/".join(kind.key)
     row_rejects = con.execute(
@@ -337,8 +372,9 @@ def _record_rejects(con, prepared: PreparedFile, kind: Kind, load_id: int,
         from mk_dupes where not identical
         """
         + (
-            "" if kind.on_conflict == "replace" else
-            f"""union all
+            ""
+            if kind.on_conflict == "replace"
+            else f"""union all
             select ord, '{key_name}', '{key_name} already loaded with different content', null
             from mk_existing where not identical"""
         )
@@ -355,28 +391,37 @@ def _record_rejects(con, prepared: PreparedFile, kind: Kind, load_id: int,
     for record_no, column, error_type, message in parse_rejects:
         where = by_record.get(record_no)
         reason = _PARSE_ERRORS.get(error_type, error_type.lower())
-        detail = message.replace("Expected Number of Columns:", "expected").replace(
-            " Found:", ", found") if "Columns" in (message or "") else ""
+        detail = (
+            message.replace("Expected Number of Columns:", "expected").replace(" Found:", ", found")
+            if "Columns" in (message or "")
+            else ""
+        )
         if column and column.startswith("c") and column[1:].isdigit():
             column = prepared.header[int(column[1:])]  # positional name back to the file's
-        rows.append((
-            prepared.line_of_record(where.record, where.line) if where else None,
-            column if error_type != "TOO MANY COLUMNS" else None,
-            f"{reason} ({detail})" if detail else reason,
-            where.raw if where else None,
-        ))
+        rows.append(
+            (
+                prepared.line_of_record(where.record, where.line) if where else None,
+                column if error_type != "TOO MANY COLUMNS" else None,
+                f"{reason} ({detail})" if detail else reason,
+                where.raw if where else None,
+            )
+        )
     for ordinal, column, reason, first_ord in row_rejects:
         where = by_ordinal.get(ordinal)
         if first_ord is not None and first_ord in by_ordinal:
             first = by_ordinal[first_ord]
             reason = f"{reason} (first at line {prepared.line_of_record(first.record, first.line)})"
-        rows.append((
-            prepared.line_of_record(where.record, where.line) if where else None,
-            column, reason, where.raw if where else None,
-        ))
+        rows.append(
+            (
+                prepared.line_of_record(where.record, where.line) if where else None,
+                column,
+                reason,
+                where.raw if where else None,
+            )
+        )
     frame = pl.DataFrame(
-        rows, schema={"line": pl.Int64, "column_name": pl.Utf8, "reason": pl.Utf8,
-                      "raw": pl.Utf8},
+        rows,
+        schema={"line": pl.Int64, "column_name": pl.Utf8, "reason": pl.Utf8, "raw": pl.Utf8},
         orient="row",
     ).sort("line", nulls_last=True)
     con.register("mk_new_rejects", frame)
@@ -402,5 +447,3 @@ def export_rejects(con, load_ids: list[int], target: Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     rejected.write_csv(target, include_bom=True)
     return rejected.height
-
-

@@ -142,14 +142,26 @@ def locate(
             good_seen += int(eligible.sum())
             for i in np.flatnonzero(is_reject):
                 found_rejects[int(record[i]) + 1] = (
-                    int(record[i]), int(lines[i]), int(starts[i]), int(terms.positions[i]))
+                    int(record[i]),
+                    int(lines[i]),
+                    int(starts[i]),
+                    int(terms.positions[i]),
+                )
             for i in np.flatnonzero(eligible & np.isin(ordinal, wanted)):
                 found_good[int(ordinal[i])] = (
-                    int(record[i]), int(lines[i]), int(starts[i]), int(terms.positions[i]))
+                    int(record[i]),
+                    int(lines[i]),
+                    int(starts[i]),
+                    int(terms.positions[i]),
+                )
         if scanner.has_trailing_record():
             record = scanner.records
-            place = (record, scanner.last_terminator_newline + 2, scanner.last_terminator + 1,
-                     scanner.offset)
+            place = (
+                record,
+                scanner.last_terminator_newline + 2,
+                scanner.last_terminator + 1,
+                scanner.offset,
+            )
             if record + 1 in rejected:
                 found_rejects[record + 1] = place
             elif record >= 1 and good_seen in wanted:

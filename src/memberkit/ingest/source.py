@@ -106,9 +106,15 @@ def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFi
     source_encoding = _choose_encoding(path, head, utf8_ok, forced_encoding)
     mixed_endings = 0 < crlf < scanner.newlines
     prepared = PreparedFile(
-        path=path, csv_path=path, sha256=digest.hexdigest(), size=size,
-        encoding=source_encoding, delimiter=",", new_line="\r\n" if crlf else "\n",
-        header=[], data_records=0,
+        path=path,
+        csv_path=path,
+        sha256=digest.hexdigest(),
+        size=size,
+        encoding=source_encoding,
+        delimiter=",",
+        new_line="\r\n" if crlf else "\n",
+        header=[],
+        data_records=0,
     )
     if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings:
         prepared.data_records = scanner.finish() - 1
@@ -130,15 +136,19 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
         if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
         if name == "utf-8" and not utf8_ok:
-            raise InputRejected(f"{path}: the file is not valid UTF-8",
-                                hint="leave out --encoding to detect it, or name the right one")
+            raise InputRejected(
+                f"{path}: the file is not valid UTF-8",
+                hint="leave out --encoding to detect it, or name the right one",
+            )
         return name
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text" export
     if head.startswith(codecs.BOM_UTF8):
         if not utf8_ok:
-            raise InputRejected(f"{path}: starts with a UTF-8 BOM but is not valid UTF-8",
-                                hint="pass --encoding with the file's real encoding")
+            raise InputRejected(
+                f"{path}: starts with a UTF-8 BOM but is not valid UTF-8",
+                hint="pass --encoding with the file's real encoding",
+            )
         return "utf-8-sig"
     return "utf-8" if utf8_ok else "gb18030"
 
@@ -242,9 +252,17 @@ def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
                 writer.writerow(texts[i])
                 sheet_rows.append(i + 1)
     return PreparedFile(
-        path=path, csv_path=csv_path, sha256=digest.hexdigest(), size=size, encoding="xlsx",
-        delimiter=",", new_line="\n", header=header, data_records=len(sheet_rows),
-        sheet_rows=sheet_rows, _tmp=tmp,
+        path=path,
+        csv_path=csv_path,
+        sha256=digest.hexdigest(),
+        size=size,
+        encoding="xlsx",
+        delimiter=",",
+        new_line="\n",
+        header=header,
+        data_records=len(sheet_rows),
+        sheet_rows=sheet_rows,
+        _tmp=tmp,
     )
 
 
