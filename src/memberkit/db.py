@@ -18,11 +18,18 @@ DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
 SCHEMA_VERSION = "1"
 
-# Never reach for the network: extensions must not be installed or loaded behind our back.
-_CONFIG = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
+MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
+
+
+def _config() -> dict[str, str | bool]:
+    return {
+        # Never reach for the network: no extension is installed or loaded behind our back.
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        # A cap, so that a big load spills to disk instead of growing with the file
+        # (DuckDB's default is 80% of the machine's memory).
+        "memory_limit": os.environ.get(MEMORY_ENV, "2GB"),
+    }
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
@@ -40,7 +47,7 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+            return duckdb.connect(str(path), read_only=read_only, config=_config())
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from memberkit import db
 from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
@@ -98,7 +105,20 @@ def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> Loa
     )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(f"reading {path.name}", total=size)
-        return load_file(con, path, options, progress=lambda n: bar.advance(task, n))
+        return load_file(con, path, options, progress=_BarProgress(bar, task, path.name))
+
+
+class _BarProgress:
+    """Bytes read while hashing and checking the file, then DuckDB's work without a size."""
+
+    def __init__(self, bar: Progress, task: TaskID, name: str):
+        self.bar, self.task, self.name = bar, task, name
+
+    def advance(self, nbytes: int) -> None:
+        self.bar.advance(self.task, nbytes)
+
+    def phase(self, text: str) -> None:
+        self.bar.update(self.task, description=f"{self.name}: {text}", total=None)
 
 
 def _report(result: LoadResult, max_ratio: float) -> None:

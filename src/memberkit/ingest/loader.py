@@ -130,6 +130,8 @@ def load_file(
             )
         positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
         started = datetime.now()
+        if progress:
+            progress.phase("loading into the database")
         with transaction(con):
             result = _load_prepared(con, prepared, kind, positions, options, started)
         result.ignored_columns = [h for h in ignored if h]

@@ -17,11 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Protocol
 
 from memberkit.errors import InputRejected, UsageError
 from memberkit.ingest.records import CHUNK, RecordScanner
 
-Progress = Callable[[int], None]  # called with the number of bytes just read
+
+class Progress(Protocol):
+    """What a caller (the CLI's progress bar) hears of a long load."""
+
+    def advance(self, nbytes: int) -> None: ...  # bytes of the file just read
+
+    def phase(self, text: str) -> None: ...  # the work moves on to something without a size
+
+
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
 
@@ -96,7 +105,7 @@ def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFi
             crlf += chunk.count(b"\r\n") + (scanner.last_byte == 13 and chunk[:1] == b"\n")
             scanner.feed(chunk)
             if progress:
-                progress(len(chunk))
+                progress.advance(len(chunk))
     if utf8_ok:
         try:
             utf8.decode(b"", final=True)
@@ -223,7 +232,7 @@ def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
             if progress:
-                progress(len(chunk))
+                progress.advance(len(chunk))
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet_name = next(
