@@ -13,9 +13,9 @@ def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[
     def one(sql: str, params: dict | None = None) -> dict[str, Any]:
         cursor = con.execute(sql, params or {})
         names = [d[0] for d in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
+        return dict(zip(names, cursor.fetchall()[0], strict=True))
 
-    counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}
+    counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in TABLES}
     tickets = one(
         """
         select
@@ -71,7 +71,7 @@ def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[
     )
     names = [d[0] for d in cursor.description]
     loads = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    regions = con.execute("select count(*), count(distinct region) from stores").fetchone()
+    regions = con.execute("select count(*), count(distinct region) from stores").fetchall()[0]
     return {
         "rows": counts,
         "tickets": tickets,

@@ -117,8 +117,9 @@ def load_file(
             "where sha256 = $sha and kind = $kind and status = 'loaded' "
             "order by load_id limit 1",
             {"sha": prepared.sha256, "kind": kind.name},
-        ).fetchone()
+        ).fetchall()
         if previous:
+            previous = previous[0]
             return LoadResult(
                 file=str(path),
                 kind=kind.name,
@@ -158,7 +159,7 @@ def _load_prepared(
         "select rowid - (select min(rowid) from mk_stage) as ord, * from mk_stage"
     )
 
-    staged = con.execute("select count(*) from mk_stage").fetchone()[0]
+    staged = con.execute("select count(*) from mk_stage").fetchall()[0][0]
     parse_rejects = con.execute(
         "select line, column_name, error_type, error_message from mk_reject_errors "
         "qualify row_number() over (partition by line order by column_idx) = 1"
@@ -181,7 +182,7 @@ def _load_prepared(
                 " (select count(*) from mk_dupes where not identical),"
                 " (select count(*) from mk_existing where identical),"
                 " (select count(*) from mk_existing where not identical)"
-            ).fetchone(),
+            ).fetchall()[0],
             strict=True,
         )
     )
@@ -194,7 +195,7 @@ def _load_prepared(
         rejected / prepared.data_records > options.max_reject_ratio
     )
 
-    load_id = con.execute("select nextval('load_ids')").fetchone()[0]
+    load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
     first_rejects = _record_rejects(con, prepared, kind, load_id, parse_rejects)
     if not too_many:
         _merge(con, kind, load_id)

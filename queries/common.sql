@@ -1,0 +1,54 @@
+-- Shared by every report query: how stores map to the rows of a report, and the ratio rules.
+-- Loaded once per connection as temporary macros (reports open the database read-only).
+
+-- The stores a report covers and the row ("unit") each belongs to (SPEC 4, scope):
+-- --store ID / --region NAME narrow the stores; --by store|region gives one row per store or
+-- region, otherwise every store counts towards one row labelled with the scope.
+-- Store ids that appear only in tickets or members (no stores row) belong to the company.
+create or replace temp macro mk_scope_stores(p_store, p_region, p_by) as table
+    with known_ids as (
+        select store_id from stores
+        union select distinct store_id from transactions
+        union select distinct store_id from members
+    )
+    select
+        k.store_id,
+        case p_by
+            when 'store' then k.store_id
+            when 'region' then coalesce(s.region, '(no region)')
+            else coalesce(p_store, p_region, 'ALL')
+        end as unit,
+    from known_ids k
+    left join stores s on s.store_id = k.store_id
+    where (p_store is null or k.store_id = p_store)
+      and (p_region is null or s.region = p_region);
+
+-- The rows a report prints: every unit of the scope, plus the ALL total row with --by.
+create or replace temp macro mk_scope_units(p_store, p_region, p_by) as table
+    select distinct unit from mk_scope_stores(p_store, p_region, p_by)
+    union all
+    select 'ALL' where p_by is not null;
+
+-- A ratio whose denominator is zero or unknown is null, never 0 (SPEC 4).
+create or replace temp macro mk_ratio(numerator, denominator) as
+    case when denominator is null or denominator = 0 then null
+         else numerator::double / denominator::double end;
+
+create or replace temp macro mk_growth(current_value, base_value) as
+    mk_ratio(current_value - base_value, base_value);
+
+-- Index of the band a value falls into, for half-open bands [edge_i, edge_i+1).
+create or replace temp macro mk_band(value, edges) as
+    len(list_filter(edges, lambda edge: edge <= value));
+
+-- Band labels: '<100', '100–300', '≥1000'.
+create or replace temp macro mk_band_label(edges, band) as
+    case
+        when band = 0 then '<' || edges[1]::varchar
+        when band = len(edges) then '≥' || edges[band]::varchar
+        else edges[band]::varchar || '–' || edges[band + 1]::varchar
+    end;
+
+-- Members on file for a period (SPEC 4): joined by its end, not expired before its start.
+create or replace temp macro mk_on_file(join_date, expiry_date, p_start, p_end) as
+    join_date <= p_end and (expiry_date is null or expiry_date >= p_start);

@@ -1,0 +1,101 @@
+-- 消费会员性别年龄分析 (SPEC 5.2): gender and age of active members.
+-- Parameters: $start, $end (dates), $store, $region, $by, $edges (age band edges, ascending).
+-- Age is in completed years at $end; someone born on 29 February turns a year older on
+-- 1 March in other years. A birth date after $end or an age over 120 counts as unknown.
+
+with scope_stores as (
+    from mk_scope_stores($store, $region, $by)
+),
+
+active_member_units as (
+    select
+        case when grouping(st.unit) = 1 then 'ALL' else st.unit end as scope,
+        t.member_id,
+    from transactions t
+    join scope_stores st on st.store_id = t.store_id
+    where t.txn_time >= $start::timestamp
+      and t.txn_time < $end::timestamp + interval 1 day
+      and t.member_id is not null
+      and t.amount > 0
+    group by grouping sets ((st.unit, t.member_id), (t.member_id))
+    having grouping(st.unit) = 0 or $by is not null
+),
+
+active_members as (
+    select
+        a.scope,
+        a.member_id,
+        coalesce(m.gender, 'unknown') as gender,
+        year($end::date) - year(m.birth_date)
+            - case when (month($end::date), day($end::date)) < (month(m.birth_date), day(m.birth_date))
+                   then 1 else 0 end as age,
+    from active_member_units a
+    left join members m on m.member_id = a.member_id
+),
+
+classified as (
+    select
+        scope,
+        gender,
+        case when age is null or age < 0 or age > 120 then null
+             else mk_band(age, $edges) end as age_band,
+    from active_members
+),
+
+totals as (
+    select u.unit as scope, count(c.scope) as active_members,
+    from mk_scope_units($store, $region, $by) u
+    left join classified c on c.scope = u.unit
+    group by u.unit
+),
+
+genders as (
+    select * from (values (0, 'M'), (1, 'F'), (2, 'unknown')) g(position, label)
+),
+
+gender_counts as (
+    select t.scope, g.position, g.label, count(c.scope) as members,
+        mk_ratio(count(c.scope), t.active_members) as share,
+    from totals t
+    cross join genders g
+    left join classified c on c.scope = t.scope and c.gender = g.label
+    group by t.scope, t.active_members, g.position, g.label
+),
+
+age_bands as (
+    select
+        band,
+        mk_band_label($edges, band) as label,
+        case when band > 0 then $edges[band] end as lower,
+        case when band < len($edges) then $edges[band + 1] end as upper,
+    from range(len($edges) + 1) r(band)
+    union all
+    select len($edges) + 1, 'unknown', null, null
+),
+
+age_counts as (
+    select t.scope, b.band, b.label, b.lower, b.upper, count(c.scope) as members,
+        mk_ratio(count(c.scope), t.active_members) as share,
+    from totals t
+    cross join age_bands b
+    left join classified c
+        on c.scope = t.scope
+        and coalesce(c.age_band, len($edges) + 1) = b.band
+    group by t.scope, t.active_members, b.band, b.label, b.lower, b.upper
+),
+
+final as (
+    select
+        t.scope,
+        t.active_members,
+        (select list({'label': g.label, 'members': g.members, 'share': g.share}
+                     order by g.position)
+         from gender_counts g where g.scope = t.scope) as gender,
+        (select list({'label': a.label, 'lower': a.lower, 'upper': a.upper,
+                      'members': a.members, 'share': a.share} order by a.band)
+         from age_counts a where a.scope = t.scope) as age_bands,
+    from totals t
+)
+
+select * from final
+order by scope = 'ALL', scope

@@ -1,0 +1,98 @@
+"""Periods (--month / --year) and scopes (--store / --region / --by), SPEC section 4."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from memberkit.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month or year; start and end are inclusive dates."""
+
+    kind: str  # 'month' | 'year'
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}" if self.kind == "month" else f"{self.start:%Y}"
+
+    def years_back(self, years: int = 1) -> Period:
+        """The same month or year `years` earlier (the YoY base)."""
+        start = self.start.replace(year=self.start.year - years)
+        return month(start.year, start.month) if self.kind == "month" else year(start.year)
+
+    def previous(self) -> Period | None:
+        """The previous month (the MoM base); not defined for a year."""
+        if self.kind != "month":
+            return None
+        last = self.start - timedelta(days=1)
+        return month(last.year, last.month)
+
+
+def month(y: int, m: int) -> Period:
+    start = date(y, m, 1)
+    following = date(y + (m == 12), m % 12 + 1, 1)
+    return Period("month", start, following - timedelta(days=1))
+
+
+def year(y: int) -> Period:
+    return Period("year", date(y, 1, 1), date(y, 12, 31))
+
+
+def last_complete_month(today: date) -> Period:
+    previous = today.replace(day=1) - timedelta(days=1)
+    return month(previous.year, previous.month)
+
+
+def parse_month(text: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UsageError(f"--month wants YYYY-MM (like 2026-10), not {text!r}")
+    return month(int(match.group(1)), int(match.group(2)))
+
+
+def choose_period(month_text: str | None, year_text: str | None, today: date) -> Period:
+    if month_text and year_text:
+        raise UsageError("give --month or --year, not both")
+    if year_text:
+        if not re.fullmatch(r"\d{4}", year_text.strip()):
+            raise UsageError(f"--year wants YYYY (like 2026), not {year_text!r}")
+        return year(int(year_text))
+    if month_text:
+        return parse_month(month_text)
+    return last_complete_month(today)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which stores count (one store, one region, or all) and how rows are split."""
+
+    store: str | None = None
+    region: str | None = None
+    by: str | None = None  # None | 'store' | 'region'
+
+    @property
+    def label(self) -> str:
+        """The scope of the single row when there is no --by: store id, region, or ALL."""
+        return self.store or self.region or "ALL"
+
+    def params(self) -> dict[str, str | None]:
+        return {"store": self.store, "region": self.region, "by": self.by}
+
+
+def choose_scope(store: str | None, region: str | None, by: str | None) -> Scope:
+    if store and region:
+        raise UsageError("give --store or --region, not both")
+    if by not in (None, "store", "region"):
+        raise UsageError(f"--by takes store or region, not {by!r}")
+    if store and by:
+        raise UsageError("--by splits a region or the company; it does not go with --store")
+    return Scope(store=store, region=region, by=by)
+
+
+__all__ = ["Period", "Scope", "choose_period", "choose_scope", "month", "year"]

@@ -1,0 +1,111 @@
+"""Run the report queries of queries/ with bound parameters and return their rows.
+
+A report is one SQL file (queries/NAME.sql, using the macros of queries/common.sql) run with
+the period and scope bound as parameters; rows come back as plain dicts in the shape of the
+JSON output (SPEC 6). Nothing here formats, prints or imports the terminal layer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import duckdb
+
+from memberkit.db import asset_dir
+from memberkit.errors import InputRejected
+from memberkit.periods import Period, Scope
+
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+@dataclass
+class Report:
+    name: str
+    period: Period
+    scope: Scope
+    rows: list[dict[str, Any]]
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. the edges used
+
+    @property
+    def empty(self) -> bool:
+        """No transaction in the period for the scope: figures are zeros and nulls."""
+        return bool(self.details.get("empty"))
+
+
+@cache
+def query_text(name: str) -> str:
+    return (asset_dir("queries") / f"{name}.sql").read_text(encoding="utf-8")
+
+
+# Files of queries/ that define shared temporary macros rather than a report of their own.
+MACRO_FILES = ("common", "churn_members")
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the shared macros (temporary, so a read-only connection can hold them)."""
+    for name in MACRO_FILES:
+        con.execute(query_text(name))
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict]:
+    """Run queries/NAME.sql with the parameters it names bound, never formatted into SQL."""
+    sql = query_text(name)
+    used = set(_PARAMETER.findall(sql))
+    missing = used - params.keys()
+    if missing:
+        raise ValueError(f"query {name} needs parameters {sorted(missing)}")
+    # duckdb 2.x refuses a relation while an execute() result is unfinished: every execute()
+    # in memberkit is fetched with fetchall(), which finishes it.
+    relation = con.sql(sql, params={k: v for k, v in params.items() if k in used})
+    columns = relation.columns
+    return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def period_params(period: Period, scope: Scope) -> dict[str, Any]:
+    return {"start": period.start, "end": period.end, **scope.params()}
+
+
+def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """A store or region that does not exist is an error naming it, not an empty table."""
+    if scope.store is not None:
+        found = con.execute(
+            "select count(*) from (select store_id from stores union "
+            "select store_id from members union select store_id from transactions) "
+            "where store_id = $store",
+            {"store": scope.store},
+        ).fetchall()[0][0]
+        if not found:
+            raise InputRejected(
+                f"no store {scope.store!r} in the database",
+                hint="`memberkit info` lists the stores",
+            )
+    if scope.region is not None:
+        found = con.execute(
+            "select count(*) from stores where region = $region", {"region": scope.region}
+        ).fetchall()[0][0]
+        if not found:
+            regions = [
+                r[0]
+                for r in con.execute(
+                    "select distinct region from stores where region is not null order by 1"
+                ).fetchall()
+            ]
+            raise InputRejected(
+                f"no region {scope.region!r} in the stores table",
+                hint=f"regions: {', '.join(regions)}" if regions else "load stores first",
+            )
+
+
+def has_transactions(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> bool:
+    row = con.execute(
+        """
+        select count(*) from transactions t
+        join mk_scope_stores($store, $region, $by) s on s.store_id = t.store_id
+        where t.txn_time >= $start::timestamp and t.txn_time < $end::timestamp + interval 1 day
+        """,
+        period_params(period, scope),
+    ).fetchall()
+    return row[0][0] > 0

@@ -1,0 +1,89 @@
+"""The handbook's member analyses (SPEC 5.1-5.4): one query each, rows as the JSON shape."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+
+from memberkit.periods import Period, Scope
+from memberkit.reports import Report, check_scope, has_transactions, period_params, run_query
+
+DEFAULT_SPEND_EDGES = (100, 300, 500, 1000)
+DEFAULT_AGE_EDGES = (20, 30, 40)
+DEFAULT_INACTIVE_DAYS = 180
+
+
+def _edges(values) -> list:
+    """Keep whole numbers as ints (labels read '100', not '100.0'); others as Decimal."""
+    parsed = [Decimal(str(v)) for v in values]
+    if all(v == v.to_integral_value() for v in parsed):
+        return [int(v) for v in parsed]
+    return parsed
+
+
+def _run(con, name: str, period: Period, scope: Scope, **extra) -> Report:
+    check_scope(con, scope)
+    rows = run_query(con, name, {**period_params(period, scope), **extra})
+    details = {k: v for k, v in extra.items()}
+    details["empty"] = not has_transactions(con, period, scope)
+    return Report(name=name, period=period, scope=scope, rows=rows, details=details)
+
+
+def spend_bands(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, edges=DEFAULT_SPEND_EDGES
+) -> Report:
+    return _run(con, "spend_bands", period, scope, edges=_edges(edges))
+
+
+def demographics(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, age_edges=DEFAULT_AGE_EDGES
+) -> Report:
+    return _run(con, "demographics", period, scope, edges=_edges(age_edges))
+
+
+def spending_power(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
+    yoy, mom = period.years_back(1), period.previous()
+    return _run(
+        con,
+        "spending_power",
+        period,
+        scope,
+        yoy_start=yoy.start,
+        yoy_end=yoy.end,
+        mom_start=mom.start if mom else None,
+        mom_end=mom.end if mom else None,
+    )
+
+
+def churn(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    inactive_days: int = DEFAULT_INACTIVE_DAYS,
+) -> Report:
+    return _run(con, "churn", period, scope, inactive_days=inactive_days)
+
+
+def churn_list(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    inactive_days: int = DEFAULT_INACTIVE_DAYS,
+) -> Report:
+    check_scope(con, scope)
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "inactive_days": inactive_days,
+        "store": scope.store,
+        "region": scope.region,
+    }
+    rows = run_query(con, "churn_list", params)
+    return Report(
+        name="churn_list",
+        period=period,
+        scope=scope,
+        rows=rows,
+        details={"inactive_days": inactive_days},
+    )
