@@ -135,14 +135,22 @@ def _report(result: LoadResult, max_ratio: float) -> None:
             f"{name}: warning: ignoring unknown column(s): {', '.join(result.ignored_columns)}",
             markup=False,
         )
-    parts = [f"{result.rows_read:,} read", f"{result.loaded:,} loaded"]
-    if result.kind == "members" or result.replaced:
-        parts.append(f"{result.replaced:,} replaced")
-    parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
-    out.print(
-        f"{name}: {', '.join(parts)} ({result.encoding}, {_delimiter_name(result.delimiter)})",
-        markup=False,
-    )
+    if result.status == "refused":
+        # nothing of a refused file is loaded: say so instead of counts that look partial
+        out.print(
+            f"{name}: {result.rows_read:,} read, REFUSED: {result.rejected:,} rejected, "
+            f"nothing loaded ({result.encoding}, {_delimiter_name(result.delimiter)})",
+            markup=False,
+        )
+    else:
+        parts = [f"{result.rows_read:,} read", f"{result.loaded:,} loaded"]
+        if result.kind == "members" or result.replaced:
+            parts.append(f"{result.replaced:,} replaced")
+        parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
+        out.print(
+            f"{name}: {', '.join(parts)} ({result.encoding}, {_delimiter_name(result.delimiter)})",
+            markup=False,
+        )
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
         column = f", column {sample.column}" if sample.column else ""

@@ -146,7 +146,7 @@ def normalise_header(header: str) -> str:
 
 
 def map_header(
-    header: list[str], kind: Kind, file_label: str, extra: dict[str, str]
+    header: list[str], kind: Kind, file_label: str, extra: dict[str, str], *, hint: bool = True
 ) -> tuple[dict[str, int], list[str]]:
     """Match file headers to canonical columns; return {column: position} and ignored headers.
 
@@ -179,7 +179,8 @@ def map_header(
         raise InputRejected(
             f"{file_label}: missing required column{'s' if len(missing) > 1 else ''} {names} "
             f"for {kind.name}",
-            hint=_wrong_kind_hint(header, kind) or "map other header names with --mapping FILE",
+            hint=(_wrong_kind_hint(header, kind) if hint else None)
+            or "map other header names with --mapping FILE",
         )
     return positions, ignored
 
@@ -190,7 +191,7 @@ def _wrong_kind_hint(header: list[str], kind: Kind) -> str | None:
         if other is kind:
             continue
         try:
-            map_header(header, other, "", {})
+            map_header(header, other, "", {}, hint=False)
         except InputRejected:
             continue
         return f"the headers look like a {other.name} file: `memberkit load {other.name} ...`"

@@ -196,7 +196,7 @@ def _load_prepared(
     )
 
     load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
-    first_rejects = _record_rejects(con, prepared, kind, load_id, parse_rejects)
+    first_rejects = _record_rejects(con, prepared, kind, positions, load_id, parse_rejects)
     if not too_many:
         _merge(con, kind, load_id)
     result = LoadResult(
@@ -268,13 +268,15 @@ def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -
             )
     bad_column = " ".join(f"when {cond} then '{col}'" for cond, col, _ in checks)
     reason = " ".join(f"when {cond} then '{why}'" for cond, _, why in checks)
+    # new_line is left to DuckDB on purpose: with auto_detect off and strict mode on,
+    # new_line='\\r\\n' makes duckdb 2.0 return no rows at all for a CRLF file.
     con.execute(
         f"""
         create temp table mk_stage as
         with raw as (
             select * from read_csv(
                 $path, columns = $columns, header = true, delim = $delim, quote = '"',
-                escape = '"', new_line = $new_line, auto_detect = false, strict_mode = true,
+                escape = '"', auto_detect = false, strict_mode = true,
                 null_padding = false, encoding = 'utf-8', store_rejects = true,
                 rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'
             )
@@ -290,8 +292,6 @@ def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -
             "path": str(prepared.csv_path),
             "columns": raw_columns,
             "delim": prepared.delimiter,
-            # read_csv wants the escaped spelling of the line end
-            "new_line": prepared.new_line.replace("\r", "\\r").replace("\n", "\\n"),
         },
     )
 
@@ -363,7 +363,12 @@ def _merge(con, kind: Kind, load_id: int) -> None:
 
 
 def _record_rejects(
-    con, prepared: PreparedFile, kind: Kind, load_id: int, parse_rejects: list[tuple]
+    con,
+    prepared: PreparedFile,
+    kind: Kind,
+    positions: dict[str, int],
+    load_id: int,
+    parse_rejects: list[tuple],
 ) -> list[RejectSample]:
     """Store every rejected row with its line, column, reason and raw text."""
     key_name = "/".join(kind.key)
@@ -390,6 +395,7 @@ def _record_rejects(
         (r[0] for r in parse_rejects),
         [r[0] for r in row_rejects] + first_ords,
     )
+    canonical = {index: name for name, index in positions.items()}
     rows = []
     for record_no, column, error_type, message in parse_rejects:
         where = by_record.get(record_no)
@@ -400,7 +406,9 @@ def _record_rejects(
             else ""
         )
         if column and column.startswith("c") and column[1:].isdigit():
-            column = prepared.header[int(column[1:])]  # positional name back to the file's
+            # positional name back to ours (or, for a column we do not read, the file's)
+            index = int(column[1:])
+            column = canonical.get(index, prepared.header[index])
         rows.append(
             (
                 prepared.line_of_record(where.record, where.line) if where else None,

@@ -43,7 +43,6 @@ class PreparedFile:
     size: int
     encoding: str  # what the source was: utf-8, utf-8-sig, gb18030, utf-16, xlsx, ...
     delimiter: str
-    new_line: str
     header: list[str]
     data_records: int  # non-blank records after the header, as counted by RecordScanner
     sheet_rows: list[int] | None = None  # XLSX: the sheet row of each data record
@@ -113,7 +112,10 @@ def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFi
             utf8_ok = False
 
     source_encoding = _choose_encoding(path, head, utf8_ok, forced_encoding)
+    # DuckDB reads LF and CRLF files alike but fails on a mix, and knows no CR-only files
+    # (old Mac exports): those are rewritten with LF line ends.
     mixed_endings = 0 < crlf < scanner.newlines
+    cr_only = scanner.newlines == 0 and b"\r" in head
     prepared = PreparedFile(
         path=path,
         csv_path=path,
@@ -121,17 +123,16 @@ def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFi
         size=size,
         encoding=source_encoding,
         delimiter=",",
-        new_line="\r\n" if crlf else "\n",
         header=[],
         data_records=0,
     )
-    if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings:
+    if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings and not cr_only:
         prepared.data_records = scanner.finish() - 1
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
-        prepared.new_line = "\n"
-        prepared.data_records = _transcode(path, prepared.csv_path, source_encoding) - 1
+        records = _transcode(path, prepared.csv_path, source_encoding, cr_only=cr_only)
+        prepared.data_records = records - 1
     prepared.header, prepared.delimiter = _read_header(prepared, delimiter)
     return prepared
 
@@ -162,7 +163,7 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
     return "utf-8" if utf8_ok else "gb18030"
 
 
-def _transcode(source: Path, target: Path, encoding: str) -> int:
+def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = False) -> int:
     """Stream `source` into UTF-8 with LF line ends; return its non-blank record count."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     scanner = RecordScanner()
@@ -182,6 +183,8 @@ def _transcode(source: Path, target: Path, encoding: str) -> int:
             if chunk and data.endswith(b"\r"):
                 data, held_cr = data[:-1], b"\r"
             data = data.replace(b"\r\n", b"\n")
+            if cr_only:
+                data = data.replace(b"\r", b"\n")
             out.write(data)
             scanner.feed(data)
             if not chunk:
@@ -217,7 +220,13 @@ def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str],
     else:
         counts = {d: first_line.count(d) for d in DELIMITERS}
         delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+    try:
+        header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputRejected(
+            f"{prepared.label}: cannot read the header line: {exc}",
+            hint="is this a CSV file? if it is UTF-16 without a BOM, pass --encoding utf-16",
+        ) from None
     return [h.strip() for h in header], delimiter
 
 
@@ -267,7 +276,6 @@ def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
         size=size,
         encoding="xlsx",
         delimiter=",",
-        new_line="\n",
         header=header,
         data_records=len(sheet_rows),
         sheet_rows=sheet_rows,
