@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= demo/memberkit.duckdb
+# the sample data's latest month
+DEMO_MONTH ?= 2026-10
 
 .PHONY: install demo test lint bench clean
 
@@ -14,7 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Load the bundled sample data into a fresh demo database and show what it holds.
+# Load the bundled sample data into a fresh demo database, show what it holds and the
+# analyses of its latest month.
 demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB).wal
 	mkdir -p $(dir $(DEMO_DB))
@@ -23,6 +26,8 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) load transactions sample_data/transactions.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load targets sample_data/targets.csv
 	$(BIN)/memberkit --db $(DEMO_DB) info
+	$(BIN)/memberkit --db $(DEMO_DB) spend-bands --month $(DEMO_MONTH) --by region
+	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -97,9 +97,6 @@ final as (
         mk_growth(c.member_tickets, m.member_tickets) as member_tickets_mom,
         mk_ratio(c.member_tickets, c.active_members) as member_frequency,
         mk_ratio(c.member_items, c.member_tickets) as member_attach_rate,
-        -- the bases, for the reader who wants to check a growth figure
-        y.sales as yoy_sales,
-        m.sales as mom_sales,
     from figures c
     left join figures y on y.scope = c.scope and y.period = 'yoy'
     left join figures m on m.scope = c.scope and m.period = 'mom'

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import info, load, sample
+from memberkit.cli import info, load, reports, sample
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -44,6 +44,10 @@ def _root(
 app.command("load")(load.load)
 app.command("info")(info.info)
 app.command("sample-data")(sample.sample_data)
+app.command("spend-bands")(reports.spend_bands)
+app.command("demographics")(reports.demographics)
+app.command("spending-power")(reports.spending_power)
+app.command("churn")(reports.churn)
 
 
 def main() -> None:

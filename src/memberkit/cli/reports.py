@@ -1,0 +1,271 @@
+"""The handbook's analyses: spend-bands, demographics, spending-power, churn."""
+
+from __future__ import annotations
+
+import enum
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit import db
+from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
+from memberkit.errors import UsageError
+from memberkit.periods import Period, Scope, choose_period, choose_scope
+from memberkit.reports import Report, analyses, prepare_connection
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class Lang(enum.StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+class By(enum.StrEnum):
+    store = "store"
+    region = "region"
+
+
+Month = Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: last month).")]
+Year = Annotated[str | None, typer.Option("--year", help="YYYY: the whole calendar year.")]
+Store = Annotated[str | None, typer.Option("--store", help="One store id.")]
+Region = Annotated[str | None, typer.Option("--region", help="One region.")]
+ByOption = Annotated[
+    By | None, typer.Option("--by", help="One row per store or region, plus an ALL row.")
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+LangOption = Annotated[Lang, typer.Option("--lang", help="Labels of tables and workbooks.")]
+
+
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{option} wants numbers separated by commas, not {text!r}") from None
+    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise UsageError(f"{option} wants ascending numbers, like 100,300,500,1000")
+    return values
+
+
+def _emit(
+    report: Report,
+    name: str,
+    fmt: OutputFormat,
+    output: Path | None,
+    lang: Lang,
+    show_phone: bool = False,
+) -> None:
+    from memberkit.render import to_csv, to_json
+    from memberkit.render.templates import load_template
+
+    if report.empty:
+        err.print(
+            f"memberkit: no transactions in {report.period.label} for "
+            f"{report.scope.label}: figures are zeros, and — where undefined",
+            markup=False,
+        )
+    if fmt is OutputFormat.xlsx:
+        raise UsageError("--format xlsx is not available yet", hint="use csv or json for now")
+    if fmt is OutputFormat.table:
+        from rich.console import Console
+
+        from memberkit.render.terminal import report_table
+
+        table = report_table(report, name, lang.value, show_phone=show_phone)
+        if output is None:
+            out.print(table)
+            return
+        buffer = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+        buffer.print(table)
+        text = buffer.export_text()
+    elif fmt is OutputFormat.csv:
+        text = to_csv(report, name)
+    else:
+        text = to_json(report, name) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    private = any(c.format == "phone" for c in load_template(name).columns)
+    write_atomically(output, text, bom=fmt is OutputFormat.csv, private=private)
+    err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+
+
+def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None:
+    """Write to a temporary file beside the target, then rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600 if private else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(
+    ctx: typer.Context,
+    db_path: Path | None,
+    wait: float,
+    month: str | None,
+    year: str | None,
+    store: str | None,
+    region: str | None,
+    by: By | None,
+    compute: Callable[..., Report],
+) -> Report:
+    period: Period = choose_period(month, year, date.today())
+    scope: Scope = choose_scope(store, region, by.value if by else None)
+    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    try:
+        prepare_connection(con)
+        return compute(con, period, scope)
+    finally:
+        con.close()
+
+
+@reports_errors
+def spend_bands(
+    ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    bands: Annotated[str, typer.Option(help="Band edges in yuan.")] = "100,300,500,1000",
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """会员消费水平分析: members on file, active members and their net spend bands."""
+    edges = _numbers(bands, "--bands")
+    report = _run(
+        ctx,
+        db_path,
+        wait,
+        month,
+        year,
+        store,
+        region,
+        by,
+        lambda con, p, s: analyses.spend_bands(con, p, s, edges),
+    )
+    _emit(report, "spend-bands", format, output, lang)
+
+
+@reports_errors
+def demographics(
+    ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    age_bands: Annotated[str, typer.Option(help="Age band edges in years.")] = "20,30,40",
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """消费会员性别年龄分析: gender and age of the period's active members."""
+    edges = _numbers(age_bands, "--age-bands")
+    report = _run(
+        ctx,
+        db_path,
+        wait,
+        month,
+        year,
+        store,
+        region,
+        by,
+        lambda con, p, s: analyses.demographics(con, p, s, edges),
+    )
+    _emit(report, "demographics", format, output, lang)
+
+
+@reports_errors
+def spending_power(
+    ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """会员消费力分析: sales, member sales, basket, tickets, frequency, attach rate, YoY/MoM."""
+    report = _run(ctx, db_path, wait, month, year, store, region, by, analyses.spending_power)
+    _emit(report, "spending-power", format, output, lang)
+
+
+@reports_errors
+def churn(
+    ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    inactive_days: Annotated[
+        int, typer.Option(min=1, help="Days without a ticket after which a member is lapsed.")
+    ] = analyses.DEFAULT_INACTIVE_DAYS,
+    list_members: Annotated[
+        bool, typer.Option("--list", help="The call-back list of lapsed members instead.")
+    ] = False,
+    show_phone: Annotated[
+        bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
+    ] = False,
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """会员流失分析: base, lapsed, newly lapsed and returned members; --list to call them."""
+    if list_members:
+        if by is not None:
+            raise UsageError("--list gives one list; leave out --by")
+        report = _run(
+            ctx,
+            db_path,
+            wait,
+            month,
+            year,
+            store,
+            region,
+            None,
+            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days),
+        )
+        _emit(report, "churn-list", format, output, lang, show_phone=show_phone)
+        return
+    report = _run(
+        ctx,
+        db_path,
+        wait,
+        month,
+        year,
+        store,
+        region,
+        by,
+        lambda con, p, s: analyses.churn(con, p, s, inactive_days),
+    )
+    _emit(report, "churn", format, output, lang)

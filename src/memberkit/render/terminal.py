@@ -1,0 +1,44 @@
+"""Reports as rich tables in the terminal, labelled in the chosen language."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from memberkit.render import flatten, format_value
+from memberkit.render.templates import Lang, load_template
+from memberkit.reports import Report
+
+_RIGHT = {"count", "money", "ratio", "decimal"}
+
+
+def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
+    template = load_template(name)
+    title = f"{template.title.in_(lang)} · {report.period.label} · {report.scope.label}"
+    table = Table(title=title, title_justify="left")
+    if template.transpose_single_row and len(report.rows) == 1:
+        table.add_column("指标" if lang == "zh" else "Figure")
+        table.add_column("数值" if lang == "zh" else "Value", justify="right")
+        for cell in flatten(report.rows[0], template, lang):
+            table.add_row(cell.label, format_value(cell.value, cell.format, show_phone=show_phone))
+        return table
+
+    # Plain columns as they are; each item of a list (a band, a gender) in one column that
+    # reads "174 (23.0%)", so that a band table fits a terminal.
+    for column in template.columns:
+        table.add_column(
+            column.label.in_(lang), justify="right" if column.format in _RIGHT else "left"
+        )
+    first = report.rows[0] if report.rows else {}
+    for group in template.groups:
+        for item in first.get(group.key) or []:
+            table.add_column(group.item_name(item["label"], lang), justify="right")
+    for row in report.rows:
+        cells = [
+            format_value(row.get(c.key), c.format, show_phone=show_phone) for c in template.columns
+        ]
+        for group in template.groups:
+            for item in row.get(group.key) or []:
+                values = [format_value(item.get(f.key), f.format) for f in group.fields]
+                cells.append(f"{values[0]} ({values[1]})" if len(values) == 2 else " ".join(values))
+        table.add_row(*cells)
+    return table
