@@ -36,8 +36,14 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Load and report timings against DuckDB baselines in the same run (see benchmarks/).
 bench: install
 	$(BIN)/python benchmarks/load_bench.py
+	rm -f benchmarks/data/bench.duckdb*
+	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load stores benchmarks/data/t1000000-utf-8/stores.csv
+	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load members benchmarks/data/t1000000-utf-8/members.csv
+	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load transactions benchmarks/data/t1000000-utf-8/transactions.csv
+	$(BIN)/python benchmarks/report_bench.py --db benchmarks/data/bench.duckdb --month 2026-10
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis
