@@ -41,13 +41,18 @@ create or replace temp macro mk_growth(current_value, base_value) as
 create or replace temp macro mk_band(value, edges) as
     len(list_filter(edges, lambda edge: edge <= value));
 
--- Band labels: '<100', '100–300', '≥1000'.
-create or replace temp macro mk_band_label(edges, band) as
-    case
-        when band = 0 then '<' || edges[1]::varchar
-        when band = len(edges) then '≥' || edges[band]::varchar
-        else edges[band]::varchar || '–' || edges[band + 1]::varchar
-    end;
+-- The bands that edges make, in order: index, label ('<100', '100–300', '≥1000') and bounds.
+create or replace temp macro mk_bands(edges) as table
+    select
+        band,
+        case
+            when band = 0 then '<' || edges[1]::varchar
+            when band = len(edges) then '≥' || edges[band]::varchar
+            else edges[band]::varchar || '–' || edges[band + 1]::varchar
+        end as label,
+        case when band > 0 then edges[band] end as lower,
+        case when band < len(edges) then edges[band + 1] end as upper,
+    from range(len(edges) + 1) r(band);
 
 -- Members on file for a period (SPEC 4): joined by its end, not expired before its start.
 create or replace temp macro mk_on_file(join_date, expiry_date, p_start, p_end) as

@@ -63,12 +63,7 @@ gender_counts as (
 ),
 
 age_bands as (
-    select
-        band,
-        mk_band_label($edges, band) as label,
-        case when band > 0 then $edges[band] end as lower,
-        case when band < len($edges) then $edges[band + 1] end as upper,
-    from range(len($edges) + 1) r(band)
+    from mk_bands($edges)
     union all
     select len($edges) + 1, 'unknown', null, null
 ),

@@ -44,12 +44,7 @@ members_on_file as (
 ),
 
 bands as (
-    select
-        band,
-        mk_band_label($edges, band) as label,
-        case when band > 0 then $edges[band] end as lower,
-        case when band < len($edges) then $edges[band + 1] end as upper,
-    from range(len($edges) + 1) r(band)
+    from mk_bands($edges)
 ),
 
 band_counts as (
