@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from memberkit.errors import DatabaseBusy, MemberkitError, UsageError
+
+if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stays quick
+    import duckdb
 
 DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
@@ -43,6 +45,8 @@ def _lock_holder(message: str) -> str:
 
 
 def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.05
     while True:

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from memberkit import db
 from memberkit.cli.common import DbOption, WaitOption, chosen_db, out, reports_errors
-from memberkit.inventory import database_info
 
 
 class InfoFormat(enum.StrEnum):
@@ -28,6 +27,8 @@ def info(
     wait: WaitOption = 0.0,
 ) -> None:
     """Show tables and row counts, date ranges, stores, loose ends and the last loads."""
+    from memberkit.inventory import database_info
+
     con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
     try:
         facts = database_info(con, last_loads=loads)

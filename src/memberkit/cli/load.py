@@ -5,23 +5,19 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from memberkit import db
 from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
 from memberkit.errors import EXIT_INPUT_REJECTED, MemberkitError
-from memberkit.ingest import KINDS, LoadOptions, LoadResult, export_rejects, load_file
-from memberkit.ingest.source import DELIMITERS
+from memberkit.ingest.kinds import KINDS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from memberkit.ingest.loader import LoadOptions, LoadResult
 
 LoadKind = enum.Enum("LoadKind", {name: name for name in KINDS}, type=str)
 PROGRESS_MIN_BYTES = 32 << 20
@@ -58,6 +54,8 @@ def load(
     column and reason. A file with too many rejects loads nothing (exit 3); loading the same
     file again changes nothing.
     """
+    from memberkit.ingest.loader import LoadOptions, export_rejects
+
     options = LoadOptions(
         kind=kind.value,
         encoding=encoding,
@@ -94,9 +92,19 @@ def load(
 
 
 def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> LoadResult:
+    from memberkit.ingest.loader import load_file
+
     size = path.stat().st_size if path.is_file() else 0
     if not (show_progress and sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES):
         return load_file(con, path, options)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -171,4 +179,6 @@ def _report(result: LoadResult, max_ratio: float) -> None:
 
 
 def _delimiter_name(delimiter: str | None) -> str:
+    from memberkit.ingest.source import DELIMITERS
+
     return DELIMITERS.get(delimiter or "", repr(delimiter))

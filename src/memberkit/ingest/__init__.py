@@ -1,6 +1,26 @@
-"""Loading exports into the database (no terminal code here: the CLI renders results)."""
+"""Loading exports into the database (no terminal code here: the CLI renders results).
 
-from memberkit.ingest.kinds import KINDS
-from memberkit.ingest.loader import LoadOptions, LoadResult, export_rejects, load_file
+Attributes are imported on first use, so that `memberkit --help` does not pay for numpy,
+polars and duckdb.
+"""
 
-__all__ = ["KINDS", "LoadOptions", "LoadResult", "export_rejects", "load_file"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "KINDS": "memberkit.ingest.kinds",
+    "LoadOptions": "memberkit.ingest.loader",
+    "LoadResult": "memberkit.ingest.loader",
+    "export_rejects": "memberkit.ingest.loader",
+    "load_file": "memberkit.ingest.loader",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(name)

@@ -6,8 +6,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
-
 from memberkit.errors import InputRejected, UsageError
 
 
@@ -107,30 +105,30 @@ def get_kind(name: str) -> Kind:
         ) from None
 
 
-class _MappingFile(BaseModel, extra="forbid"):
-    """--mapping TOML: one table per kind, mapping another POS's header to our column name.
-
-    [transactions]
-    "POS单号" = "txn_id"
-    """
-
-    members: dict[str, str] = {}
-    transactions: dict[str, str] = {}
-    stores: dict[str, str] = {}
-    targets: dict[str, str] = {}
-
-
 def read_mapping(path: Path | None, kind: Kind) -> dict[str, str]:
-    """Extra header aliases for `kind` from a mapping file, keyed by lower-cased header."""
+    """Extra header aliases for `kind` from a --mapping TOML file, keyed by lower-cased header.
+
+    One table per kind maps another system's header to our column name:
+        [transactions]
+        "POS单号" = "txn_id"
+    """
     if path is None:
         return {}
     try:
-        parsed = _MappingFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        parsed = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: mapping file not found") from None
-    except (tomllib.TOMLDecodeError, ValidationError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a valid mapping file: {exc}".splitlines()[0]) from None
-    extra = getattr(parsed, kind.name)
+    for section, table in parsed.items():
+        if section not in KINDS or not isinstance(table, dict):
+            raise UsageError(
+                f"{path}: [{section}] is not a kind of file",
+                hint=f"use tables named {', '.join(KINDS)}",
+            )
+        if not all(isinstance(v, str) for v in table.values()):
+            raise UsageError(f"{path}: [{section}] must map header names to column names")
+    extra = parsed.get(kind.name, {})
     for header, target in extra.items():
         if target not in kind.column_names:
             raise UsageError(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, has_transactions, period_params, run_query
