@@ -26,7 +26,7 @@ final as (
         coalesce(f.base_members, 0) as base_members,
         coalesce(f.lapsed_members, 0) as lapsed_members,
         mk_ratio(f.lapsed_members, f.base_members) as churn_rate,
-        mk_ratio(f.lapsed_spend_365d, f.base_spend_365d) as lapsed_spend_share,
+        mk_ratio(coalesce(f.lapsed_spend_365d, 0), f.base_spend_365d) as lapsed_spend_share,
         coalesce(f.newly_lapsed, 0) as newly_lapsed,
         coalesce(f.returned, 0) as returned,
         coalesce(f.lapsed_spend_365d, 0) as lapsed_spend_365d,
