@@ -48,6 +48,7 @@ app.command("spend-bands")(reports.spend_bands)
 app.command("demographics")(reports.demographics)
 app.command("spending-power")(reports.spending_power)
 app.command("churn")(reports.churn)
+app.command("report")(reports.report)
 
 
 def main() -> None:

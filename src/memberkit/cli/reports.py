@@ -6,6 +6,7 @@ import enum
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -65,6 +66,7 @@ def _emit(
     output: Path | None,
     lang: Lang,
     show_phone: bool = False,
+    workbook=None,
 ) -> None:
     from memberkit.render import to_csv, to_json
     from memberkit.render.templates import load_template
@@ -76,7 +78,12 @@ def _emit(
             markup=False,
         )
     if fmt is OutputFormat.xlsx:
-        raise UsageError("--format xlsx is not available yet", hint="use csv or json for now")
+        from memberkit.render.excel import write_workbook
+
+        sheet, info = workbook
+        write_workbook(output, [sheet], lang.value, info)
+        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+        return
     if fmt is OutputFormat.table:
         from rich.console import Console
 
@@ -115,25 +122,76 @@ def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None
         raise
 
 
+@dataclass(frozen=True)
+class Request:
+    """The options every analysis command shares, parsed by Typer."""
+
+    ctx: typer.Context
+    db_path: Path | None
+    wait: float
+    month: str | None
+    year: str | None
+    store: str | None
+    region: str | None
+    by: By | None
+    fmt: OutputFormat
+    output: Path | None
+    lang: Lang
+
+
 def _run(
+    request: Request, compute: Callable[..., Report], name: str, show_phone: bool = False
+) -> None:
+    """Parse period and scope, run the report on a read-only connection, and emit it."""
+    fmt, output = request.fmt, request.output
+    if fmt is OutputFormat.xlsx and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    period: Period = choose_period(request.month, request.year, date.today())
+    scope: Scope = choose_scope(
+        request.store, request.region, request.by.value if request.by else None
+    )
+    con = db.connect(chosen_db(request.ctx, request.db_path), read_only=True, wait=request.wait)
+    workbook = None
+    try:
+        prepare_connection(con)
+        report = compute(con, period, scope)
+        if fmt is OutputFormat.xlsx:
+            from memberkit.render.workbooks import report_sheet, workbook_info
+
+            workbook = (report_sheet(con, report, name, compute), workbook_info(con))
+    finally:
+        con.close()
+    _emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
+
+
+@reports_errors
+def report(
     ctx: typer.Context,
-    db_path: Path | None,
-    wait: float,
-    month: str | None,
-    year: str | None,
-    store: str | None,
-    region: str | None,
-    by: By | None,
-    compute: Callable[..., Report],
-) -> Report:
-    period: Period = choose_period(month, year, date.today())
-    scope: Scope = choose_scope(store, region, by.value if by else None)
+    output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write.")],
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """The monthly workbook: a cover, one sheet per analysis and a per-store breakdown."""
+    from memberkit.render.workbooks import monthly_workbook
+
+    period = choose_period(month, year, date.today())
+    scope = choose_scope(store, region, by.value if by else None)
     con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
     try:
         prepare_connection(con)
-        return compute(con, period, scope)
+        from memberkit.reports import check_scope
+
+        check_scope(con, scope)
+        sheets = monthly_workbook(con, period, scope, lang.value, output)
     finally:
         con.close()
+    err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
 
 @reports_errors
@@ -153,18 +211,8 @@ def spend_bands(
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
     edges = _numbers(bands, "--bands")
-    report = _run(
-        ctx,
-        db_path,
-        wait,
-        month,
-        year,
-        store,
-        region,
-        by,
-        lambda con, p, s: analyses.spend_bands(con, p, s, edges),
-    )
-    _emit(report, "spend-bands", format, output, lang)
+    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
+    _run(request, lambda con, p, s: analyses.spend_bands(con, p, s, edges), "spend-bands")
 
 
 @reports_errors
@@ -184,18 +232,8 @@ def demographics(
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
     edges = _numbers(age_bands, "--age-bands")
-    report = _run(
-        ctx,
-        db_path,
-        wait,
-        month,
-        year,
-        store,
-        region,
-        by,
-        lambda con, p, s: analyses.demographics(con, p, s, edges),
-    )
-    _emit(report, "demographics", format, output, lang)
+    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
+    _run(request, lambda con, p, s: analyses.demographics(con, p, s, edges), "demographics")
 
 
 @reports_errors
@@ -213,8 +251,8 @@ def spending_power(
     wait: WaitOption = 0.0,
 ) -> None:
     """会员消费力分析: sales, member sales, basket, tickets, frequency, attach rate, YoY/MoM."""
-    report = _run(ctx, db_path, wait, month, year, store, region, by, analyses.spending_power)
-    _emit(report, "spending-power", format, output, lang)
+    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
+    _run(request, analyses.spending_power, "spending-power")
 
 
 @reports_errors
@@ -244,28 +282,15 @@ def churn(
     if list_members:
         if by is not None:
             raise UsageError("--list gives one list; leave out --by")
-        report = _run(
-            ctx,
-            db_path,
-            wait,
-            month,
-            year,
-            store,
-            region,
-            None,
-            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days),
+        request = Request(
+            ctx, db_path, wait, month, year, store, region, None, format, output, lang
         )
-        _emit(report, "churn-list", format, output, lang, show_phone=show_phone)
+        _run(
+            request,
+            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days),
+            "churn-list",
+            show_phone=show_phone,
+        )
         return
-    report = _run(
-        ctx,
-        db_path,
-        wait,
-        month,
-        year,
-        store,
-        region,
-        by,
-        lambda con, p, s: analyses.churn(con, p, s, inactive_days),
-    )
-    _emit(report, "churn", format, output, lang)
+    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
+    _run(request, lambda con, p, s: analyses.churn(con, p, s, inactive_days), "churn")

@@ -46,12 +46,42 @@ class Group(BaseModel):
         return self.item.in_(lang).format(label=label)
 
 
+class Chart(BaseModel):
+    """A chart in the workbook.
+
+    kind 'group': one column per item of a list (bands, genders) of the total row, plotting
+    `field`. kind 'comparison': the `figures` this period against last month and last year.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["group", "comparison"]
+    title: Label
+    type: Literal["column", "bar", "pie"] = "column"
+    group: str | None = None
+    field: str = "members"
+    figures: list[str] = []
+
+
 class Template(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     title: Label
+    sheet: Label | None = None  # sheet name in a workbook (default: the title)
     columns: list[Column]
     groups: list[Group] = []
+    charts: list[Chart] = []
     transpose_single_row: bool = False
+
+    def sheet_name(self, lang: Lang) -> str:
+        return (self.sheet or self.title).in_(lang)[:31]  # Excel's limit
+
+
+NUMBER_FORMATS: dict[str, str] = {
+    "count": "#,##0",
+    "money": "#,##0.00",
+    "ratio": "0.0%",
+    "decimal": "#,##0.00",
+    "date": "yyyy-mm-dd",
+}
 
 
 @cache

@@ -1,0 +1,82 @@
+"""Workbooks of reports: one report's sheet, or the whole monthly workbook (memberkit report)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memberkit.periods import Period, Scope
+from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.templates import Lang, load_template
+from memberkit.reports import Report, analyses
+
+if TYPE_CHECKING:
+    import duckdb
+
+Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope], Report]
+
+
+def workbook_info(con: duckdb.DuckDBPyConnection) -> WorkbookInfo:
+    latest = con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]
+    return WorkbookInfo(data_through=latest, generated_at=datetime.now().replace(microsecond=0))
+
+
+def report_sheet(con, report: Report, template: str, compute: Compute) -> Sheet:
+    """A report's sheet; a comparison chart also needs the same report one month and one
+    year earlier, which the same query gives over the shifted periods."""
+    bases: dict[str, Report] = {}
+    if any(chart.kind == "comparison" for chart in load_template(template).charts):
+        previous = report.period.previous()
+        if previous is not None:
+            bases["mom"] = compute(con, previous, report.scope)
+        bases["yoy"] = compute(con, report.period.years_back(1), report.scope)
+    return Sheet(report=report, template=template, bases=bases)
+
+
+MONTHLY = (
+    ("spend-bands", analyses.spend_bands),
+    ("demographics", analyses.demographics),
+    ("spending-power", analyses.spending_power),
+    ("churn", analyses.churn),
+)
+
+
+def monthly_workbook(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, lang: Lang, path: Path
+) -> list[Sheet]:
+    """Cover, one sheet per analysis, and a per-store breakdown of spending power."""
+    from memberkit.inventory import database_info
+
+    sheets = []
+    for template, compute in MONTHLY:
+        sheets.append(report_sheet(con, compute(con, period, scope), template, compute))
+    if scope.store is None and scope.by != "store":
+        by_store = Scope(store=None, region=scope.region, by="store")
+        sheets.append(Sheet(analyses.spending_power(con, period, by_store), "spending-power"))
+    info = workbook_info(con)
+    facts = database_info(con, last_loads=5)
+    zh = lang == "zh"
+    title = f"{period.label} 会员数据分析月报" if zh else f"Member analysis, {period.label}"
+    cover: list[tuple[str, object]] = [
+        ("", title),
+        ("期间" if zh else "Period", period.label),
+        ("范围" if zh else "Scope", scope.label + (f" / by {scope.by}" if scope.by else "")),
+        ("数据截至" if zh else "Data through", info.data_through),
+        ("生成于" if zh else "Generated", info.generated_at.strftime("%Y-%m-%d %H:%M")),
+    ]
+    for table, count in facts["rows"].items():
+        if table in ("members", "transactions", "stores", "targets"):
+            cover.append(((f"{table} 行数" if zh else f"{table} rows"), count))
+    for load in facts["last_loads"]:
+        when = load["finished_at"].strftime("%Y-%m-%d %H:%M")
+        cover.append(
+            (
+                ("最近载入" if zh else "Recent load"),
+                f"{when} {load['kind']} {load['file_name']}: {load['rows_loaded']:,} loaded, "
+                f"{load['rows_rejected']:,} rejected ({load['status']})",
+            )
+        )
+    write_workbook(path, sheets, lang, info, cover=cover)
+    return sheets

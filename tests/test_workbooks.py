@@ -1,0 +1,191 @@
+"""Workbooks: every figure equals the JSON of the same report, with labels, formats,
+frozen header, charts on the right ranges, and outside text kept as text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import run_cli, write
+
+STORES = "store_id,store_name,region\nS001,徐汇店,华东\nS002,天河店,华南\n"
+MEMBERS = (
+    "member_id,name,gender,birth_date,phone,store_id,join_date,expiry_date\n"
+    'M1,"=HYPERLINK(""http://x"",""y"")",男,1990-03-01,13812345678,S001,2025-01-01,\n'
+    "M2,王芳,女,,13900001111,S002,2025-01-01,2027-01-01\n"
+    "M3,李娜,女,1985-07-01,13700002222,S001,2024-01-01,\n"
+)
+TICKETS = (
+    "txn_id,store_id,txn_time,member_id,amount,item_qty\n"
+    "T1,S001,2026-10-03 10:00:00,M1,120.50,2\n"
+    "T2,S002,2026-10-04 11:00:00,M2,1200.00,5\n"
+    "T3,S002,2026-10-05 12:00:00,,80.00,1\n"
+    "T4,S001,2026-09-05 12:00:00,M1,50.00,1\n"
+    "T5,S001,2025-10-05 12:00:00,M1,10.00,1\n"
+    "T6,S001,2026-01-05 12:00:00,M3,99.00,1\n"
+)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("wb")
+    db_file = folder / "w.duckdb"
+    for kind, text in (("stores", STORES), ("members", MEMBERS), ("transactions", TICKETS)):
+        assert (
+            run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text)).exit_code
+            == 0
+        )
+    return db_file
+
+
+def workbook(db_file: Path, tmp_path: Path, *args: str) -> openpyxl.Workbook:
+    target = tmp_path / "out.xlsx"
+    result = run_cli(*args, "--db", db_file, "--format", "xlsx", "--output", target)
+    assert result.exit_code == 0, result.output
+    return openpyxl.load_workbook(target)
+
+
+def as_json(db_file: Path, *args: str) -> dict:
+    result = run_cli(*args, "--db", db_file, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def table(ws) -> tuple[list[str], list[list]]:
+    header = [c.value for c in ws[4] if c.value is not None]
+    rows = []
+    for row in ws.iter_rows(min_row=5, max_col=len(header), values_only=True):
+        if row[0] is None or str(row[0]).startswith(("图表数据", "Chart data")):
+            break
+        rows.append(list(row))
+    return header, rows
+
+
+def test_spend_bands_sheet_matches_json(loaded, tmp_path):
+    args = ("spend-bands", "--month", "2026-10", "--by", "store")
+    wb = workbook(loaded, tmp_path, *args)
+    ws = wb.worksheets[0]
+    assert ws.title == "会员消费水平分析表"
+    assert ws["A1"].value == "《会员消费水平分析表》"
+    assert "期间：2026-10" in ws["A2"].value and "数据截至：2026-10-05" in ws["A2"].value
+    header, rows = table(ws)
+    assert header[:4] == ["范围", "会员总数", "消费会员数", "消费占比"]
+    assert header[4] == "消费<100元 人数"
+    doc = as_json(loaded, *args)
+    for row, expected in zip(rows, doc["rows"], strict=True):
+        assert row[0] == expected["scope"]
+        assert row[1:3] == [expected["members_total"], expected["active_members"]]
+        share = expected["active_share"]
+        assert row[3] == (pytest.approx(share) if share is not None else "—")
+        flat = [v for band in expected["bands"] for v in (band["members"], band["share"])]
+        assert row[4:] == [pytest.approx(v) if v is not None else "—" for v in flat]
+    assert ws.freeze_panes == "B5"
+    assert ws.auto_filter.ref.startswith("A4:")
+    assert ws["D5"].number_format == "0.0%" and ws["B5"].number_format == "#,##0"
+    assert ws.page_setup.orientation == "landscape"
+    # fitted to one page wide (openpyxl reads the default width of 1 as None), any height
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+
+
+def test_english_labels(loaded, tmp_path):
+    ws = workbook(loaded, tmp_path, "spend-bands", "--month", "2026-10", "--lang", "en")
+    ws = ws.worksheets[0]
+    assert ws["A1"].value == "Member spend bands"
+    assert table(ws)[0][:4] == ["Scope", "Members on file", "Active members", "Active share"]
+
+
+def test_charts_point_at_their_data(loaded, tmp_path):
+    ws = workbook(loaded, tmp_path, "spend-bands", "--month", "2026-10").worksheets[0]
+    (chart,) = ws._charts
+    series = chart.series[0]
+    refs = (series.cat.strRef.f, series.val.numRef.f)
+    # the chart-data block: five band names and the ALL row's members
+    first, last = int(refs[1].split("$")[-3].rstrip(":")), int(refs[1].split("$")[-1])
+    assert last - first == 4
+    names = [ws.cell(row=r, column=1).value for r in range(first, last + 1)]
+    values = [ws.cell(row=r, column=2).value for r in range(first, last + 1)]
+    assert names[0] == "消费<100元" and names[-1] == "消费≥1000元"
+    doc = as_json(loaded, "spend-bands", "--month", "2026-10")
+    assert values == [band["members"] for band in doc["rows"][-1]["bands"]]
+
+
+def test_spending_power_comparison_chart_uses_same_query_for_bases(loaded, tmp_path):
+    wb = workbook(loaded, tmp_path, "spending-power", "--month", "2026-10", "--store", "S001")
+    ws = wb.worksheets[0]
+    assert len(ws._charts) == 4  # sales, member sales, member basket, member tickets
+    cells = {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1)}
+    sales_row = max(r for v, r in cells.items() if v == "销售额")  # the chart-data line
+    current, last_month, last_year = (ws.cell(row=sales_row, column=c).value for c in (2, 3, 4))
+    assert (current, last_month, last_year) == (120.5, 50.0, 10.0)
+
+
+def test_call_list_workbook_is_private_with_phones_in_full(loaded, tmp_path):
+    target = tmp_path / "lapsed.xlsx"
+    result = run_cli(
+        "churn",
+        "--db",
+        loaded,
+        "--list",
+        "--month",
+        "2026-10",
+        "--inactive-days",
+        "30",
+        "--format",
+        "xlsx",
+        "--output",
+        target,
+    )
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o077 == 0
+    ws = openpyxl.load_workbook(target).worksheets[0]
+    phone = next(c for row in ws.iter_rows() for c in row if c.value == "13700002222")
+    assert phone.data_type == "s"  # text: the leading digits and length are kept
+
+
+def test_name_that_looks_like_a_formula_is_a_string(loaded, tmp_path):
+    target = tmp_path / "m.xlsx"
+    run_cli(
+        "churn",
+        "--db",
+        loaded,
+        "--list",
+        "--month",
+        "2026-10",
+        "--inactive-days",
+        "1",
+        "--format",
+        "xlsx",
+        "--output",
+        target,
+    )
+    ws = openpyxl.load_workbook(target).worksheets[0]
+    names = {c.value: c.data_type for row in ws.iter_rows() for c in row}
+    assert names['=HYPERLINK("http://x","y")'] == "s"
+
+
+def test_monthly_report_workbook(loaded, tmp_path):
+    target = tmp_path / "month.xlsx"
+    result = run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames == [
+        "封面",
+        "会员消费水平分析表",
+        "消费会员性别年龄分析表",
+        "会员消费力分析表",
+        "会员流失分析表",
+        "会员消费力分析表 (2)",
+    ]
+    cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
+    assert cover["期间"] == "2026-10" and cover["transactions 行数"] == 6
+    per_store = wb["会员消费力分析表 (2)"]
+    assert [r[0] for r in table(per_store)[1]] == ["S001", "S002", "ALL"]
+
+
+def test_xlsx_needs_an_output_file(loaded):
+    result = run_cli("spend-bands", "--db", loaded, "--format", "xlsx")
+    assert result.exit_code == 2 and "--output" in result.stderr
