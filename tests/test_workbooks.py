@@ -189,3 +189,58 @@ def test_monthly_report_workbook(loaded, tmp_path):
 def test_xlsx_needs_an_output_file(loaded):
     result = run_cli("spend-bands", "--db", loaded, "--format", "xlsx")
     assert result.exit_code == 2 and "--output" in result.stderr
+
+
+def _json_values(row: dict, template_name: str) -> list:
+    """A JSON row's figures in sheet order: the template's columns, then each list item's
+    fields (written here from the template file, not with the renderer's own flatten)."""
+    import tomllib
+
+    from memberkit.db import asset_dir
+
+    template = tomllib.loads((asset_dir("templates") / f"{template_name}.toml").read_text())
+    values = [row[c["key"]] for c in template["columns"]]
+    for group in template.get("groups", []):
+        for item in row[group["key"]]:
+            values += [item[f["key"]] for f in group["fields"]]
+    return values
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("demographics", "--month", "2026-10", "--by", "region"),
+        ("spending-power", "--month", "2026-10", "--by", "store"),
+        ("churn", "--month", "2026-10", "--by", "store", "--inactive-days", "30"),
+        ("churn", "--month", "2026-10", "--list", "--inactive-days", "1"),
+    ],
+)
+def test_every_figure_in_the_sheet_equals_the_json(loaded, tmp_path, args):
+    name = "churn-list" if "--list" in args else args[0]
+    ws = workbook(loaded, tmp_path, *args).worksheets[0]
+    _, rows = table(ws)
+    doc = as_json(loaded, *args)
+    assert len(rows) == len(doc["rows"])
+    for sheet_row, json_row in zip(rows, doc["rows"], strict=True):
+        expected = _json_values(json_row, name)
+        assert len(sheet_row) == len(expected)
+        for got, want in zip(sheet_row, expected, strict=True):
+            if want is None:
+                assert got == "—"
+            elif isinstance(want, float | int) and not isinstance(want, bool):
+                assert got == pytest.approx(want)
+            elif hasattr(got, "date"):
+                assert got.date().isoformat() == want
+            else:
+                assert str(got) == str(want)
+
+
+def test_big_sheets_stream_in_constant_memory_mode(loaded, tmp_path, monkeypatch):
+    from memberkit.render import excel
+
+    monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 1)
+    args = ("spending-power", "--month", "2026-10", "--by", "store")
+    ws = workbook(loaded, tmp_path, *args).worksheets[0]
+    _, rows = table(ws)
+    assert [r[0] for r in rows] == ["S001", "S002", "ALL"]
+    assert rows[-1][1] == pytest.approx(as_json(loaded, *args)["rows"][-1]["sales"])
