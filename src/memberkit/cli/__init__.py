@@ -49,6 +49,7 @@ app.command("demographics")(reports.demographics)
 app.command("spending-power")(reports.spending_power)
 app.command("churn")(reports.churn)
 app.command("report")(reports.report)
+app.command("expiring")(reports.expiring)
 
 
 def main() -> None:

@@ -67,11 +67,12 @@ def _emit(
     lang: Lang,
     show_phone: bool = False,
     workbook=None,
+    quiet: bool = False,
 ) -> None:
     from memberkit.render import to_csv, to_json
     from memberkit.render.templates import load_template
 
-    if report.empty:
+    if report.empty and not quiet:
         err.print(
             f"memberkit: no transactions in {report.period.label} for "
             f"{report.scope.label}: figures are zeros, and — where undefined",
@@ -105,7 +106,8 @@ def _emit(
         return
     private = any(c.format == "phone" for c in load_template(name).columns)
     write_atomically(output, text, bom=fmt is OutputFormat.csv, private=private)
-    err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+    if not quiet:
+        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
 
 
 def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None:
@@ -192,6 +194,80 @@ def report(
     finally:
         con.close()
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
+
+
+@reports_errors
+def expiring(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The day to count up to (default: today).")
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="Expiry month, YYYY-MM (default: the next).")
+    ] = None,
+    min_visits: Annotated[int, typer.Option(min=0, help="Visits that earn the waiver.")] = 3,
+    min_spend: Annotated[float, typer.Option(min=0, help="Net spend that earns it.")] = 1000,
+    split_by_store: Annotated[
+        Path | None,
+        typer.Option("--split-by-store", help="Also write one workbook per store here."),
+    ] = None,
+    show_phone: Annotated[
+        bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
+    ] = False,
+    format: FormatOption = OutputFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file; {month} is replaced."),
+    ] = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """到期会员名单: members whose card expires next month without the fee waiver (cron: 5th)."""
+    from memberkit.periods import parse_month
+    from memberkit.reports.expiring import expiring_members, month_after, store_names
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise UsageError(f"--as-of wants YYYY-MM-DD, not {as_of!r}") from None
+    period = parse_month(month) if month else month_after(day)
+    if output is not None:
+        output = Path(str(output).replace("{month}", period.label))
+    if split_by_store is not None:
+        split_by_store = Path(str(split_by_store).replace("{month}", period.label))
+    if fmt_needs_output(format, output):
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    try:
+        prepare_connection(con)
+        report = expiring_members(con, day, period, min_visits, min_spend)
+        names = store_names(con)
+        from memberkit.render.workbooks import workbook_info
+
+        info = workbook_info(con)
+    finally:
+        con.close()
+    stores = len({row["store_id"] for row in report.rows})
+    if format is OutputFormat.xlsx:
+        from memberkit.render.workbooks import expiring_workbook
+
+        expiring_workbook(report, output, lang.value, info, names)
+    else:
+        _emit(report, "expiring", format, output, lang, show_phone=show_phone, quiet=True)
+    if split_by_store is not None:
+        from memberkit.render.workbooks import split_expiring
+
+        written = split_expiring(report, split_by_store, lang.value, info, names)
+        err.print(f"{len(written)} workbooks -> {split_by_store}", markup=False)
+    target = f" -> {output}" if output else ""
+    err.print(
+        f"{period.label}: {len(report.rows):,} members in {stores:,} stores{target}", markup=False
+    )
+
+
+def fmt_needs_output(fmt: OutputFormat, output: Path | None) -> bool:
+    return fmt is OutputFormat.xlsx and output is None
 
 
 @reports_errors

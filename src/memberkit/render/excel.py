@@ -65,6 +65,8 @@ class Sheet:
     template: str  # template name, e.g. 'spend-bands'
     # For comparison charts: the same report over the previous month and a year earlier.
     bases: dict[str, Report] = field(default_factory=dict)
+    name: str | None = None  # the sheet's name, if not the template's
+    counts: list[tuple[str, int]] = field(default_factory=list)  # a count block after the table
 
 
 @dataclass
@@ -204,7 +206,7 @@ def _write_sheet(
     used: set[str],
 ) -> None:
     report = sheet.report
-    ws = workbook.add_worksheet(_unique_sheet_name(template.sheet_name(lang), used))
+    ws = workbook.add_worksheet(_unique_sheet_name(sheet.name or template.sheet_name(lang), used))
     rows = [flatten(row, template, lang) for row in report.rows]
     transpose = template.transpose_single_row and len(rows) == 1
     if transpose:
@@ -217,7 +219,8 @@ def _write_sheet(
         body = rows
     ncols = max(len(header), 1)
 
-    title = f"《{template.title.in_(lang)}》" if lang == "zh" else template.title.in_(lang)
+    title = template.title_text(lang, report.period.start)
+    title = f"《{title}》" if lang == "zh" else title
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
     for col, label in enumerate(header):
@@ -243,6 +246,8 @@ def _write_sheet(
     ws.repeat_rows(HEADER_ROW)
 
     place = last_row + 2
+    if sheet.counts:
+        place = _write_counts(ws, styles, sheet.counts, lang, place)
     for chart in template.charts:
         place = _add_chart(workbook, ws, styles, sheet, template, chart, lang, place)
 
@@ -346,6 +351,17 @@ def _add_chart(workbook, ws, styles, sheet, template, chart: Chart, lang, place:
     plot.set_size({"width": 520, "height": 300})
     ws.insert_chart(head, len(series) + 2, plot)
     return max(last + 2, head + 17)
+
+
+def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: int) -> int:
+    """A small table of counts (members per store) below the main table."""
+    ws.write_string(place, 0, "门店" if lang == "zh" else "Store", styles.header)
+    ws.write_string(place, 1, "人数" if lang == "zh" else "Members", styles.header)
+    for r, (label, count) in enumerate(counts, start=place + 1):
+        ws.write_string(r, 0, label, styles.text)
+        ws.write_number(r, 1, count, styles.of("count"))
+    _widen(ws, 0, max(display_width(label) for label, _ in counts) + 2)
+    return place + len(counts) + 3
 
 
 def _set_width(ws, col: int, width: float) -> None:

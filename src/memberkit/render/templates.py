@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from functools import cache
 from typing import Literal
 
@@ -70,6 +71,10 @@ class Template(BaseModel):
     groups: list[Group] = []
     charts: list[Chart] = []
     transpose_single_row: bool = False
+
+    def title_text(self, lang: Lang, period_start: date) -> str:
+        """The title, with {year} and {month} of the period filled in where it has them."""
+        return self.title.in_(lang).format(year=f"{period_start:%Y}", month=f"{period_start:%m}")
 
     def sheet_name(self, lang: Lang) -> str:
         return (self.sheet or self.title).in_(lang)[:31]  # Excel's limit

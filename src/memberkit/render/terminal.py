@@ -13,7 +13,10 @@ _RIGHT = {"count", "money", "ratio", "decimal"}
 
 def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
     template = load_template(name)
-    title = f"{template.title.in_(lang)} · {report.period.label} · {report.scope.label}"
+    title = (
+        f"{template.title_text(lang, report.period.start)} · {report.period.label} · "
+        f"{report.scope.label}"
+    )
     table = Table(title=title, title_justify="left")
     if template.transpose_single_row and len(report.rows) == 1:
         table.add_column("指标" if lang == "zh" else "Figure")

@@ -80,3 +80,73 @@ def monthly_workbook(
         )
     write_workbook(path, sheets, lang, info, cover=cover)
     return sheets
+
+
+def _store_label(store_id: str, names: dict[str, str | None]) -> str:
+    name = names.get(store_id)
+    return f"{store_id} {name}" if name else store_id
+
+
+def _by_store(report: Report) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for row in report.rows:  # rows come ordered by store
+        groups.setdefault(row["store_id"], []).append(row)
+    return groups
+
+
+def _part(report: Report, rows: list[dict]) -> Report:
+    return Report(report.name, report.period, report.scope, rows, report.details)
+
+
+def expiring_workbook(
+    report: Report, path: Path, lang: Lang, info: WorkbookInfo, names: dict[str, str | None]
+) -> None:
+    """The all-stores sheet with a count per store, then one sheet per store."""
+    groups = _by_store(report)
+    counts = [(_store_label(s, names), len(rows)) for s, rows in groups.items()]
+    sheets = [Sheet(report, "expiring", counts=counts)]
+    sheets += [
+        Sheet(_part(report, rows), "expiring", name=_store_label(store, names))
+        for store, rows in groups.items()
+    ]
+    write_workbook(path, sheets, lang, info)
+
+
+def safe_file_part(text: str) -> str:
+    """A store id or name as part of a file name: letters, digits, CJK, '-' and '_' only,
+    so that an id like '../../etc' can never leave the folder it is written to."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+    return cleaned.strip("._") or "store"
+
+
+def split_expiring(
+    report: Report, folder: Path, lang: Lang, info: WorkbookInfo, names: dict[str, str | None]
+) -> list[Path]:
+    """One workbook per store (named by store id and name) plus the all-stores workbook."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
+    zh = lang == "zh"
+    written = []
+    all_stores = root / (
+        f"到期会员名单-{report.period.label}-全部门店.xlsx"
+        if zh
+        else f"expiring-{report.period.label}-all-stores.xlsx"
+    )
+    expiring_workbook(report, all_stores, lang, info, names)
+    written.append(all_stores)
+    for store, rows in _by_store(report).items():
+        parts = [safe_file_part(store)]
+        if names.get(store):
+            parts.append(safe_file_part(names[store]))
+        parts.append(report.period.label)
+        target = (root / ("-".join(parts) + ".xlsx")).resolve()
+        if target.parent != root:  # belt and braces: never write outside the folder
+            raise ValueError(f"refusing to write outside {root}: {target}")
+        write_workbook(
+            target,
+            [Sheet(_part(report, rows), "expiring", name=_store_label(store, names))],
+            lang,
+            info,
+        )
+        written.append(target)
+    return written
