@@ -57,3 +57,20 @@ create or replace temp macro mk_bands(edges) as table
 -- Members on file for a period (SPEC 4): joined by its end, not expired before its start.
 create or replace temp macro mk_on_file(join_date, expiry_date, p_start, p_end) as
     join_date <= p_end and (expiry_date is null or expiry_date >= p_start);
+
+-- The gift ledger as entries per location (SPEC 5.6): a transfer leaves its location and
+-- arrives at to_location; signed_qty is the move's effect on that location's book stock.
+create or replace temp macro mk_gift_entries() as table
+    select
+        move_date, location, gift_id,
+        case when kind = 'opening' then qty else 0 end as opening,
+        case when kind = 'receipt' then qty else 0 end as qty_in,
+        case when kind = 'transfer' then qty else 0 end as qty_out,
+        case when kind = 'issue' then qty else 0 end as issued,
+        case when kind = 'adjust' then qty else 0 end as adjusted,
+        case when kind in ('transfer', 'issue') then -qty else qty end as signed_qty,
+    from gift_moves
+    union all
+    select move_date, to_location, gift_id, 0, qty, 0, 0, 0, qty
+    from gift_moves
+    where kind = 'transfer';

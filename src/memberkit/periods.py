@@ -13,13 +13,15 @@ from memberkit.errors import UsageError
 class Period:
     """A calendar month or year; start and end are inclusive dates."""
 
-    kind: str  # 'month' | 'year'
+    kind: str  # 'month' | 'year' | 'day' (a stock or count date)
     start: date
     end: date
 
     @property
     def label(self) -> str:
-        return f"{self.start:%Y-%m}" if self.kind == "month" else f"{self.start:%Y}"
+        return {"month": f"{self.start:%Y-%m}", "year": f"{self.start:%Y}"}.get(
+            self.kind, self.start.isoformat()
+        )
 
     def years_back(self, years: int = 1) -> Period:
         """The same month or year `years` earlier (the YoY base)."""

@@ -88,3 +88,34 @@ create table if not exists targets (
     target_amount decimal(18, 2) not null,
     load_id bigint not null,
 );
+
+create table if not exists gifts (
+    gift_id varchar not null,
+    gift_name varchar,
+    unit varchar,
+    unit_cost decimal(18, 2),
+    load_id bigint not null,
+);
+
+-- The gift ledger (SPEC 5.6): opening, receipt (into HQ), transfer (location -> to_location),
+-- issue (handed to a customer), adjust (signed). Location 'HQ' is the head-office warehouse.
+create table if not exists gift_moves (
+    move_date date not null,
+    location varchar not null,
+    gift_id varchar not null,
+    kind varchar not null,
+    qty integer not null,
+    ref varchar,
+    to_location varchar,
+    member_id varchar,
+    load_id bigint not null,
+);
+
+create table if not exists gift_counts (
+    count_date date not null,
+    location varchar not null,
+    gift_id varchar not null,
+    counted_qty integer not null,
+    counted_by varchar,
+    load_id bigint not null,
+);

@@ -171,9 +171,8 @@ def _report(result: LoadResult, max_ratio: float) -> None:
         )
     if result.status == "refused":
         err.print(
-            f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected "
-            f"({result.reject_ratio:.1%} > {max_ratio:.1%}); nothing from this file "
-            "was loaded",
+            f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected and "
+            f"{result.refusal}; nothing from this file was loaded",
             markup=False,
         )
 

@@ -27,6 +27,11 @@ class Kind:
     # 'reject' (a ticket is immutable) or 'replace' (a later member export wins).
     on_conflict: str
     history_table: str | None = None
+    # Row rules beyond the column types: (SQL condition on the typed columns that makes a row
+    # bad, the column to blame, the reason). The SQL is ours, never built from input.
+    checks: tuple[tuple[str, str, str], ...] = ()
+    # A file of this kind is all or nothing: one rejected row refuses it (count sheets).
+    refuse_on_any_reject: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -91,6 +96,75 @@ KINDS: dict[str, Kind] = {
             ),
             key=("month", "store_id"),
             on_conflict="replace",
+        ),
+        Kind(
+            name="gifts",
+            table="gifts",
+            columns=(
+                Column("gift_id", "text", ("礼品编号", "赠品编号"), required=True),
+                Column("gift_name", "text", ("礼品名称", "赠品名称")),
+                Column("unit", "text", ("单位",)),
+                Column("unit_cost", "money", ("单价", "成本单价")),
+            ),
+            key=("gift_id",),
+            on_conflict="replace",
+        ),
+        Kind(
+            name="gift-moves",
+            table="gift_moves",
+            columns=(
+                Column("move_date", "date", ("日期", "发生日期"), required=True),
+                Column("location", "text", ("地点", "仓库", "门店编号"), required=True),
+                Column("gift_id", "text", ("礼品编号", "赠品编号"), required=True),
+                Column("kind", "move_kind", ("类型", "业务类型"), required=True),
+                Column("qty", "int", ("数量",), required=True),
+                Column("ref", "text", ("单据号", "单号")),
+                Column("to_location", "text", ("调入地点", "调入门店")),
+                Column("member_id", "text", ("会员卡号",)),
+            ),
+            # a move has no id of its own: the same move is the same date, place, gift, kind,
+            # document and counterpart; a different quantity for it is a conflict
+            key=("move_date", "location", "gift_id", "kind", "ref", "to_location", "member_id"),
+            on_conflict="reject",
+            checks=(
+                (
+                    "kind = 'transfer' and to_location is null",
+                    "to_location",
+                    "a transfer needs to_location",
+                ),
+                (
+                    "kind = 'transfer' and to_location = location",
+                    "to_location",
+                    "a transfer to the same location",
+                ),
+                (
+                    "kind <> 'adjust' and qty <= 0",
+                    "qty",
+                    "quantity must be positive (only adjust is signed)",
+                ),
+            ),
+        ),
+        Kind(
+            name="gift-counts",
+            table="gift_counts",
+            columns=(
+                Column("count_date", "date", ("盘点日期", "日期"), required=True),
+                Column("location", "text", ("盘点地点", "地点", "门店编号"), required=True),
+                Column("gift_id", "text", ("礼品编号", "赠品编号"), required=True),
+                Column("counted_qty", "int", ("实盘数量", "盘点数量", "实际数量"), required=True),
+                Column("counted_by", "text", ("盘点人",)),
+            ),
+            key=("count_date", "location", "gift_id"),
+            on_conflict="replace",  # a recount of the same day replaces the earlier count
+            checks=(
+                ("counted_qty < 0", "counted_qty", "negative count"),
+                (
+                    "location <> 'HQ' and location not in (select store_id from stores)",
+                    "location",
+                    "unknown location (not HQ and not in the stores table)",
+                ),
+            ),
+            refuse_on_any_reject=True,
         ),
     )
 }

@@ -27,6 +27,7 @@ _BAD_VALUE = {
     "month": "bad month (expected YYYY-MM)",
     "money": "amount not a number",
     "int": "not a whole number",
+    "move_kind": "unknown move kind (opening, receipt, transfer, issue or adjust)",
 }
 _PARSER = {
     "text": "mk_text({})",
@@ -36,9 +37,11 @@ _PARSER = {
     "money": "mk_money({})",
     "int": "mk_int({})",
     "gender": "mk_gender({})",
+    "move_kind": "mk_move_kind({})",
 }
 _SQL_TYPE = {
     "text": "varchar",
+    "move_kind": "varchar",
     "gender": "varchar",
     "date": "date",
     "month": "date",
@@ -86,6 +89,7 @@ class LoadResult:
     rejected: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     first_rejects: list[RejectSample] = field(default_factory=list)
+    refusal: str | None = None  # why a refused file was refused
     previous_load_id: int | None = None
     previous_loaded_at: datetime | None = None
 
@@ -193,6 +197,7 @@ def _load_prepared(
     loaded = prepared.data_records - rejected - duplicates
     too_many = prepared.data_records > 0 and (
         rejected / prepared.data_records > options.max_reject_ratio
+        or (kind.refuse_on_any_reject and rejected > 0)
     )
 
     load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
@@ -212,6 +217,15 @@ def _load_prepared(
         duplicates=duplicates,
         rejected=rejected,
         first_rejects=first_rejects,
+        refusal=None
+        if not too_many
+        else (
+            f"a {kind.name} file loads whole or not at all"
+            if kind.refuse_on_any_reject
+            and rejected / prepared.data_records <= options.max_reject_ratio
+            else f"{rejected / prepared.data_records:.1%} of its rows were rejected, more "
+            f"than --max-reject-ratio {options.max_reject_ratio:.1%}"
+        ),
     )
     con.execute(
         "insert into loads values ($id, $kind, $name, $path, $sha, $size, $enc, $delim, "
@@ -266,6 +280,7 @@ def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -
             checks.append(
                 (f"{name} is null and {name}__raw is not null", name, _BAD_VALUE[column.type])
             )
+    checks += list(kind.checks)
     bad_column = " ".join(f"when {cond} then '{col}'" for cond, col, _ in checks)
     reason = " ".join(f"when {cond} then '{why}'" for cond, _, why in checks)
     # new_line is left to DuckDB on purpose: with auto_detect off and strict mode on,
@@ -300,10 +315,18 @@ def _same_content(kind: Kind, a: str, b: str) -> str:
     return " and ".join(f"{a}.{c} is not distinct from {b}.{c}" for c in kind.column_names)
 
 
+def _key_match(kind: Kind, a: str, b: str) -> str:
+    """Rows with the same key; a key column may be optional (a move's ref), so null = null."""
+    return " and ".join(
+        f"{a}.{k} = {b}.{k}" if kind.column(k).required else f"{a}.{k} is not distinct from {b}.{k}"
+        for k in kind.key
+    )
+
+
 def _classify(con, kind: Kind) -> None:
     """Find later rows of an id within the file, and rows whose id is already loaded."""
     key = ", ".join(kind.key)
-    key_match = " and ".join(f"v.{k} = f.{k}" for k in kind.key)
+    key_match = _key_match(kind, "v", "f")
     con.execute(
         f"""
         create temp table mk_dupes as
@@ -319,7 +342,7 @@ def _classify(con, kind: Kind) -> None:
         where v.ord <> f.first_ord
         """
     )
-    old_match = " and ".join(f"s.{k} = t.{k}" for k in kind.key)
+    old_match = _key_match(kind, "s", "t")
     con.execute(
         f"""
         create temp table mk_existing as
@@ -335,7 +358,7 @@ def _merge(con, kind: Kind, load_id: int) -> None:
     columns = ", ".join(kind.column_names)
     if kind.on_conflict == "replace":
         # The later row wins; the version it replaces is kept where the kind keeps history.
-        old_match = " and ".join(f"t.{k} = s.{k}" for k in kind.key)
+        old_match = _key_match(kind, "t", "s")
         replaced = (
             f"exists (select 1 from mk_rows s join mk_existing e on s.ord = e.ord "
             f"where not e.identical and {old_match})"

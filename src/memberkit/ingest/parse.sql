@@ -47,3 +47,13 @@ create or replace temp macro mk_gender(x) as
         when lower(x) in ('m', 'male', '男', '男性') then 'M'
         when lower(x) in ('f', 'female', '女', '女性') then 'F'
     end;
+
+-- Gift move kinds, in English or as the handbook's forms name them.
+create or replace temp macro mk_move_kind(x) as
+    case
+        when lower(x) in ('opening', '期初') then 'opening'
+        when lower(x) in ('receipt', '入库', '收货') then 'receipt'
+        when lower(x) in ('transfer', '调拨', '调出') then 'transfer'
+        when lower(x) in ('issue', '发放', '赠送') then 'issue'
+        when lower(x) in ('adjust', '调整', '盘点调整') then 'adjust'
+    end;

@@ -1,0 +1,108 @@
+"""memberkit gifts ...: gift stock, count reconciliation and posting (SPEC 5.6)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit import db
+from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, reports_errors
+from memberkit.cli.reports import FormatOption, Lang, LangOption, Output, OutputFormat, _emit
+from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
+
+app = typer.Typer(
+    help="Gift stock: ledger, counts and reconciliation (礼品管理).", no_args_is_help=True
+)
+
+Location = Annotated[str | None, typer.Option("--location", help="HQ or a store id.")]
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} wants YYYY-MM-DD, not {text!r}") from None
+
+
+def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang) -> None:
+    workbook = None
+    if fmt is OutputFormat.xlsx:
+        if output is None:
+            raise UsageError("--format xlsx needs --output FILE.xlsx")
+        from memberkit.render.excel import Sheet
+        from memberkit.render.workbooks import workbook_info
+
+        workbook = (Sheet(report, name), workbook_info(con))
+    _emit(report, name, fmt, output, lang, workbook=workbook, quiet=True)
+
+
+@app.command("stock")
+@reports_errors
+def stock(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Default: today.")] = None,
+    location: Location = None,
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """门店/总仓礼品库存表: opening, in, out, issued, adjusted and closing per gift."""
+    from memberkit.reports import gifts, prepare_connection
+
+    day = _day(as_of, "--as-of") or date.today()
+    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    try:
+        prepare_connection(con)
+        _show(con, gifts.stock(con, day, location), "gift-stock", format, output, lang)
+    finally:
+        con.close()
+
+
+@app.command("reconcile")
+@reports_errors
+def reconcile(
+    ctx: typer.Context,
+    location: Location = None,
+    count_date: Annotated[
+        str | None, typer.Option("--date", help="Count date (default: each location's latest).")
+    ] = None,
+    tolerance: Annotated[int, typer.Option(min=0, help="|variance| up to this is a match.")] = 0,
+    summary: Annotated[bool, typer.Option("--summary", help="One row per location.")] = False,
+    fail_on_variance: Annotated[
+        bool, typer.Option("--fail-on-variance", help="Exit 5 if any line is not a match.")
+    ] = False,
+    post: Annotated[
+        bool, typer.Option("--post", help="Record adjust moves so the book equals the count.")
+    ] = False,
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """盘点表 / 盘点汇总表: counted against book stock at the count date."""
+    from memberkit.reports import gifts, prepare_connection
+
+    day = _day(count_date, "--date")
+    con = db.connect(chosen_db(ctx, db_path), read_only=not post, wait=wait)
+    try:
+        prepare_connection(con)
+        report = gifts.reconcile(con, location, day, tolerance)
+        shown = gifts.summary(report) if summary else report
+        _show(con, shown, "gift-summary" if summary else "gift-reconcile", format, output, lang)
+        off = gifts.variances(report)
+        if post:
+            posted = gifts.post(con, report)
+            err.print(f"posted {posted} adjustment(s) so the book equals the count", markup=False)
+    finally:
+        con.close()
+    if fail_on_variance and off:
+        err.print(f"memberkit: {len(off)} count line(s) do not match the book", markup=False)
+        raise typer.Exit(EXIT_GIFT_VARIANCE)

@@ -1,0 +1,135 @@
+"""Gift stock (SPEC 5.6): the book from the ledger, counts against it, and posting the count."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from memberkit.errors import InputRejected
+from memberkit.periods import Period, Scope
+from memberkit.reports import Report, run_query
+
+if TYPE_CHECKING:
+    import duckdb
+
+POST_REF = "COUNT-{location}-{count_date}"
+
+
+def _day_period(day: date) -> Period:
+    return Period("day", day, day)
+
+
+def check_location(con: duckdb.DuckDBPyConnection, location: str | None) -> None:
+    if location is None or location == "HQ":
+        return
+    known = con.execute(
+        "select count(*) from stores where store_id = $l", {"l": location}
+    ).fetchall()[0][0]
+    if not known:
+        raise InputRejected(f"no location {location!r}: not HQ and not in the stores table")
+
+
+def stock(con: duckdb.DuckDBPyConnection, as_of: date, location: str | None = None) -> Report:
+    check_location(con, location)
+    rows = run_query(con, "gift_stock", {"as_of": as_of, "location": location})
+    return Report("gift-stock", _day_period(as_of), Scope(store=location), rows)
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection,
+    location: str | None = None,
+    count_date: date | None = None,
+    tolerance: int = 0,
+) -> Report:
+    check_location(con, location)
+    rows = run_query(
+        con,
+        "gift_reconcile",
+        {"location": location, "count_date": count_date, "tolerance": tolerance},
+    )
+    latest = max((r["count_date"] for r in rows), default=count_date or date.today())
+    return Report(
+        "gift-reconcile",
+        _day_period(latest),
+        Scope(store=location),
+        rows,
+        details={"tolerance": tolerance},
+    )
+
+
+def summary(report: Report) -> Report:
+    """盘点汇总表: one row per counted location."""
+    totals: dict[str, dict] = defaultdict(
+        lambda: {
+            "lines": 0,
+            "matched": 0,
+            "over": 0,
+            "short": 0,
+            "not_counted": 0,
+            "unknown_gift": 0,
+            "variance_qty": 0,
+            "variance_value": Decimal("0.00"),
+        }
+    )
+    for row in report.rows:
+        total = totals[row["location"]]
+        total["count_date"] = row["count_date"]
+        total["lines"] += row["counted_qty"] is not None
+        total[{"match": "matched"}.get(row["status"], row["status"])] += 1
+        total["variance_qty"] += row["variance"] or 0
+        total["variance_value"] += row["variance_value"] or 0
+    rows = [{"location": loc, **values} for loc, values in totals.items()]
+    for row in rows:
+        row["count_date"] = row.pop("count_date")
+    return Report("gift-summary", report.period, report.scope, rows, report.details)
+
+
+def variances(report: Report) -> list[dict]:
+    """The lines that make --fail-on-variance fail: anything but a match."""
+    return [row for row in report.rows if row["status"] != "match"]
+
+
+def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
+    """Record adjust moves so that book equals counted at the count date, for every counted
+    known gift with a non-zero variance; a count already posted posts nothing again."""
+    postable = [
+        r for r in report.rows if r["status"] in ("over", "short", "match") and r["variance"]
+    ]
+    if not postable:
+        return 0
+    from memberkit.db import transaction
+
+    with transaction(con):
+        load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
+        posted = 0
+        for row in postable:
+            ref = POST_REF.format(location=row["location"], count_date=row["count_date"])
+            already = con.execute(
+                "select count(*) from gift_moves where kind = 'adjust' and ref = $ref "
+                "and gift_id = $gift and location = $loc",
+                {"ref": ref, "gift": row["gift_id"], "loc": row["location"]},
+            ).fetchall()[0][0]
+            if already:
+                continue
+            con.execute(
+                "insert into gift_moves values ($d, $loc, $gift, 'adjust', $qty, $ref, null, "
+                "null, $load)",
+                {
+                    "d": row["count_date"],
+                    "loc": row["location"],
+                    "gift": row["gift_id"],
+                    "qty": row["variance"],
+                    "ref": ref,
+                    "load": load_id,
+                },
+            )
+            posted += 1
+        now = datetime.now()
+        con.execute(
+            "insert into loads values ($id, 'gift-moves', '(count posted)', '(memberkit gifts "
+            "reconcile --post)', '', 0, '', null, $n, $n, 0, 0, 0, 'loaded', $t, $t)",
+            {"id": load_id, "n": posted, "t": now},
+        )
+    return posted
