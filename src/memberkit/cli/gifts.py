@@ -65,6 +65,32 @@ def stock(
         con.close()
 
 
+@app.command("count-sheet")
+@reports_errors
+def count_sheet(
+    ctx: typer.Context,
+    location: Annotated[str, typer.Option("--location", help="HQ or a store id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx to write.")],
+    count_date: Annotated[str | None, typer.Option("--date", help="Default: today.")] = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """门店/总仓礼品盘点表: a blind count sheet to fill in and load back with `load gift-counts`."""
+    from memberkit.render.workbooks import count_sheet as write_sheet
+    from memberkit.reports import gifts, prepare_connection
+
+    day = _day(count_date, "--date") or date.today()
+    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    try:
+        prepare_connection(con)
+        held = gifts.gifts_held(con, location, day)
+    finally:
+        con.close()
+    write_sheet(output, location, day, held, lang.value)
+    err.print(f"count sheet for {location} on {day}: {len(held)} gifts -> {output}", markup=False)
+
+
 @app.command("reconcile")
 @reports_errors
 def reconcile(

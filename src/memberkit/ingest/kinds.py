@@ -32,6 +32,8 @@ class Kind:
     checks: tuple[tuple[str, str, str], ...] = ()
     # A file of this kind is all or nothing: one rejected row refuses it (count sheets).
     refuse_on_any_reject: bool = False
+    # Headers that belong on the form but are not stored (no "unknown column" warning).
+    informational: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -165,6 +167,7 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             refuse_on_any_reject=True,
+            informational=("礼品名称", "gift_name", "单位", "unit"),
         ),
     )
 }

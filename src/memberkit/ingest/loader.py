@@ -139,7 +139,10 @@ def load_file(
             progress.phase("loading into the database")
         with transaction(con):
             result = _load_prepared(con, prepared, kind, positions, options, started)
-        result.ignored_columns = [h for h in ignored if h]
+        informational = {normalise_header(h) for h in kind.informational}
+        result.ignored_columns = [
+            h for h in ignored if h and normalise_header(h) not in informational
+        ]
         return result
     finally:
         prepared.cleanup()

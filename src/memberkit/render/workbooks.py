@@ -150,3 +150,56 @@ def split_expiring(
         )
         written.append(target)
     return written
+
+
+def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -> None:
+    """门店/总仓礼品盘点表: a blind count sheet (no book quantities) that loads back as-is
+    with `memberkit load gift-counts`: its header row uses the loader's own column names."""
+    import os
+    import tempfile
+
+    import xlsxwriter
+
+    zh = lang == "zh"
+    where = "总仓" if location == "HQ" else location
+    title = f"《{where}礼品盘点表》" if zh else f"Gift count sheet: {location}"
+    header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+        ws = book.add_worksheet("盘点表" if zh else "Count")
+        bold = book.add_format({"bold": True, "font_size": 14})
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        cell = book.add_format({"border": 1})
+        when = book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
+        blank = book.add_format({"border": 1, "bg_color": "#FFF2CC"})  # to fill in
+        ws.write_string(0, 0, title, bold)
+        ws.write_string(
+            1,
+            0,
+            "请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
+            if zh
+            else "Fill in the yellow cells (counted quantity, counted by) only.",
+        )
+        ws.write_row(3, 0, header, head)
+        moment = datetime(day.year, day.month, day.day)
+        for r, gift in enumerate(gifts, start=4):
+            ws.write_datetime(r, 0, moment, when)
+            ws.write_string(r, 1, location, cell)
+            ws.write_string(r, 2, gift["gift_id"], cell)
+            ws.write_string(r, 3, gift.get("gift_name") or "", cell)
+            ws.write_string(r, 4, gift.get("unit") or "", cell)
+            ws.write_blank(r, 5, None, blank)
+            ws.write_blank(r, 6, None, blank)
+        for col, width in enumerate((12, 10, 10, 16, 6, 10, 10)):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(4, 0)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(3)
+        book.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -133,3 +133,20 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
             {"id": load_id, "n": posted, "t": now},
         )
     return posted
+
+
+def gifts_held(con: duckdb.DuckDBPyConnection, location: str, day: date) -> list[dict]:
+    """The gifts a location holds or has held: every gift with a move there up to `day`."""
+    check_location(con, location)
+    cursor = con.execute(
+        """
+        select distinct e.gift_id, g.gift_name, g.unit
+        from mk_gift_entries() e
+        left join gifts g on g.gift_id = e.gift_id
+        where e.location = $location and e.move_date <= $day
+        order by e.gift_id
+        """,
+        {"location": location, "day": day},
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
