@@ -10,7 +10,21 @@ import typer
 
 from memberkit import db
 from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, reports_errors
-from memberkit.cli.reports import FormatOption, Lang, LangOption, Output, OutputFormat, _emit
+from memberkit.cli.reports import (
+    ByOption,
+    FormatOption,
+    Lang,
+    LangOption,
+    Month,
+    Output,
+    OutputFormat,
+    Region,
+    Request,
+    Store,
+    Year,
+    _emit,
+    _run,
+)
 from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
 
 app = typer.Typer(
@@ -63,6 +77,28 @@ def stock(
         _show(con, gifts.stock(con, day, location), "gift-stock", format, output, lang)
     finally:
         con.close()
+
+
+@app.command("issues")
+@reports_errors
+def issues(
+    ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
+    store: Store = None,
+    region: Region = None,
+    by: ByOption = None,
+    format: FormatOption = OutputFormat.table,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """赠品发放登记: gifts handed out per store and gift, with the members who got them."""
+    from memberkit.reports import gifts
+
+    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
+    _run(request, gifts.issues, "gift-issues")
 
 
 @app.command("count-sheet")

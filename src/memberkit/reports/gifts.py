@@ -150,3 +150,12 @@ def gifts_held(con: duckdb.DuckDBPyConnection, location: str, day: date) -> list
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def issues(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
+    """Gifts handed out in the period, per store (or region, or the company) and gift."""
+    from memberkit.reports import check_scope, period_params
+
+    check_scope(con, scope)
+    rows = run_query(con, "gift_issues", period_params(period, scope))
+    return Report("gift-issues", period, scope, rows)
