@@ -93,7 +93,9 @@ def variances(report: Report) -> list[dict]:
 
 def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
     """Record adjust moves so that book equals counted at the count date, for every counted
-    known gift with a non-zero variance; a count already posted posts nothing again."""
+    known gift with a non-zero variance. The adjustment is dated on the count, so the same
+    count posts nothing a second time; a recount or a late move shows a new variance, which
+    the next post settles."""
     postable = [
         r for r in report.rows if r["status"] in ("over", "short", "match") and r["variance"]
     ]
@@ -103,16 +105,7 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
 
     with transaction(con):
         load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
-        posted = 0
         for row in postable:
-            ref = POST_REF.format(location=row["location"], count_date=row["count_date"])
-            already = con.execute(
-                "select count(*) from gift_moves where kind = 'adjust' and ref = $ref "
-                "and gift_id = $gift and location = $loc",
-                {"ref": ref, "gift": row["gift_id"], "loc": row["location"]},
-            ).fetchall()[0][0]
-            if already:
-                continue
             con.execute(
                 "insert into gift_moves values ($d, $loc, $gift, 'adjust', $qty, $ref, null, "
                 "null, $load)",
@@ -121,18 +114,17 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
                     "loc": row["location"],
                     "gift": row["gift_id"],
                     "qty": row["variance"],
-                    "ref": ref,
                     "load": load_id,
+                    "ref": POST_REF.format(location=row["location"], count_date=row["count_date"]),
                 },
             )
-            posted += 1
         now = datetime.now()
         con.execute(
             "insert into loads values ($id, 'gift-moves', '(count posted)', '(memberkit gifts "
             "reconcile --post)', '', 0, '', null, $n, $n, 0, 0, 0, 'loaded', $t, $t)",
-            {"id": load_id, "n": posted, "t": now},
+            {"id": load_id, "n": len(postable), "t": now},
         )
-    return posted
+    return len(postable)
 
 
 def gifts_held(con: duckdb.DuckDBPyConnection, location: str, day: date) -> list[dict]:
