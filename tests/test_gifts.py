@@ -781,3 +781,31 @@ def test_gift_moves_rejects_with_line_and_column(tmp_path, db_path):
         "where move_date >= '2024-10-01' order by all",
     )
     assert loaded == [("adjust", -2, None), ("receipt", 5, None), ("transfer", 1, "S002")]
+
+
+def test_moves_below_zero_unknown_destinations_and_future_counts_are_reported(tmp_path):
+    """They load (the ledger records what happened) but each is named with its line."""
+    db_file = tmp_path / "warn.duckdb"
+    files = {
+        "stores": "store_id,store_name,region\nS001,徐汇店,华东\n",
+        "gifts": "gift_id,gift_name,unit,unit_cost\nG01,保温杯,个,35.50\n",
+        "gift-moves": (
+            "move_date,location,gift_id,kind,qty,ref,to_location,member_id\n"
+            "2026-10-01,HQ,G01,opening,5,OPN,,\n"
+            "2026-10-02,HQ,G01,transfer,2,TRF-1,S001,\n"
+            "2026-10-03,S001,G01,issue,3,ISS-1,,M1\n"  # line 4: S001 holds 2
+            "2026-10-04,HQ,G01,transfer,1,TRF-2,S404,\n"  # line 5: no such store
+        ),
+        "gift-counts": (
+            "count_date,location,gift_id,counted_qty,counted_by\n2999-01-01,HQ,G01,2,x\n"
+        ),
+    }
+    outputs = {}
+    for kind, text in files.items():
+        result = run_cli("--db", db_file, "load", kind, write(tmp_path / f"{kind}.csv", text))
+        assert result.exit_code == 0, result.output
+        outputs[kind] = result.stderr
+    assert "line 4, column qty: takes book stock below zero" in outputs["gift-moves"]
+    assert "line 5, column to_location: transfer to an unknown location" in outputs["gift-moves"]
+    assert "line 3" not in outputs["gift-moves"]
+    assert "line 2, column count_date: count dated in the future" in outputs["gift-counts"]

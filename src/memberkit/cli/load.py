@@ -159,6 +159,13 @@ def _report(result: LoadResult, max_ratio: float) -> None:
             f"{name}: {', '.join(parts)} ({result.encoding}, {_delimiter_name(result.delimiter)})",
             markup=False,
         )
+    for warning in result.warnings[:20]:
+        err.print(
+            f"{name}: warning: line {warning.line}, column {warning.column}: {warning.reason}",
+            markup=False,
+        )
+    if len(result.warnings) > 20:
+        err.print(f"{name}: ... {len(result.warnings) - 20:,} more warnings", markup=False)
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
         column = f", column {sample.column}" if sample.column else ""

@@ -34,6 +34,9 @@ class Kind:
     refuse_on_any_reject: bool = False
     # Headers that belong on the form but are not stored (no "unknown column" warning).
     informational: tuple[str, ...] = ()
+    # Rows that load but deserve a look: (SQL condition on a loaded row `r`, evaluated after
+    # the merge so it can consult the tables; the column; the message).
+    warnings: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -145,6 +148,26 @@ KINDS: dict[str, Kind] = {
                     "quantity must be positive (only adjust is signed)",
                 ),
             ),
+            warnings=(
+                (
+                    "r.location <> 'HQ' and r.location not in (select store_id from stores)",
+                    "location",
+                    "unknown location (not HQ and not in the stores table)",
+                ),
+                (
+                    "r.to_location <> 'HQ' and r.to_location not in (select store_id from stores)",
+                    "to_location",
+                    "transfer to an unknown location",
+                ),
+                (
+                    # book stock of the gift at the place it leaves, just after this move
+                    "r.kind in ('issue', 'transfer', 'adjust') and (select sum(e.signed_qty) "
+                    "from mk_gift_entries() e where e.location = r.location "
+                    "and e.gift_id = r.gift_id and e.move_date <= r.move_date) < 0",
+                    "qty",
+                    "takes book stock below zero",
+                ),
+            ),
         ),
         Kind(
             name="gift-counts",
@@ -168,6 +191,7 @@ KINDS: dict[str, Kind] = {
             ),
             refuse_on_any_reject=True,
             informational=("礼品名称", "gift_name", "单位", "unit"),
+            warnings=(("r.count_date > current_date", "count_date", "count dated in the future"),),
         ),
     )
 }

@@ -89,6 +89,7 @@ class LoadResult:
     rejected: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     first_rejects: list[RejectSample] = field(default_factory=list)
+    warnings: list[RejectSample] = field(default_factory=list)  # loaded rows worth a look
     refusal: str | None = None  # why a refused file was refused
     previous_load_id: int | None = None
     previous_loaded_at: datetime | None = None
@@ -205,8 +206,10 @@ def _load_prepared(
 
     load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
     first_rejects = _record_rejects(con, prepared, kind, positions, load_id, parse_rejects)
+    warnings: list[RejectSample] = []
     if not too_many:
         _merge(con, kind, load_id)
+        warnings = _warnings(con, prepared, kind)
     result = LoadResult(
         file=str(prepared.path),
         kind=kind.name,
@@ -220,6 +223,7 @@ def _load_prepared(
         duplicates=duplicates,
         rejected=rejected,
         first_rejects=first_rejects,
+        warnings=warnings,
         refusal=None
         if not too_many
         else (
@@ -386,6 +390,38 @@ def _merge(con, kind: Kind, load_id: int) -> None:
         """,
         {"load_id": load_id},
     )
+
+
+def _warnings(con, prepared: PreparedFile, kind: Kind) -> list[RejectSample]:
+    """Loaded rows that match the kind's warning rules, with the line they came from."""
+    if not kind.warnings:
+        return []
+    # the tables' macros (mk_gift_entries) live with the report queries
+    from memberkit.reports import prepare_connection
+
+    prepare_connection(con)
+    found = []
+    for condition, column, message in kind.warnings:
+        ords = con.execute(
+            f"""
+            select r.ord from mk_rows r
+            where r.reason is null
+              and r.ord not in (select ord from mk_dupes)
+              and r.ord not in (select ord from mk_existing)
+              and ({condition})
+            order by r.ord
+            """
+        ).fetchall()
+        found += [(o[0], column, message) for o in ords]
+    if not found:
+        return []
+    _, by_ordinal = locate(prepared.csv_path, [], [o for o, _, _ in found])
+    samples = []
+    for ordinal, column, message in sorted(found):
+        where = by_ordinal.get(ordinal)
+        line = prepared.line_of_record(where.record, where.line) if where else None
+        samples.append(RejectSample(line, column, message))
+    return samples
 
 
 def _record_rejects(
