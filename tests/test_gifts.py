@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -809,3 +810,55 @@ def test_moves_below_zero_unknown_destinations_and_future_counts_are_reported(tm
     assert "line 5, column to_location: transfer to an unknown location" in outputs["gift-moves"]
     assert "line 3" not in outputs["gift-moves"]
     assert "line 2, column count_date: count dated in the future" in outputs["gift-counts"]
+
+
+def test_count_sheet_round_trip_through_xlsx(tmp_path):
+    """A blind sheet from `gifts count-sheet`, filled in as a store would, loads back as-is."""
+    db_file = tmp_path / "cs.duckdb"
+    files = {
+        "stores": "store_id,store_name,region\nS001,徐汇店,华东\n",
+        "gifts": "gift_id,gift_name,unit,unit_cost\nG01,保温杯,个,35.50\nG02,雨伞,把,28.00\n",
+        "gift-moves": (
+            "move_date,location,gift_id,kind,qty,ref,to_location,member_id\n"
+            "2026-10-01,HQ,G01,opening,10,OPN,,\n2026-10-01,HQ,G02,opening,10,OPN,,\n"
+            "2026-10-02,HQ,G01,transfer,4,T1,S001,\n2026-10-02,HQ,G02,transfer,3,T1,S001,\n"
+        ),
+    }
+    for kind, text in files.items():
+        assert (
+            run_cli("--db", db_file, "load", kind, write(tmp_path / f"{kind}.csv", text)).exit_code
+            == 0
+        )
+    sheet = tmp_path / "盘点表-S001.xlsx"
+    made = run_cli(
+        "--db",
+        db_file,
+        "gifts",
+        "count-sheet",
+        "--location",
+        "S001",
+        "--date",
+        "2026-10-31",
+        "--output",
+        sheet,
+    )
+    assert made.exit_code == 0, made.output
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb.active
+    assert ws["A1"].value == "《门店礼品盘点表》" and "地点：S001" in ws["A2"].value
+    header = [c.value for c in ws[4]]
+    assert header == ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
+    lines = {row[2].value: row for row in ws.iter_rows(min_row=5)}
+    assert set(lines) == {"G01", "G02"}
+    assert all(row[5].value is None for row in lines.values())  # blind: no book quantities
+    lines["G01"][5].value, lines["G02"][5].value = 4, 2  # G02 is one short
+    for row in lines.values():
+        row[6].value = "王芳"
+    filled = tmp_path / "filled.xlsx"
+    wb.save(filled)
+    loaded = run_cli("--db", db_file, "load", "gift-counts", filled)
+    assert loaded.exit_code == 0, loaded.output
+    assert "unknown column" not in loaded.stderr
+    doc = json.loads(run_cli("--db", db_file, "gifts", "reconcile", "--format", "json").stdout)
+    statuses = {r["gift_id"]: (r["book_qty"], r["counted_qty"], r["status"]) for r in doc["rows"]}
+    assert statuses == {"G01": (4, 4, "match"), "G02": (3, 2, "short")}

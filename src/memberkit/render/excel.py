@@ -219,7 +219,7 @@ def _write_sheet(
         body = rows
     ncols = max(len(header), 1)
 
-    title = template.title_text(lang, report.period.start)
+    title = template.title_text(lang, report.period.start, report.details.get("where", ""))
     title = f"《{title}》" if lang == "zh" else title
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)

@@ -72,9 +72,11 @@ class Template(BaseModel):
     charts: list[Chart] = []
     transpose_single_row: bool = False
 
-    def title_text(self, lang: Lang, period_start: date) -> str:
-        """The title, with {year} and {month} of the period filled in where it has them."""
-        return self.title.in_(lang).format(year=f"{period_start:%Y}", month=f"{period_start:%m}")
+    def title_text(self, lang: Lang, period_start: date, where: str = "") -> str:
+        """The title, with {year}, {month} and {where} (总仓/门店) filled in where it has them."""
+        return self.title.in_(lang).format(
+            year=f"{period_start:%Y}", month=f"{period_start:%m}", where=where
+        )
 
     def sheet_name(self, lang: Lang) -> str:
         return (self.sheet or self.title).in_(lang)[:31]  # Excel's limit

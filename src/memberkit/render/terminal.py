@@ -13,8 +13,9 @@ _RIGHT = {"count", "money", "ratio", "decimal"}
 
 def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
     template = load_template(name)
+    where = report.details.get("where", "")
     title = (
-        f"{template.title_text(lang, report.period.start)} · {report.period.label} · "
+        f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
         f"{report.scope.label}"
     )
     table = Table(title=title, title_justify="left")

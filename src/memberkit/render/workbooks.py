@@ -161,8 +161,14 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
     import xlsxwriter
 
     zh = lang == "zh"
-    where = "总仓" if location == "HQ" else location
+    where = "总仓" if location == "HQ" else "门店"  # the handbook's forms 8.10 and 8.7
     title = f"《{where}礼品盘点表》" if zh else f"Gift count sheet: {location}"
+    note = (
+        f"地点：{location}　盘点日期：{day.isoformat()}　请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
+        if zh
+        else f"Location: {location}   Count date: {day.isoformat()}   "
+        "Fill in the yellow cells (counted quantity, counted by) only."
+    )
     header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
@@ -176,13 +182,7 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
         when = book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
         blank = book.add_format({"border": 1, "bg_color": "#FFF2CC"})  # to fill in
         ws.write_string(0, 0, title, bold)
-        ws.write_string(
-            1,
-            0,
-            "请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
-            if zh
-            else "Fill in the yellow cells (counted quantity, counted by) only.",
-        )
+        ws.write_string(1, 0, note)
         ws.write_row(3, 0, header, head)
         moment = datetime(day.year, day.month, day.day)
         for r, gift in enumerate(gifts, start=4):

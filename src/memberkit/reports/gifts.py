@@ -21,6 +21,11 @@ def _day_period(day: date) -> Period:
     return Period("day", day, day)
 
 
+def form_place(location: str | None) -> str:
+    """The handbook names its forms after the place: 总仓 (HQ) or 门店 (a store)."""
+    return "" if location is None else ("总仓" if location == "HQ" else "门店")
+
+
 def check_location(con: duckdb.DuckDBPyConnection, location: str | None) -> None:
     if location is None or location == "HQ":
         return
@@ -34,7 +39,13 @@ def check_location(con: duckdb.DuckDBPyConnection, location: str | None) -> None
 def stock(con: duckdb.DuckDBPyConnection, as_of: date, location: str | None = None) -> Report:
     check_location(con, location)
     rows = run_query(con, "gift_stock", {"as_of": as_of, "location": location})
-    return Report("gift-stock", _day_period(as_of), Scope(store=location), rows)
+    return Report(
+        "gift-stock",
+        _day_period(as_of),
+        Scope(store=location),
+        rows,
+        details={"where": form_place(location)},
+    )
 
 
 def reconcile(
@@ -55,7 +66,7 @@ def reconcile(
         _day_period(latest),
         Scope(store=location),
         rows,
-        details={"tolerance": tolerance},
+        details={"tolerance": tolerance, "where": form_place(location)},
     )
 
 
