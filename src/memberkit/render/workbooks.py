@@ -164,7 +164,8 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
     where = "总仓" if location == "HQ" else "门店"  # the handbook's forms 8.10 and 8.7
     title = f"《{where}礼品盘点表》" if zh else f"Gift count sheet: {location}"
     note = (
-        f"地点：{location}　盘点日期：{day.isoformat()}　请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
+        f"地点：{location}　盘点日期：{day.isoformat()}　"
+        "请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
         if zh
         else f"Location: {location}   Count date: {day.isoformat()}   "
         "Fill in the yellow cells (counted quantity, counted by) only."
