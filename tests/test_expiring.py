@@ -903,3 +903,41 @@ def test_cli_split_by_store_never_leaves_the_folder(tmp_path: Path) -> None:
     result = cli(db_file, "--as-of", "2026-12-05", "--format", "xlsx", "--output", target)
     assert result.exit_code == 0, result.output
     assert len(cells(target)) == 5
+
+
+def test_cli_split_by_store_gives_each_store_its_own_file(tmp_path: Path) -> None:
+    """Store ids that clean to the same file name must not overwrite each other's lists."""
+    data = Data()
+    data.member("W001", "../../etc", "2027-01-10")
+    data.member("W002", "etc", "2027-01-11")
+    data.member("W003", "S/1", "2027-01-12")
+    data.member("W004", "S_1", "2027-01-13")
+    db_file = make_db(tmp_path / "data", data)
+    folder = tmp_path / "split"
+    result = cli(db_file, "--as-of", "2026-12-05", "--split-by-store", folder)
+    assert result.exit_code == 0, result.output
+    ids = {"W001", "W002", "W003", "W004"}
+    found = sorted(sorted(ids & set(texts(cells(p)))) for p in folder.rglob("*") if p.is_file())
+    assert found == [
+        ["W001"],
+        ["W001", "W002", "W003", "W004"],
+        ["W002"],
+        ["W003"],
+        ["W004"],
+    ]
+
+
+def test_cli_min_spend_below_a_cent_is_not_rounded(tmp_path: Path) -> None:
+    """999.99 is less than --min-spend 999.991: listed (or the option is refused), not waived."""
+    data = Data()
+    data.member("G001", "S001", "2027-01-10")
+    data.ticket("G001", "2026-05-01", "999.99")
+    db_file = make_db(tmp_path, data)
+    result = cli(db_file, "--as-of", "2026-12-05", "--format", "json", "--min-spend", "999.991")
+    if result.exit_code == 2:
+        return  # refusing a threshold finer than a cent is fine too
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    expected = data.expected(AS_OF, JAN_2027, min_spend=Decimal("999.991"))
+    assert [r["member_id"] for r in expected] == ["G001"]
+    assert [r["member_id"] for r in rows] == ["G001"]

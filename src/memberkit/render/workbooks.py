@@ -114,9 +114,15 @@ def expiring_workbook(
 
 def safe_file_part(text: str) -> str:
     """A store id or name as part of a file name: letters, digits, CJK, '-' and '_' only,
-    so that an id like '../../etc' can never leave the folder it is written to."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
-    return cleaned.strip("._") or "store"
+    so that an id like '../../etc' can never leave the folder it is written to. Where
+    cleaning changed the text, a short hash of the original keeps two ids that clean alike
+    ('S/1' and 'S_1') from sharing a file."""
+    import hashlib
+
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("._")
+    if cleaned != text or not cleaned:
+        cleaned = f"{cleaned or 'store'}_{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+    return cleaned
 
 
 def split_expiring(

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope, month
 from memberkit.reports import Report, run_query
 
@@ -27,12 +28,16 @@ def expiring_members(
     min_visits: int = DEFAULT_MIN_VISITS,
     min_spend: Decimal | int | float = DEFAULT_MIN_SPEND,
 ) -> Report:
+    threshold = Decimal(str(min_spend))
+    if threshold != threshold.quantize(Decimal("0.01")):
+        # the comparison is in cents: a finer threshold would be rounded without a word
+        raise UsageError(f"--min-spend has at most two decimals, not {min_spend}")
     params = {
         "start": period.start,
         "end": period.end,
         "as_of": as_of,
         "min_visits": min_visits,
-        "min_spend": Decimal(str(min_spend)),
+        "min_spend": threshold,
     }
     rows = run_query(con, "expiring", params)
     return Report(
