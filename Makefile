@@ -25,9 +25,13 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) load members sample_data/members.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load transactions sample_data/transactions.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load targets sample_data/targets.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load gifts sample_data/gifts.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load gift-moves sample_data/gift_moves.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load gift-counts sample_data/gift_counts.csv
 	$(BIN)/memberkit --db $(DEMO_DB) info
 	$(BIN)/memberkit --db $(DEMO_DB) spend-bands --month $(DEMO_MONTH) --by region
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
+	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -6,7 +6,8 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +45,21 @@ WaitOption = Annotated[
 def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:
     """--db given after the subcommand wins over the one given before it."""
     return db.resolve_db_path(db_path or (ctx.obj or {}).get("db"))
+
+
+@contextmanager
+def report_connection(
+    ctx: typer.Context, db_path: Path | None, wait: float, *, read_only: bool = True
+) -> Iterator[Any]:
+    """The database for a report: read-only unless asked, with the report macros defined."""
+    from memberkit.reports import prepare_connection
+
+    con = db.connect(chosen_db(ctx, db_path), read_only=read_only, wait=wait)
+    try:
+        prepare_connection(con)
+        yield con
+    finally:
+        con.close()
 
 
 def fail(message: str, code: int, hint: str | None = None) -> typer.Exit:

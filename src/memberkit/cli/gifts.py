@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from memberkit import db
-from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, reports_errors
+from memberkit.cli.common import DbOption, WaitOption, err, report_connection, reports_errors
 from memberkit.cli.reports import (
     ByOption,
     FormatOption,
@@ -68,15 +67,11 @@ def stock(
     wait: WaitOption = 0.0,
 ) -> None:
     """门店/总仓礼品库存表: opening, in, out, issued, adjusted and closing per gift."""
-    from memberkit.reports import gifts, prepare_connection
+    from memberkit.reports import gifts
 
     day = _day(as_of, "--as-of") or date.today()
-    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
-    try:
-        prepare_connection(con)
+    with report_connection(ctx, db_path, wait) as con:
         _show(con, gifts.stock(con, day, location), "gift-stock", format, output, lang)
-    finally:
-        con.close()
 
 
 @app.command("issues")
@@ -114,15 +109,11 @@ def count_sheet(
 ) -> None:
     """门店/总仓礼品盘点表: a blind count sheet to fill in and load back with `load gift-counts`."""
     from memberkit.render.workbooks import count_sheet as write_sheet
-    from memberkit.reports import gifts, prepare_connection
+    from memberkit.reports import gifts
 
     day = _day(count_date, "--date") or date.today()
-    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
-    try:
-        prepare_connection(con)
+    with report_connection(ctx, db_path, wait) as con:
         held = gifts.gifts_held(con, location, day)
-    finally:
-        con.close()
     write_sheet(output, location, day, held, lang.value)
     err.print(f"count sheet for {location} on {day}: {len(held)} gifts -> {output}", markup=False)
 
@@ -150,12 +141,10 @@ def reconcile(
     wait: WaitOption = 0.0,
 ) -> None:
     """盘点表 / 盘点汇总表: counted against book stock at the count date."""
-    from memberkit.reports import gifts, prepare_connection
+    from memberkit.reports import gifts
 
     day = _day(count_date, "--date")
-    con = db.connect(chosen_db(ctx, db_path), read_only=not post, wait=wait)
-    try:
-        prepare_connection(con)
+    with report_connection(ctx, db_path, wait, read_only=not post) as con:
         report = gifts.reconcile(con, location, day, tolerance)
         shown = gifts.summary(report) if summary else report
         _show(con, shown, "gift-summary" if summary else "gift-reconcile", format, output, lang)
@@ -163,8 +152,6 @@ def reconcile(
         if post:
             posted = gifts.post(con, report)
             err.print(f"posted {posted} adjustment(s) so the book equals the count", markup=False)
-    finally:
-        con.close()
     if fail_on_variance and off:
         err.print(f"memberkit: {len(off)} count line(s) do not match the book", markup=False)
         raise typer.Exit(EXIT_GIFT_VARIANCE)

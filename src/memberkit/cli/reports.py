@@ -13,11 +13,17 @@ from typing import Annotated
 
 import typer
 
-from memberkit import db
-from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
+from memberkit.cli.common import (
+    DbOption,
+    WaitOption,
+    err,
+    out,
+    report_connection,
+    reports_errors,
+)
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope, choose_period, choose_scope
-from memberkit.reports import Report, analyses, prepare_connection
+from memberkit.reports import Report, analyses
 
 
 class OutputFormat(enum.StrEnum):
@@ -152,17 +158,13 @@ def _run(
     scope: Scope = choose_scope(
         request.store, request.region, request.by.value if request.by else None
     )
-    con = db.connect(chosen_db(request.ctx, request.db_path), read_only=True, wait=request.wait)
     workbook = None
-    try:
-        prepare_connection(con)
+    with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = compute(con, period, scope)
         if fmt is OutputFormat.xlsx:
             from memberkit.render.workbooks import report_sheet, workbook_info
 
             workbook = (report_sheet(con, report, name, compute), workbook_info(con))
-    finally:
-        con.close()
     _emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
 
 
@@ -184,15 +186,11 @@ def report(
 
     period = choose_period(month, year, date.today())
     scope = choose_scope(store, region, by.value if by else None)
-    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
-    try:
-        prepare_connection(con)
-        from memberkit.reports import check_scope
+    from memberkit.reports import check_scope
 
+    with report_connection(ctx, db_path, wait) as con:
         check_scope(con, scope)
         sheets = monthly_workbook(con, period, scope, lang.value, output)
-    finally:
-        con.close()
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
 
@@ -238,16 +236,12 @@ def expiring(
         split_by_store = Path(str(split_by_store).replace("{month}", period.label))
     if fmt_needs_output(format, output):
         raise UsageError("--format xlsx needs --output FILE.xlsx")
-    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
-    try:
-        prepare_connection(con)
+    from memberkit.render.workbooks import workbook_info
+
+    with report_connection(ctx, db_path, wait) as con:
         report = expiring_members(con, day, period, min_visits, min_spend)
         names = store_names(con)
-        from memberkit.render.workbooks import workbook_info
-
         info = workbook_info(con)
-    finally:
-        con.close()
     stores = len({row["store_id"] for row in report.rows})
     if format is OutputFormat.xlsx:
         from memberkit.render.workbooks import expiring_workbook
