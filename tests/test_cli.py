@@ -24,7 +24,26 @@ def test_version():
     assert result.output.strip() == f"memberkit {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["load"], ["info"], ["sample-data"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["load"],
+        ["info"],
+        ["sample-data"],
+        ["spend-bands"],
+        ["demographics"],
+        ["spending-power"],
+        ["churn"],
+        ["report"],
+        ["expiring"],
+        ["gifts"],
+        ["gifts", "stock"],
+        ["gifts", "count-sheet"],
+        ["gifts", "reconcile"],
+        ["gifts", "issues"],
+    ],
+)
 def test_every_command_has_help(command):
     result = run_cli(*command, "--help")
     assert result.exit_code == 0
