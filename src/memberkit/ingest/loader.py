@@ -18,7 +18,7 @@ from memberkit.db import frame, transaction
 from memberkit.errors import InputRejected
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
 from memberkit.ingest.records import locate
-from memberkit.ingest.source import PreparedFile, Progress, prepare
+from memberkit.ingest.source import PreparedFile, Progress, fingerprint, prepare
 
 # What a bad value of each type is called in the rejects table.
 _BAD_VALUE = {
@@ -109,6 +109,24 @@ def load_file(
     extra_aliases = read_mapping(options.mapping, kind)
     known = {c.name.lower() for c in kind.columns} | set(extra_aliases)
     known |= {a.lower() for c in kind.columns for a in c.aliases}
+    # A file loaded before is recognised by its hash alone, before any other work.
+    previous = con.execute(
+        "select load_id, finished_at, encoding, delimiter from loads "
+        "where sha256 = $sha and kind = $kind and status = 'loaded' "
+        "order by load_id limit 1",
+        {"sha": fingerprint(path), "kind": kind.name},
+    ).fetchall()
+    if previous:
+        load_id, finished_at, encoding, delimiter = previous[0]
+        return LoadResult(
+            file=str(path),
+            kind=kind.name,
+            status="already_loaded",
+            encoding=encoding,
+            delimiter=delimiter,
+            previous_load_id=load_id,
+            previous_loaded_at=finished_at,
+        )
     prepared = prepare(
         path,
         encoding=options.encoding,
@@ -117,23 +135,6 @@ def load_file(
         progress=progress,
     )
     try:
-        previous = con.execute(
-            "select load_id, finished_at from loads "
-            "where sha256 = $sha and kind = $kind and status = 'loaded' "
-            "order by load_id limit 1",
-            {"sha": prepared.sha256, "kind": kind.name},
-        ).fetchall()
-        if previous:
-            previous = previous[0]
-            return LoadResult(
-                file=str(path),
-                kind=kind.name,
-                status="already_loaded",
-                encoding=prepared.encoding,
-                delimiter=prepared.delimiter,
-                previous_load_id=previous[0],
-                previous_loaded_at=previous[1],
-            )
         positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
         started = datetime.now()
         if progress:

@@ -64,6 +64,19 @@ class PreparedFile:
             self._tmp = None
 
 
+def fingerprint(path: Path) -> str:
+    """The SHA-256 of the file's bytes: the identity a reload is recognised by."""
+    if not path.is_file():
+        raise UsageError(
+            f"{path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}"
+        )
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def prepare(
     path: Path,
     *,
