@@ -110,3 +110,20 @@ def test_library_code_never_imports_the_terminal_layer():
         str(p.relative_to(SRC)): sorted(_imports(p) & {"typer", "rich", "click"}) for p in library
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_a_database_from_an_older_version_gains_the_new_tables(tmp_path):
+    """Reports open read-only, but a database made before the gift tables existed is
+    brought up to date first instead of failing on a missing table."""
+    from memberkit import db
+
+    db_file = tmp_path / "old.duckdb"
+    run_cli("--db", db_file, "load", "transactions", tickets(tmp_path))
+    con = db.connect(db_file)
+    for table in ("gift_counts", "gift_moves", "gifts"):
+        con.execute(f"drop table {table}")
+    con.execute("update meta set value = '1' where key = 'schema_version'")
+    con.close()
+    result = run_cli("spend-bands", "--db", db_file, "--month", "2026-10", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"][0]["active_members"] == 1

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stay
 
 DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: gift tables
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
 
@@ -82,6 +82,13 @@ def connect(
     if read_only:
         if not path.exists():
             raise UsageError(f"no database at {path}", hint="load data first with `memberkit load`")
+        con = _open(path, True, wait)
+        if _schema_version(con) == SCHEMA_VERSION:
+            return con
+        # A database from an older memberkit lacks tables the reports read: add them (the
+        # schema only ever adds tables), then open read-only as asked.
+        con.close()
+        connect(path, wait=wait).close()
         return _open(path, True, wait)
     created = not path.exists()
     if created:
@@ -93,6 +100,14 @@ def connect(
         path.chmod(0o600)
     ensure_schema(con)
     return con
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        rows = con.execute("select value from meta where key = 'schema_version'").fetchall()
+    except Exception:  # no meta table: not a memberkit database, or a very old one
+        return None
+    return rows[0][0] if rows else None
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
