@@ -10,19 +10,15 @@ import typer
 
 from memberkit.cli.common import DbOption, WaitOption, err, report_connection, reports_errors
 from memberkit.cli.reports import (
-    ByOption,
     FormatOption,
     Lang,
     LangOption,
-    Month,
     Output,
     OutputFormat,
-    Region,
     Request,
-    Store,
-    Year,
     _emit,
     _run,
+    period_report,
 )
 from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
 
@@ -76,23 +72,11 @@ def stock(
 
 @app.command("issues")
 @reports_errors
-def issues(
-    ctx: typer.Context,
-    month: Month = None,
-    year: Year = None,
-    store: Store = None,
-    region: Region = None,
-    by: ByOption = None,
-    format: FormatOption = OutputFormat.table,
-    output: Output = None,
-    lang: LangOption = Lang.zh,
-    db_path: DbOption = None,
-    wait: WaitOption = 0.0,
-) -> None:
+@period_report
+def issues(request: Request) -> None:
     """赠品发放登记: gifts handed out per store and gift, with the members who got them."""
     from memberkit.reports import gifts
 
-    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
     _run(request, gifts.issues, "gift-issues")
 
 

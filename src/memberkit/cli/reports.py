@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import os
 import tempfile
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -147,6 +150,49 @@ class Request:
     lang: Lang
 
 
+# The options every period report takes (SPEC 4 and 6), declared once: `period_report` puts
+# them in a command's signature for Typer and hands the command one Request.
+_SHARED = (
+    ("month", Month, None),
+    ("year", Year, None),
+    ("store", Store, None),
+    ("region", Region, None),
+    ("by", ByOption, None),
+    ("format", FormatOption, OutputFormat.table),
+    ("output", Output, None),
+    ("lang", LangOption, Lang.zh),
+    ("db_path", DbOption, None),
+    ("wait", WaitOption, 0.0),
+)
+
+
+def period_report(command: Callable[..., None]) -> Callable[..., None]:
+    """Declare the shared options on `command(request, **own_options)` for Typer."""
+    own_hints = typing.get_type_hints(command, include_extras=True)
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "request"]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    shared = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in _SHARED]
+    context = inspect.Parameter(
+        "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+    )
+
+    @functools.wraps(command)
+    def wrapper(ctx: typer.Context, **options):
+        values = {name: options.pop(name) for name, _, _ in _SHARED}
+        request = Request(ctx=ctx, fmt=values.pop("format"), **values)
+        return command(request, **options)
+
+    wrapper.__signature__ = inspect.Signature(
+        [context, *shared, *(p.replace(kind=keyword, annotation=own_hints[p.name]) for p in own)]
+    )
+    wrapper.__annotations__ = {
+        "ctx": typer.Context,
+        **{n: a for n, a, _ in _SHARED},
+        **{p.name: own_hints[p.name] for p in own},
+    }
+    return wrapper
+
+
 def _run(
     request: Request, compute: Callable[..., Report], name: str, show_phone: bool = False
 ) -> None:
@@ -265,74 +311,38 @@ def fmt_needs_output(fmt: OutputFormat, output: Path | None) -> bool:
 
 
 @reports_errors
+@period_report
 def spend_bands(
-    ctx: typer.Context,
-    month: Month = None,
-    year: Year = None,
-    store: Store = None,
-    region: Region = None,
-    by: ByOption = None,
+    request: Request,
     bands: Annotated[str, typer.Option(help="Band edges in yuan.")] = "100,300,500,1000",
-    format: FormatOption = OutputFormat.table,
-    output: Output = None,
-    lang: LangOption = Lang.zh,
-    db_path: DbOption = None,
-    wait: WaitOption = 0.0,
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
     edges = _numbers(bands, "--bands")
-    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
     _run(request, lambda con, p, s: analyses.spend_bands(con, p, s, edges), "spend-bands")
 
 
 @reports_errors
+@period_report
 def demographics(
-    ctx: typer.Context,
-    month: Month = None,
-    year: Year = None,
-    store: Store = None,
-    region: Region = None,
-    by: ByOption = None,
+    request: Request,
     age_bands: Annotated[str, typer.Option(help="Age band edges in years.")] = "20,30,40",
-    format: FormatOption = OutputFormat.table,
-    output: Output = None,
-    lang: LangOption = Lang.zh,
-    db_path: DbOption = None,
-    wait: WaitOption = 0.0,
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
     edges = _numbers(age_bands, "--age-bands")
-    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
     _run(request, lambda con, p, s: analyses.demographics(con, p, s, edges), "demographics")
 
 
 @reports_errors
-def spending_power(
-    ctx: typer.Context,
-    month: Month = None,
-    year: Year = None,
-    store: Store = None,
-    region: Region = None,
-    by: ByOption = None,
-    format: FormatOption = OutputFormat.table,
-    output: Output = None,
-    lang: LangOption = Lang.zh,
-    db_path: DbOption = None,
-    wait: WaitOption = 0.0,
-) -> None:
+@period_report
+def spending_power(request: Request) -> None:
     """会员消费力分析: sales, member sales, basket, tickets, frequency, attach rate, YoY/MoM."""
-    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
     _run(request, analyses.spending_power, "spending-power")
 
 
 @reports_errors
+@period_report
 def churn(
-    ctx: typer.Context,
-    month: Month = None,
-    year: Year = None,
-    store: Store = None,
-    region: Region = None,
-    by: ByOption = None,
+    request: Request,
     inactive_days: Annotated[
         int, typer.Option(min=1, help="Days without a ticket after which a member is lapsed.")
     ] = analyses.DEFAULT_INACTIVE_DAYS,
@@ -342,19 +352,11 @@ def churn(
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
-    format: FormatOption = OutputFormat.table,
-    output: Output = None,
-    lang: LangOption = Lang.zh,
-    db_path: DbOption = None,
-    wait: WaitOption = 0.0,
 ) -> None:
     """会员流失分析: base, lapsed, newly lapsed and returned members; --list to call them."""
     if list_members:
-        if by is not None:
+        if request.by is not None:
             raise UsageError("--list gives one list; leave out --by")
-        request = Request(
-            ctx, db_path, wait, month, year, store, region, None, format, output, lang
-        )
         _run(
             request,
             lambda con, p, s: analyses.churn_list(con, p, s, inactive_days),
@@ -362,5 +364,4 @@ def churn(
             show_phone=show_phone,
         )
         return
-    request = Request(ctx, db_path, wait, month, year, store, region, by, format, output, lang)
     _run(request, lambda con, p, s: analyses.churn(con, p, s, inactive_days), "churn")
