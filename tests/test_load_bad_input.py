@@ -524,6 +524,7 @@ TIMES = [
     ("2026-03-01 10:00:00", datetime(2026, 3, 1, 10)),
     ("2026/03/02 08:30", datetime(2026, 3, 2, 8, 30)),
     ("20260303", datetime(2026, 3, 3)),
+    (" 2026-03-04 09:00:00 ", datetime(2026, 3, 4, 9)),
     ("2026-02-30 10:00:00", None),
     ("2026-13-01", None),
     ("yesterday", None),
@@ -533,13 +534,17 @@ AMOUNTS = [
     ("12.5", Decimal("12.50")),
     ("¥1,234.50", Decimal("1234.50")),
     ("-3", Decimal("-3.00")),
+    (" 7.25  ", Decimal("7.25")),
+    ("+7.10", Decimal("7.10")),
     ("1.234", None),
     ("12,3a", None),
     ("abc", None),
 ]
-QTYS = [("1", 1), ("2", 2), ("3.5", None), ("0x10", None)]
-STORES = ["S01", "S02", "东门店", "S01, east", "S02\nannex", ' S03 "x" ']
-MEMBERS = ["M1", "", "M\n2", "M,3"]
+QTYS = [("1", 1), ("2", 2), (" 3 ", 3), ("007", 7), ("3.5", None), ("0x10", None)]
+# Padding by spaces only keeps a file "plain" (the fast trimming path); tabs, quotes and
+# full-width spaces anywhere in the file take the careful one.
+STORES = ["S01", "S02", "东门店", " S04", "S05  ", "S01, east", "S02\nannex", ' S03 "x" ']
+MEMBERS = ["M1", "", " ", "M\n2", "M,3", "\u3000M6", "M7\t"]
 IDS = ["T1", "T2", "T3", "T4", "T5", ""]
 
 

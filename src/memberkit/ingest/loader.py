@@ -18,7 +18,7 @@ from memberkit.db import frame, transaction
 from memberkit.errors import InputRejected
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
 from memberkit.ingest.records import locate
-from memberkit.ingest.source import PreparedFile, Progress, fingerprint, prepare
+from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
 # What a bad value of each type is called in the rejects table.
 _BAD_VALUE = {
@@ -28,16 +28,6 @@ _BAD_VALUE = {
     "money": "amount not a number",
     "int": "not a whole number",
     "move_kind": "unknown move kind (opening, receipt, transfer, issue or adjust)",
-}
-_PARSER = {
-    "text": "mk_text({})",
-    "date": "mk_date({})",
-    "timestamp": "mk_timestamp({})",
-    "month": "mk_month({})",
-    "money": "mk_money({})",
-    "int": "mk_int({})",
-    "gender": "mk_gender({})",
-    "move_kind": "mk_move_kind({})",
 }
 _SQL_TYPE = {
     "text": "varchar",
@@ -109,12 +99,13 @@ def load_file(
     extra_aliases = read_mapping(options.mapping, kind)
     known = {c.name.lower() for c in kind.columns} | set(extra_aliases)
     known |= {a.lower() for c in kind.columns for a in c.aliases}
-    # A file loaded before is recognised by its hash alone, before any other work.
+    # A file loaded before is recognised by its hash, before any decoding or parsing.
+    scanned = scan(path, progress)
     previous = con.execute(
         "select load_id, finished_at, encoding, delimiter from loads "
         "where sha256 = $sha and kind = $kind and status = 'loaded' "
         "order by load_id limit 1",
-        {"sha": fingerprint(path), "kind": kind.name},
+        {"sha": scanned.sha256, "kind": kind.name},
     ).fetchall()
     if previous:
         load_id, finished_at, encoding, delimiter = previous[0]
@@ -127,12 +118,14 @@ def load_file(
             previous_load_id=load_id,
             previous_loaded_at=finished_at,
         )
+    if progress:
+        progress.phase("reading the file")
     prepared = prepare(
         path,
+        scanned,
         encoding=options.encoding,
         delimiter=options.delimiter,
         is_header=lambda row: any(normalise_header(v) in known for v in row),
-        progress=progress,
     )
     try:
         positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
@@ -158,35 +151,89 @@ def _load_prepared(
     options: LoadOptions,
     started: datetime,
 ) -> LoadResult:
-    con.execute(resources.files("memberkit.ingest").joinpath("parse.sql").read_text("utf-8"))
-    _drop_scratch(con)
-    _stage(con, prepared, kind, positions)
-    # Row ids inside a transaction are offset; ord is the 0-based position among the rows
-    # DuckDB accepted, in file order (CREATE TABLE AS keeps insertion order).
-    con.execute(
-        "create temp view mk_rows as "
-        "select rowid - (select min(rowid) from mk_stage) as ord, * from mk_stage"
-    )
+    """Insert the file's valid rows in one streaming pass, then sort out the few that need
+    care: rejected rows, and ids the file repeats or the database already holds.
 
-    staged = con.execute("select count(*) from mk_stage").fetchall()[0][0]
+    Those few are read again with their position in the file (mk_rows, with `ord`, the
+    0-based position among the rows DuckDB's reader accepted) and classified and merged as
+    before; everything else is already in place. Where a repeated id has the same content
+    everywhere, no line numbers are needed and the second read is skipped."""
+    con.execute(resources.files("memberkit.ingest").joinpath("parse.sql").read_text("utf-8"))
+    if prepared.plain:
+        con.execute("create or replace temp macro mk_clean(x) as mk_text_plain(x)")
+    _drop_scratch(con)
+    load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
+    had_rows = con.execute(f"select count(*) > 0 from {kind.table}").fetchall()[0][0]
+    parsed, params = _parsed_rows(prepared, kind, positions)
+    columns = ", ".join(kind.column_names)
+    # File order does not matter for the bulk rows (positions come from the second read),
+    # and not keeping it lets DuckDB write the table in parallel with far less memory.
+    con.execute("set preserve_insertion_order = false")
+    try:
+        inserted = con.execute(
+            f"insert into {kind.table} ({columns}, load_id) "
+            f"select {columns}, $load_id from ({parsed.replace('{rejects}', _STORE_REJECTS)}) "
+            "where reason is null",
+            params | {"load_id": load_id},
+        ).fetchall()[0][0]
+    finally:
+        con.execute("reset preserve_insertion_order")
     parse_rejects = con.execute(
         "select line, column_name, error_type, error_message from mk_reject_errors "
         "qualify row_number() over (partition by line order by column_idx) = 1"
     ).fetchall()
-    if staged + len(parse_rejects) != prepared.data_records:
-        # DuckDB's reader skipped rows without saying so: refuse rather than lose them.
-        raise InputRejected(
-            f"{prepared.label}: the CSV reader accounted for {staged + len(parse_rejects)} "
-            f"of {prepared.data_records} rows; nothing was loaded",
-            hint="check the line endings and quoting, or re-export the file",
+    accounted = inserted + len(parse_rejects)
+    if accounted != prepared.data_records:
+        prepared.count_records()
+    invalid = prepared.data_records - accounted
+
+    _find_clashes(con, kind, load_id, had_rows)
+    # Kinds with warnings are small and every loaded row of theirs may need its line.
+    every_row = bool(kind.warnings)
+    clash = _key_in_clash(kind, "t")
+    if every_row or invalid or _clashes_differ(con, kind):
+        con.execute(
+            f"""
+            create temp table mk_rows as
+            select * from (
+                select row_number() over () - 1 as ord, *
+                from ({parsed.replace('{rejects}', _SKIP_REJECTS)})
+            ) t
+            where {"true" if every_row else f"reason is not null or {clash}"}
+            """,
+            params,
         )
+        found = con.execute("select count(*) from mk_rows where reason is not null").fetchall()
+        if invalid < 0 or found[0][0] != invalid:
+            # DuckDB's reader skipped rows without saying so: refuse rather than lose them.
+            raise InputRejected(
+                f"{prepared.label}: the CSV reader accounted for "
+                f"{accounted + found[0][0]} of {prepared.data_records} rows; nothing was loaded",
+                hint="check the line endings and quoting, or re-export the file",
+            )
+    else:
+        # every repeat is identical: any copy may stand for the others, no lines needed
+        con.execute(
+            f"""
+            create temp table mk_rows as
+            select rowid as ord, {columns}, null::varchar as bad_column,
+                null::varchar as reason
+            from {kind.table} t where load_id = $load_id and {clash}
+            """,
+            {"load_id": load_id},
+        )
+    con.execute(
+        f"delete from {kind.table} t where load_id = $load_id "
+        f"and {'true' if every_row else clash}",
+        {"load_id": load_id},
+    )
 
     _classify(con, kind)
     counts = dict(
         zip(
             ("invalid", "dup_same", "dup_diff", "old_same", "old_diff"),
             con.execute(
-                "select (select count(*) from mk_stage where reason is not null),"
+                "select (select count(*) from mk_rows where reason is not null),"
                 " (select count(*) from mk_dupes where identical),"
                 " (select count(*) from mk_dupes where not identical),"
                 " (select count(*) from mk_existing where identical),"
@@ -205,10 +252,11 @@ def _load_prepared(
         or (kind.refuse_on_any_reject and rejected > 0)
     )
 
-    load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
     first_rejects = _record_rejects(con, prepared, kind, positions, load_id, parse_rejects)
     warnings: list[RejectSample] = []
-    if not too_many:
+    if too_many:
+        con.execute(f"delete from {kind.table} where load_id = $id", {"id": load_id})
+    else:
         _merge(con, kind, load_id)
         warnings = _warnings(con, prepared, kind)
     result = LoadResult(
@@ -262,61 +310,85 @@ def _load_prepared(
 
 
 def _drop_scratch(con) -> None:
-    con.execute("drop view if exists mk_rows")
-    for table in ("mk_stage", "mk_dupes", "mk_existing", "mk_reject_errors", "mk_reject_scans"):
+    for table in (
+        "mk_rows",
+        "mk_clash",
+        "mk_dupes",
+        "mk_existing",
+        "mk_reject_errors",
+        "mk_reject_scans",
+    ):
         con.execute(f"drop table if exists {table}")
 
 
-def _stage(con, prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -> None:
-    """Read the CSV as text and type every column; a bad value gets a column and a reason.
+# How each read treats rows DuckDB's reader cannot parse: the first read records them (with
+# their record numbers), the second skips the same rows without recording them again.
+_STORE_REJECTS = (
+    "store_rejects = true, rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'"
+)
+_SKIP_REJECTS = "ignore_errors = true"
+
+
+def _parsed_rows(
+    prepared: PreparedFile, kind: Kind, positions: dict[str, int]
+) -> tuple[str, dict]:
+    """A query of the file's rows, typed, with the column and reason that make a row bad.
 
     The SQL is assembled from the kind's own column list (never from file contents); file
-    headers are replaced by positional names c0, c1, ... so no header text reaches SQL."""
-    raw_columns = {f"c{i}": "VARCHAR" for i in range(len(prepared.header))}
-    cleaned, typed, checks = [], [], []
+    headers are replaced by positional names c0, c1, ... so no header text reaches SQL.
+    `{rejects}` is left for the caller: how the reader treats rows it cannot parse."""
+    values, checks = [], []
     for column in kind.columns:
         name = column.name
-        if name in positions:
-            cleaned.append(f"mk_text(c{positions[name]}) as {name}__raw")
-            typed.append(f"{_PARSER[column.type].format(name + '__raw')} as {name}")
+        if name not in positions:
+            values.append(f"null::{_SQL_TYPE[column.type]} as {name}")
+            continue
+        raw = f"c{positions[name]}"
+        if column.type == "text":
+            values.append(f"mk_clean({raw}) as {name}")
+            missing = f"{name} is null"
         else:
-            cleaned.append(f"null::varchar as {name}__raw")
-            typed.append(f"null::{_SQL_TYPE[column.type]} as {name}")
+            values.append(f"mk_raw_{column.type}({raw}) as {name}")
+            # only a value that did not parse is looked at again
+            missing = f"{name} is null and mk_clean({raw}) is null"
         if column.required:
-            checks.append((f"{name}__raw is null", name, "missing required value"))
+            checks.append((missing, name, "missing required value"))
         if column.type in _BAD_VALUE:
-            checks.append(
-                (f"{name} is null and {name}__raw is not null", name, _BAD_VALUE[column.type])
-            )
+            bad = f"{name} is null and mk_clean({raw}) is not null"
+            checks.append((bad, name, _BAD_VALUE[column.type]))
     checks += list(kind.checks)
-    bad_column = " ".join(f"when {cond} then '{col}'" for cond, col, _ in checks)
-    reason = " ".join(f"when {cond} then '{why}'" for cond, _, why in checks)
+    # one CASE finds the first rule a row breaks; its column and reason are looked up
+    problem = " ".join(f"when {cond} then {i}" for i, (cond, _, _) in enumerate(checks, 1))
+    # Most rows break no rule: a cheap test of the parsed values lets them skip the CASE.
+    suspect = " or ".join(
+        [f"{c.name} is null" for c in kind.columns if c.name in positions and c.type in _BAD_VALUE or c.required]
+        + [f"({cond})" for cond, _, _ in kind.checks]
+    )
+    blamed = ", ".join(f"'{col}'" for _, col, _ in checks)
+    reasons = ", ".join(f"'{why}'" for _, _, why in checks)
     # new_line is left to DuckDB on purpose: with auto_detect off and strict mode on,
     # new_line='\\r\\n' makes duckdb 2.0 return no rows at all for a CRLF file.
-    con.execute(
-        f"""
-        create temp table mk_stage as
+    sql = f"""
         with raw as (
             select * from read_csv(
                 $path, columns = $columns, header = true, delim = $delim, quote = '"',
                 escape = '"', auto_detect = false, strict_mode = true,
-                null_padding = false, encoding = 'utf-8', store_rejects = true,
-                rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'
+                null_padding = false, encoding = 'utf-8', {{rejects}}
             )
         ),
-        cleaned as (select {", ".join(cleaned)} from raw),
-        typed as (select *, {", ".join(typed)} from cleaned)
+        typed as (select *, {", ".join(values)} from raw),
+        judged as (select *, case when {suspect} then case {problem} end end as problem from typed)
         select {", ".join(kind.column_names)},
-            case {bad_column} end as bad_column,
-            case {reason} end as reason
-        from typed
-        """,
-        {
-            "path": str(prepared.csv_path),
-            "columns": raw_columns,
-            "delim": prepared.delimiter,
-        },
-    )
+            [{blamed}][problem] as bad_column,
+            [{reasons}][problem] as reason
+        from judged
+        """
+    params = {
+        "path": str(prepared.csv_path),
+        "columns": {f"c{i}": "VARCHAR" for i in range(len(prepared.header))},
+        "delim": prepared.delimiter,
+    }
+    return sql, params
 
 
 def _same_content(kind: Kind, a: str, b: str) -> str:
@@ -329,6 +401,47 @@ def _key_match(kind: Kind, a: str, b: str) -> str:
         f"{a}.{k} = {b}.{k}" if kind.column(k).required else f"{a}.{k} is not distinct from {b}.{k}"
         for k in kind.key
     )
+
+
+def _find_clashes(con, kind: Kind, load_id: int, had_rows: bool) -> None:
+    """mk_clash: the keys of this load that occur more than once in the table, within the
+    file or beside an earlier load's row (only looked for if the table had rows)."""
+    key = ", ".join(kind.key)
+    earlier = ""
+    if had_rows:
+        earlier = f"""
+        union
+        select {", ".join(f"n.{k}" for k in kind.key)}
+        from {kind.table} n join {kind.table} o on {_key_match(kind, "n", "o")}
+        where n.load_id = $load_id and o.load_id <> $load_id
+        """
+    con.execute(
+        f"""
+        create temp table mk_clash as
+        select {key} from {kind.table} where load_id = $load_id
+        group by {key} having count(*) > 1
+        {earlier}
+        """,
+        {"load_id": load_id},
+    )
+
+
+def _key_in_clash(kind: Kind, alias: str) -> str:
+    return f"exists (select 1 from mk_clash c where {_key_match(kind, alias, 'c')})"
+
+
+def _clashes_differ(con, kind: Kind) -> bool:
+    """Does any repeated key come with more than one content (the table's rows)?"""
+    content = ", ".join(f"t.{c}" for c in kind.column_names)
+    differing = con.execute(
+        f"""
+        select 1 from mk_clash c join {kind.table} t on {_key_match(kind, "t", "c")}
+        group by {", ".join(f"c.{k}" for k in kind.key)}
+        having count(distinct row({content})) > 1
+        limit 1
+        """
+    ).fetchall()
+    return bool(differing)
 
 
 def _classify(con, kind: Kind) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -33,6 +34,7 @@ class Progress(Protocol):
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
+WIDE_SPACE = "\u3000".encode()
 
 
 @dataclass
@@ -44,13 +46,28 @@ class PreparedFile:
     encoding: str  # what the source was: utf-8, utf-8-sig, gb18030, utf-16, xlsx, ...
     delimiter: str
     header: list[str]
-    data_records: int  # non-blank records after the header, as counted by RecordScanner
+    # Non-blank records after the header. Exact when records_exact; otherwise the newline
+    # count, which blank lines and quoted line breaks make too high (see count_records).
+    data_records: int
+    records_exact: bool = True
+    # No tab, quote, lone CR or full-width space anywhere: only spaces can pad a value.
+    plain: bool = False
     sheet_rows: list[int] | None = None  # XLSX: the sheet row of each data record
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
         return str(self.path)
+
+    def count_records(self) -> int:
+        """The exact record count (RecordScanner over the file DuckDB reads)."""
+        if not self.records_exact:
+            scanner = RecordScanner()
+            with open(self.csv_path, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    scanner.feed(chunk)
+            self.data_records, self.records_exact = scanner.finish() - 1, True
+        return self.data_records
 
     def line_of_record(self, record: int, line: int) -> int:
         """The line a person looks for: the physical line, or for XLSX the sheet row."""
@@ -64,27 +81,35 @@ class PreparedFile:
             self._tmp = None
 
 
-def fingerprint(path: Path) -> str:
-    """The SHA-256 of the file's bytes: the identity a reload is recognised by."""
-    if not path.is_file():
-        raise UsageError(
-            f"{path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}"
+@dataclass
+class Scan:
+    """What one pass over a file's bytes learns before anything is decided."""
+
+    sha256: str  # the identity a reload is recognised by
+    size: int
+    is_sheet: bool  # XLSX/XLS: none of the text fields below apply
+    utf8_ok: bool = True
+    newlines: int = 0
+    crlf: int = 0
+    crs: int = 0
+    last_byte: int = 10
+    head: bytes = b""
+    has_quote: bool = False
+    has_tab: bool = False
+    has_wide_space: bool = False  # U+3000, the full-width space of Chinese input
+
+    @property
+    def plain(self) -> bool:
+        return not (self.has_quote or self.has_tab or self.has_wide_space) and (
+            self.crs == self.crlf
         )
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
-def prepare(
-    path: Path,
-    *,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    is_header: Callable[[list[str]], bool] = lambda row: True,
-    progress: Progress | None = None,
-) -> PreparedFile:
+def scan(path: Path, progress: Progress | None = None) -> Scan:
+    """Hash the file and, for text, check UTF-8 and count line ends, in one streaming pass.
+
+    The hash runs in a second thread (hashlib releases the GIL), so the pass costs about
+    as much as reading the file."""
     if not path.exists():
         raise UsageError(f"{path}: no such file")
     if path.is_dir():
@@ -92,55 +117,85 @@ def prepare(
     size = path.stat().st_size
     if size == 0:
         raise InputRejected(f"{path}: the file is empty (no header, no rows)")
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic in _XLSX_MAGIC:
-        return _prepare_sheet(path, size, is_header, progress)
-    return _prepare_csv(path, size, encoding, delimiter, progress)
-
-
-def _prepare_csv(path, size, forced_encoding, delimiter, progress) -> PreparedFile:
     digest = hashlib.sha256()
-    scanner = RecordScanner()
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    utf8_ok, crlf, head = True, 0, b""
-    with open(path, "rb") as f:
+    with open(path, "rb") as f, ThreadPoolExecutor(1) as hasher:
+        result = Scan(sha256="", size=size, is_sheet=f.read(4) in _XLSX_MAGIC)
+        f.seek(0)
+        hashing, tail = None, b""
         while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            if not head:
-                head = chunk[: 1 << 20]
-            if utf8_ok and (not chunk.isascii() or utf8.getstate()[0]):
+            if hashing is not None:
+                hashing.result()
+            hashing = hasher.submit(digest.update, chunk)
+            if progress:
+                progress.advance(len(chunk))
+            if result.is_sheet:
+                continue
+            if not result.head:
+                result.head = chunk[: 1 << 20]
+            if result.utf8_ok and (not chunk.isascii() or utf8.getstate()[0]):
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
-                    utf8_ok = False
-            crlf += chunk.count(b"\r\n") + (scanner.last_byte == 13 and chunk[:1] == b"\n")
-            scanner.feed(chunk)
-            if progress:
-                progress.advance(len(chunk))
-    if utf8_ok:
+                    result.utf8_ok = False
+            if b"\r" in chunk or result.last_byte == 13:
+                result.crs += chunk.count(b"\r")
+                result.crlf += chunk.count(b"\r\n") + (
+                    result.last_byte == 13 and chunk[:1] == b"\n"
+                )
+            result.newlines += chunk.count(b"\n")
+            result.has_quote = result.has_quote or b'"' in chunk
+            result.has_tab = result.has_tab or b"\t" in chunk
+            if not (result.has_wide_space or (chunk.isascii() and tail.isascii())):
+                result.has_wide_space = WIDE_SPACE in chunk or WIDE_SPACE in tail + chunk[:2]
+            tail = chunk[-2:]
+            result.last_byte = chunk[-1]
+        if hashing is not None:
+            hashing.result()
+    if result.utf8_ok and not result.is_sheet:
         try:
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8_ok = False
+            result.utf8_ok = False
+    result.sha256 = digest.hexdigest()
+    return result
 
-    source_encoding = _choose_encoding(path, head, utf8_ok, forced_encoding)
+
+def prepare(
+    path: Path,
+    scanned: Scan,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    is_header: Callable[[list[str]], bool] = lambda row: True,
+) -> PreparedFile:
+    if scanned.is_sheet:
+        return _prepare_sheet(path, scanned, is_header)
+    return _prepare_csv(path, scanned, encoding, delimiter)
+
+
+def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFile:
+    source_encoding = _choose_encoding(path, scanned.head, scanned.utf8_ok, forced_encoding)
     # DuckDB reads LF and CRLF files alike but fails on a mix, and knows no CR-only files
     # (old Mac exports): those are rewritten with LF line ends.
-    mixed_endings = 0 < crlf < scanner.newlines
-    cr_only = scanner.newlines == 0 and b"\r" in head
+    mixed_endings = 0 < scanned.crlf < scanned.newlines
+    cr_only = scanned.newlines == 0 and b"\r" in scanned.head
     prepared = PreparedFile(
         path=path,
         csv_path=path,
-        sha256=digest.hexdigest(),
-        size=size,
+        sha256=scanned.sha256,
+        size=scanned.size,
         encoding=source_encoding,
         delimiter=",",
         header=[],
         data_records=0,
     )
     if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings and not cr_only:
-        prepared.data_records = scanner.finish() - 1
+        # One record per line end (and one after the last, unterminated line), the header
+        # off. The loader asks for the exact count only when DuckDB's accounting differs.
+        prepared.data_records = scanned.newlines + (scanned.last_byte != 10) - 1
+        prepared.records_exact = False
+        prepared.plain = scanned.plain
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
@@ -246,15 +301,9 @@ def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str],
 # --- XLSX -------------------------------------------------------------------------------
 
 
-def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
+def _prepare_sheet(path, scanned: Scan, is_header) -> PreparedFile:
     from python_calamine import CalamineWorkbook
 
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            if progress:
-                progress.advance(len(chunk))
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet_name = next(
@@ -285,8 +334,8 @@ def _prepare_sheet(path, size, is_header, progress) -> PreparedFile:
     return PreparedFile(
         path=path,
         csv_path=csv_path,
-        sha256=digest.hexdigest(),
-        size=size,
+        sha256=scanned.sha256,
+        size=scanned.size,
         encoding="xlsx",
         delimiter=",",
         header=header,
