@@ -197,7 +197,7 @@ def _load_prepared(
             create temp table mk_rows as
             select * from (
                 select row_number() over () - 1 as ord, *
-                from ({parsed.replace('{rejects}', _SKIP_REJECTS)})
+                from ({parsed.replace("{rejects}", _SKIP_REJECTS)})
             ) t
             where {"true" if every_row else f"reason is not null or {clash}"}
             """,
@@ -223,8 +223,7 @@ def _load_prepared(
             {"load_id": load_id},
         )
     con.execute(
-        f"delete from {kind.table} t where load_id = $load_id "
-        f"and {'true' if every_row else clash}",
+        f"delete from {kind.table} t where load_id = $load_id and {'true' if every_row else clash}",
         {"load_id": load_id},
     )
 
@@ -329,9 +328,7 @@ _STORE_REJECTS = (
 _SKIP_REJECTS = "ignore_errors = true"
 
 
-def _parsed_rows(
-    prepared: PreparedFile, kind: Kind, positions: dict[str, int]
-) -> tuple[str, dict]:
+def _parsed_rows(prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -> tuple[str, dict]:
     """A query of the file's rows, typed, with the column and reason that make a row bad.
 
     The SQL is assembled from the kind's own column list (never from file contents); file
@@ -361,7 +358,11 @@ def _parsed_rows(
     problem = " ".join(f"when {cond} then {i}" for i, (cond, _, _) in enumerate(checks, 1))
     # Most rows break no rule: a cheap test of the parsed values lets them skip the CASE.
     suspect = " or ".join(
-        [f"{c.name} is null" for c in kind.columns if c.name in positions and c.type in _BAD_VALUE or c.required]
+        [
+            f"{c.name} is null"
+            for c in kind.columns
+            if c.name in positions and (c.required or c.type in _BAD_VALUE)
+        ]
         + [f"({cond})" for cond, _, _ in kind.checks]
     )
     blamed = ", ".join(f"'{col}'" for _, col, _ in checks)
