@@ -311,6 +311,7 @@ def _load_prepared(
 def _drop_scratch(con) -> None:
     for table in (
         "mk_rows",
+        "mk_new_keys",
         "mk_clash",
         "mk_dupes",
         "mk_existing",
@@ -408,23 +409,36 @@ def _find_clashes(con, kind: Kind, load_id: int, had_rows: bool) -> None:
     """mk_clash: the keys of this load that occur more than once in the table, within the
     file or beside an earlier load's row (only looked for if the table had rows)."""
     key = ", ".join(kind.key)
+    within_file = f"""
+        select {key} from {kind.table} where load_id = $load_id
+        group by {key} having count(*) > 1
+    """
+    params: dict = {"load_id": load_id}
     earlier = ""
     if had_rows:
+        # The load's distinct keys in a table of known size, so that the join builds its
+        # hash table on them; and their range on each required key column, so that zone
+        # maps skip older row groups (ticket numbers and dates rise with time): the cost
+        # follows the new rows, not the size of the database.
+        con.execute(
+            f"create temp table mk_new_keys as "
+            f"select distinct {key} from {kind.table} where load_id = $load_id",
+            params,
+        )
+        ranged = [k for k in kind.key if kind.column(k).required]
+        bounds = con.execute(
+            f"select {', '.join(f'min({k}), max({k})' for k in ranged)} from mk_new_keys"
+        ).fetchall()[0]
+        for i in range(len(ranged)):
+            params |= {f"lo{i}": bounds[2 * i], f"hi{i}": bounds[2 * i + 1]}
+        in_range = " and ".join(f"o.{k} between $lo{i} and $hi{i}" for i, k in enumerate(ranged))
         earlier = f"""
         union
         select {", ".join(f"n.{k}" for k in kind.key)}
-        from {kind.table} n join {kind.table} o on {_key_match(kind, "n", "o")}
-        where n.load_id = $load_id and o.load_id <> $load_id
+        from mk_new_keys n join {kind.table} o on {_key_match(kind, "n", "o")}
+        where o.load_id <> $load_id and {in_range or "true"}
         """
-    con.execute(
-        f"""
-        create temp table mk_clash as
-        select {key} from {kind.table} where load_id = $load_id
-        group by {key} having count(*) > 1
-        {earlier}
-        """,
-        {"load_id": load_id},
-    )
+    con.execute(f"create temp table mk_clash as {within_file} {earlier}", params)
 
 
 def _key_in_clash(kind: Kind, alias: str) -> str:
