@@ -4,11 +4,12 @@
 -- The stores a report covers and the row ("unit") each belongs to (SPEC 4, scope):
 -- --store ID / --region NAME narrow the stores; --by store|region gives one row per store or
 -- region, otherwise every store counts towards one row labelled with the scope.
--- Store ids that appear only in tickets or members (no stores row) belong to the company.
+-- Store ids that appear only in tickets or members (no stores row) belong to the company;
+-- the loader keeps the tickets' store ids in ticket_stores.
 create or replace temp macro mk_scope_stores(p_store, p_region, p_by) as table
     with known_ids as (
         select store_id from stores
-        union select distinct store_id from transactions
+        union select store_id from ticket_stores
         union select distinct store_id from members
     )
     select

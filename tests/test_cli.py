@@ -120,10 +120,18 @@ def test_a_database_from_an_older_version_gains_the_new_tables(tmp_path):
     db_file = tmp_path / "old.duckdb"
     run_cli("--db", db_file, "load", "transactions", tickets(tmp_path))
     con = db.connect(db_file)
-    for table in ("gift_counts", "gift_moves", "gifts"):
+    for table in ("gift_counts", "gift_moves", "gifts", "ticket_stores"):
         con.execute(f"drop table {table}")
     con.execute("update meta set value = '1' where key = 'schema_version'")
     con.close()
     result = run_cli("spend-bands", "--db", db_file, "--month", "2026-10", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"][0]["active_members"] == 1
+    # the stores seen on tickets are listed again from the tickets already loaded
+    result = run_cli("spend-bands", "--db", db_file, "--month", "2026-10", "--by", "store")
+    assert result.exit_code == 0, result.output
+    con = db.connect(db_file, read_only=True)
+    try:
+        assert con.execute("select count(*) from ticket_stores").fetchall()[0][0] > 0
+    finally:
+        con.close()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stay
 
 DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
-SCHEMA_VERSION = "2"  # 2: gift tables
+SCHEMA_VERSION = "3"  # 2: gift tables; 3: ticket_stores
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
 
@@ -112,7 +112,10 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
+    previous = _schema_version(con)  # None: a new database
     con.execute(ddl)
+    if previous is not None and int(previous) < 3:
+        con.execute("insert into ticket_stores select distinct store_id from transactions")
     con.execute("insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION})
 
 

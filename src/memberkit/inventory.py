@@ -55,7 +55,7 @@ def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[
         for row in con.execute(
             """
             select store_id from (
-                select store_id from transactions union select store_id from members
+                select store_id from ticket_stores union select store_id from members
             ) s
             where not exists (select 1 from stores k where k.store_id = s.store_id)
             order by store_id

@@ -75,6 +75,12 @@ create table if not exists transactions (
     load_id bigint not null,
 );
 
+-- Every store id that appears on a ticket, kept by the loader: reports list a scope's stores
+-- from here instead of scanning every ticket (schema 3).
+create table if not exists ticket_stores (
+    store_id varchar not null,
+);
+
 create table if not exists stores (
     store_id varchar not null,
     store_name varchar,

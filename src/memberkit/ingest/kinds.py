@@ -37,6 +37,8 @@ class Kind:
     # Rows that load but deserve a look: (SQL condition on a loaded row `r`, evaluated after
     # the merge so it can consult the tables; the column; the message).
     warnings: tuple[tuple[str, str, str], ...] = ()
+    # The loader adds new store ids of this kind's rows to ticket_stores.
+    lists_stores: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -79,6 +81,7 @@ KINDS: dict[str, Kind] = {
             ),
             key=("txn_id",),
             on_conflict="reject",
+            lists_stores=True,
         ),
         Kind(
             name="stores",

@@ -519,6 +519,12 @@ def _merge(con, kind: Kind, load_id: int) -> None:
         """,
         {"load_id": load_id},
     )
+    if kind.lists_stores:
+        con.execute(
+            f"insert into ticket_stores select distinct store_id from {kind.table} "
+            "where load_id = $load_id and store_id not in (select store_id from ticket_stores)",
+            {"load_id": load_id},
+        )
 
 
 def _warnings(con, prepared: PreparedFile, kind: Kind) -> list[RejectSample]:

@@ -74,7 +74,7 @@ def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     if scope.store is not None:
         found = con.execute(
             "select count(*) from (select store_id from stores union "
-            "select store_id from members union select store_id from transactions) "
+            "select store_id from members union select store_id from ticket_stores) "
             "where store_id = $store",
             {"store": scope.store},
         ).fetchall()[0][0]
@@ -103,10 +103,13 @@ def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
 def has_transactions(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> bool:
     row = con.execute(
         """
-        select count(*) from transactions t
-        join mk_scope_stores($store, $region, $by) s on s.store_id = t.store_id
-        where t.txn_time >= $start::timestamp and t.txn_time < $end::timestamp + interval 1 day
+        select exists (
+            select 1 from transactions t
+            join mk_scope_stores($store, $region, $by) s on s.store_id = t.store_id
+            where t.txn_time >= $start::timestamp
+              and t.txn_time < $end::timestamp + interval 1 day
+        )
         """,
         period_params(period, scope),
     ).fetchall()
-    return row[0][0] > 0
+    return bool(row[0][0])
