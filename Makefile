@@ -40,14 +40,11 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# Load and report timings against DuckDB baselines in the same run (see benchmarks/).
+# Chain-scale benchmark (benchmarks/bench.py): writes benchmarks/RESULTS.md. Generated data
+# is cached in benchmarks/data/. BENCH_ARGS=--tickets 2000000 for a quicker run.
 bench: install
-	$(BIN)/python benchmarks/load_bench.py
-	rm -f benchmarks/data/bench.duckdb*
-	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load stores benchmarks/data/t1000000-utf-8/stores.csv
-	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load members benchmarks/data/t1000000-utf-8/members.csv
-	$(BIN)/memberkit --db benchmarks/data/bench.duckdb load transactions benchmarks/data/t1000000-utf-8/transactions.csv
-	$(BIN)/python benchmarks/report_bench.py --db benchmarks/data/bench.duckdb --month 2026-10
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis

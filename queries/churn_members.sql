@@ -10,21 +10,23 @@ create or replace temp macro mk_churn_members(p_start, p_end, p_inactive_days, p
         from members m
         join mk_scope_stores(p_store, p_region, p_by) st on st.store_id = m.store_id
     ),
-    member_transactions as (
-        select t.member_id, t.txn_time::date as txn_date, t.amount
-        from transactions t
-        join scope_members s on s.member_id = t.member_id
-        where t.txn_time < p_end::timestamp + interval 1 day
-    ),
+    -- every member's history first (one pass over the tickets, no join per ticket), then
+    -- the scope's members
     history as (
         select
             member_id,
-            max(txn_date) filter (where amount > 0) as last_ticket_date,
-            min(txn_date) filter (where amount > 0 and txn_date >= p_start) as first_in_period,
-            max(txn_date) filter (where amount > 0 and txn_date < p_start) as last_before_period,
-            coalesce(sum(amount) filter (where txn_date >= p_end - 364), 0) as spend_365d,
-            count(*) filter (where amount > 0 and txn_date >= p_end - 364) as tickets_365d,
-        from member_transactions
+            -- dates of the latest times: one cast per member, not per ticket
+            max(txn_time) filter (where amount > 0)::date as last_ticket_date,
+            min(txn_time) filter (where amount > 0 and txn_time >= p_start::timestamp)::date
+                as first_in_period,
+            max(txn_time) filter (where amount > 0 and txn_time < p_start::timestamp)::date
+                as last_before_period,
+            coalesce(sum(amount) filter (where txn_time >= (p_end - 364)::timestamp), 0)
+                as spend_365d,
+            count(*) filter (where amount > 0 and txn_time >= (p_end - 364)::timestamp)
+                as tickets_365d,
+        from transactions
+        where member_id is not null and txn_time < p_end::timestamp + interval 1 day
         group by member_id
     )
     select

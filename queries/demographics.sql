@@ -8,42 +8,47 @@ with scope_stores as (
 ),
 
 active_member_units as (
-    select
-        case when grouping(st.unit) = 1 then 'ALL' else st.unit end as scope,
-        t.member_id,
+    select distinct st.unit as scope, t.member_id,
     from transactions t
     join scope_stores st on st.store_id = t.store_id
     where t.txn_time >= $start::timestamp
       and t.txn_time < $end::timestamp + interval 1 day
       and t.member_id is not null
       and t.amount > 0
-    group by grouping sets ((st.unit, t.member_id), (t.member_id))
-    having grouping(st.unit) = 0 or $by is not null
+),
+
+-- with --by, the ALL row counts each member once however many units they bought in
+active_member_scopes as (
+    from active_member_units
+    union all
+    select distinct 'ALL', member_id from active_member_units where $by is not null
 ),
 
 active_members as (
     select
         a.scope,
-        a.member_id,
         coalesce(m.gender, 'unknown') as gender,
         year($end::date) - year(m.birth_date)
             - case when (month($end::date), day($end::date)) < (month(m.birth_date), day(m.birth_date))
                    then 1 else 0 end as age,
-    from active_member_units a
+    from active_member_scopes a
     left join members m on m.member_id = a.member_id
 ),
 
+-- members per scope, gender and age (few rows), then each age's band
 classified as (
-    select
-        scope,
-        gender,
-        case when age is null or age < 0 or age > 120 then null
-             else mk_band(age, $edges) end as age_band,
-    from active_members
+    select scope, gender, case when age is not null then mk_band(age, $edges) end as age_band,
+        members,
+    from (
+        select scope, gender, case when age between 0 and 120 then age end as age,
+            count(*) as members,
+        from active_members
+        group by all
+    )
 ),
 
 totals as (
-    select u.unit as scope, count(c.scope) as active_members,
+    select u.unit as scope, coalesce(sum(c.members), 0) as active_members,
     from mk_scope_units($store, $region, $by) u
     left join classified c on c.scope = u.unit
     group by u.unit
@@ -54,8 +59,8 @@ genders as (
 ),
 
 gender_counts as (
-    select t.scope, g.position, g.label, count(c.scope) as members,
-        mk_ratio(count(c.scope), t.active_members) as share,
+    select t.scope, g.position, g.label, coalesce(sum(c.members), 0) as members,
+        mk_ratio(coalesce(sum(c.members), 0), t.active_members) as share,
     from totals t
     cross join genders g
     left join classified c on c.scope = t.scope and c.gender = g.label
@@ -69,8 +74,8 @@ age_bands as (
 ),
 
 age_counts as (
-    select t.scope, b.band, b.label, b.lower, b.upper, count(c.scope) as members,
-        mk_ratio(count(c.scope), t.active_members) as share,
+    select t.scope, b.band, b.label, b.lower, b.upper, coalesce(sum(c.members), 0) as members,
+        mk_ratio(coalesce(sum(c.members), 0), t.active_members) as share,
     from totals t
     cross join age_bands b
     left join classified c

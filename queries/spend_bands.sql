@@ -14,45 +14,59 @@ period_transactions as (
       and t.member_id is not null
 ),
 
--- Net spend per member and unit; with --by also per member over the whole scope (ALL).
-member_spend as (
-    select
-        case when grouping(unit) = 1 then 'ALL' else unit end as scope,
-        member_id,
-        sum(amount) as net_spend,
-        count(*) filter (where amount > 0) as tickets,
+-- Net spend per member and unit; with --by also per member over the whole scope (ALL),
+-- summed from the units' figures rather than from the tickets again.
+member_unit_spend as (
+    select unit, member_id, sum(amount) as net_spend, count(*) filter (where amount > 0) as tickets,
     from period_transactions
-    group by grouping sets ((unit, member_id), (member_id))
-    having grouping(unit) = 0 or $by is not null
+    group by unit, member_id
 ),
 
-active_members as (
-    select scope, member_id, mk_band(net_spend, $edges) as band
-    from member_spend
-    where tickets > 0
+member_spend as (
+    select unit as scope, member_id, net_spend, tickets from member_unit_spend
+    union all
+    select 'ALL', member_id, sum(net_spend), sum(tickets)
+    from member_unit_spend
+    where $by is not null
+    group by member_id
 ),
 
-members_on_file as (
-    select
-        case when grouping(st.unit) = 1 then 'ALL' else st.unit end as scope,
-        count(*) as members_total,
+unit_members_on_file as (
+    select st.unit as scope, count(*) as members_total,
     from members m
     join scope_stores st on st.store_id = m.store_id
     where mk_on_file(m.join_date, m.expiry_date, $start::date, $end::date)
-    group by grouping sets ((st.unit), ())
-    having grouping(st.unit) = 0 or $by is not null
+    group by st.unit
+),
+
+members_on_file as (
+    from unit_members_on_file
+    union all
+    select 'ALL', sum(members_total) from unit_members_on_file where $by is not null
+    having count(*) > 0
 ),
 
 bands as (
     from mk_bands($edges)
 ),
 
+-- Active members (a ticket in the period) per unit and band [lower, upper): a range join
+-- with the few bands, then one count per unit and band.
+band_members as (
+    select s.scope, b.band, count(*) as members,
+    from member_spend s
+    join bands b
+        on (b.lower is null or s.net_spend >= b.lower)
+        and (b.upper is null or s.net_spend < b.upper)
+    where s.tickets > 0
+    group by all
+),
+
 band_counts as (
-    select u.unit as scope, b.band, b.label, b.lower, b.upper, count(a.member_id) as members,
+    select u.unit as scope, b.band, b.label, b.lower, b.upper, coalesce(m.members, 0) as members,
     from mk_scope_units($store, $region, $by) u
     cross join bands b
-    left join active_members a on a.scope = u.unit and a.band = b.band
-    group by all
+    left join band_members m on m.scope = u.unit and m.band = b.band
 ),
 
 scope_totals as (

@@ -16,30 +16,65 @@ periods as (
     where period_start is not null
 ),
 
+-- Each period's tickets by its own time range, so zone maps skip every other month.
 period_transactions as (
-    select p.period, st.unit, t.member_id, t.amount, t.item_qty
-    from transactions t
-    join scope_stores st on st.store_id = t.store_id
-    join periods p
-        on t.txn_time >= p.period_start::timestamp
-        and t.txn_time < p.period_end::timestamp + interval 1 day
-    where t.txn_time >= least($start::date, $yoy_start::date, coalesce($mom_start::date, $start::date))::timestamp
-      and t.txn_time < $end::timestamp + interval 1 day
+    select 'current' as period, store_id, member_id, amount, item_qty
+    from transactions
+    where txn_time >= $start::timestamp and txn_time < $end::timestamp + interval 1 day
+    union all
+    select 'yoy', store_id, member_id, amount, item_qty
+    from transactions
+    where txn_time >= $yoy_start::timestamp and txn_time < $yoy_end::timestamp + interval 1 day
+    union all
+    select 'mom', store_id, member_id, amount, item_qty
+    from transactions
+    where txn_time >= $mom_start::timestamp and txn_time < $mom_end::timestamp + interval 1 day
+),
+
+-- Per period, unit and member (null: the tickets without one); the figures below add these
+-- up per unit and, with --by, over the scope (ALL), where a member counts once.
+member_figures as (
+    select p.period, st.unit, p.member_id,
+        sum(p.amount) as sales,
+        count(*) filter (where p.amount > 0) as tickets,
+        sum(p.item_qty) as items,
+    from period_transactions p
+    join scope_stores st on st.store_id = p.store_id
+    group by all
+),
+
+unit_figures as (
+    select
+        period,
+        unit as scope,
+        sum(sales) as sales,
+        coalesce(sum(sales) filter (where member_id is not null), 0) as member_sales,
+        sum(tickets) as tickets,
+        coalesce(sum(tickets) filter (where member_id is not null), 0) as member_tickets,
+        count(*) filter (where member_id is not null and tickets > 0) as active_members,
+        coalesce(sum(items) filter (where member_id is not null), 0) as member_items,
+    from member_figures
+    group by period, unit
+),
+
+-- The ALL row of --by: the units' sums, and each active member once however many units.
+scope_active_members as (
+    select period, count(distinct member_id) as active_members,
+    from member_figures
+    where $by is not null and member_id is not null and tickets > 0
+    group by period
 ),
 
 base_figures as (
+    from unit_figures
+    union all
     select
-        period,
-        case when grouping(unit) = 1 then 'ALL' else unit end as scope,
-        sum(amount) as sales,
-        coalesce(sum(amount) filter (where member_id is not null), 0) as member_sales,
-        count(*) filter (where amount > 0) as tickets,
-        count(*) filter (where amount > 0 and member_id is not null) as member_tickets,
-        count(distinct member_id) filter (where amount > 0) as active_members,
-        coalesce(sum(item_qty) filter (where member_id is not null), 0) as member_items,
-    from period_transactions
-    group by grouping sets ((period, unit), (period))
-    having grouping(unit) = 0 or $by is not null
+        u.period, 'ALL', sum(u.sales), sum(u.member_sales), sum(u.tickets),
+        sum(u.member_tickets), coalesce(any_value(a.active_members), 0), sum(u.member_items),
+    from unit_figures u
+    left join scope_active_members a on a.period = u.period
+    where $by is not null
+    group by u.period
 ),
 
 -- Targets exist per store and month; a scope without any target row has none (null).

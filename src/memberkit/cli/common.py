@@ -12,15 +12,37 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from memberkit import db
 from memberkit.errors import EXIT_UNEXPECTED, MemberkitError
 
-out = Console(highlight=False, soft_wrap=True)
-if not out.is_terminal and "COLUMNS" not in os.environ:
-    out = Console(highlight=False, soft_wrap=True, width=160)  # logs and pipes: no squeezing
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich is a large part of start-up time,
+    which `--help` and `--version` never need."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
+
+    def console(self) -> Any:
+        """The Console itself, for rich objects that take one (progress bars)."""
+        if self._console is None:
+            from rich.console import Console
+
+            console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+            if not self._stderr and not console.is_terminal and "COLUMNS" not in os.environ:
+                # logs and pipes: no squeezing
+                console = Console(highlight=False, soft_wrap=True, width=160)
+            self._console = console
+        return self._console
+
+
+out = _LazyConsole()
+err = _LazyConsole(stderr=True)
 
 DbOption = Annotated[
     Path | None,

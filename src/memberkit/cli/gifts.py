@@ -23,7 +23,9 @@ from memberkit.cli.reports import (
 from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
 
 app = typer.Typer(
-    help="Gift stock: ledger, counts and reconciliation (礼品管理).", no_args_is_help=True
+    help="Gift stock: ledger, counts and reconciliation (礼品管理).",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, like the main command's (start-up time)
 )
 
 Location = Annotated[str | None, typer.Option("--location", help="HQ or a store id.")]

@@ -7,7 +7,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from memberkit import db
 from memberkit.cli.common import DbOption, WaitOption, chosen_db, out, reports_errors
@@ -41,6 +40,8 @@ def info(
 
 
 def _print(facts: dict) -> None:
+    from rich.table import Table  # rich is imported only when a table is printed
+
     rows = Table(title="Tables", title_justify="left")
     rows.add_column("table")
     rows.add_column("rows", justify="right")

@@ -111,7 +111,7 @@ def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> Loa
         DownloadColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err.console(), transient=True) as bar:
         task = bar.add_task(f"reading {path.name}", total=size)
         return load_file(con, path, options, progress=_BarProgress(bar, task, path.name))
 
