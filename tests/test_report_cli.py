@@ -164,3 +164,38 @@ def test_atomic_write_leaves_the_old_file_on_failure(tmp_path, monkeypatch):
         write_atomically(target, "new", bom=False, private=False)
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+
+
+def test_json_writes_every_value_exactly():
+    """to_json writes its text itself (json.dumps cannot print 12.30 as a number): strings
+    with quotes, backslashes, line breaks and Chinese, nulls, dates and amounts round-trip."""
+    from datetime import date
+    from decimal import Decimal
+
+    from memberkit.periods import parse_month
+    from memberkit.render import to_json
+    from memberkit.reports import Report
+
+    row = {
+        "store_id": 'S"1\\',
+        "member_id": "M1",
+        "name": "张\n伟 %s",
+        "phone": None,
+        "join_date": date(2024, 2, 29),
+        "expiry_date": date(2026, 11, 1),
+        "visits": 2,
+        "spend": Decimal("0.00"),
+        "visits_short": 1,
+        "spend_short": Decimal("-3.5"),
+    }
+    report = Report(name="expiring", period=parse_month("2026-11"), scope=None, rows=[row])
+    text = to_json(report, "expiring")
+    assert '"spend": 0.00' in text and '"spend_short": -3.50' in text
+    (parsed,) = json.loads(text)["rows"]
+    assert parsed == {
+        **row,
+        "join_date": "2024-02-29",
+        "expiry_date": "2026-11-01",
+        "spend": 0.0,
+        "spend_short": -3.5,
+    }
