@@ -217,3 +217,91 @@ def test_stores_and_targets_replace_by_key(con, tmp_path):
         (date(2026, 10, 1), Decimal("480000.00")),
         (date(2026, 11, 1), Decimal("500000.00")),
     ]
+
+
+def test_failure_after_the_bulk_rows_were_committed_leaves_nothing(con, tmp_path, monkeypatch):
+    """A file with a repeated ticket commits its rows first and sorts the repeat out in a
+    second transaction; a failure there takes the first part out again."""
+    load_file(con, tx_file(tmp_path, "first.csv", "T1,S001,2026-10-05 10:00:00,M1,1.00,1"), TX)
+    path = tx_file(
+        tmp_path,
+        "second.csv",
+        "T1,S001,2026-10-05 10:00:00,M1,1.00,1",  # already loaded: a repeat to sort out
+        "T2,S001,2026-10-05 10:00:00,M1,1.00,1",
+    )
+
+    def broken_merge(*args, **kwargs):
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(loader_module, "_merge", broken_merge)
+    with pytest.raises(RuntimeError):
+        load_file(con, path, TX)
+    assert rows(con, "select txn_id from transactions") == [("T1",)]
+    assert rows(con, "select status from loads") == [("loaded",)]
+    monkeypatch.undo()
+    result = load_file(con, path, TX)
+    assert (result.loaded, result.duplicates) == (1, 1)
+
+
+KILL_AFTER_FIRST_COMMIT = """
+import os, sys
+from pathlib import Path
+from memberkit import db
+from memberkit.ingest import LoadOptions, load_file
+from memberkit.ingest import loader
+loader._merge = lambda *a, **k: os._exit(9)  # dies between the two transactions
+con = db.connect(sys.argv[1])
+load_file(con, Path(sys.argv[2]), LoadOptions("transactions"))
+"""
+
+
+def test_a_load_killed_between_its_transactions_is_undone_when_the_database_opens(tmp_path):
+    import subprocess
+    import sys
+
+    from memberkit import db
+
+    db_file = tmp_path / "kill.duckdb"
+    con = db.connect(db_file)
+    load_file(con, tx_file(tmp_path, "first.csv", "T1,S001,2026-10-05 10:00:00,M1,1.00,1"), TX)
+    con.close()
+    path = tx_file(
+        tmp_path,
+        "second.csv",
+        "T1,S001,2026-10-05 10:00:00,M1,1.00,1",
+        "T2,S001,2026-10-05 10:00:00,M1,2.00,1",
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FIRST_COMMIT, str(db_file), str(path)], check=False
+    )
+    assert killed.returncode == 9
+    # the file shows the killed load's first part (seen without memberkit's open, which
+    # would undo it) ...
+    import duckdb
+
+    raw = duckdb.connect(str(db_file), read_only=True)
+    try:
+        assert rows(raw, "select status from loads order by load_id") == [
+            ("loaded",),
+            ("loading",),
+        ]
+        assert rows(raw, "select count(*) from transactions") == [(3,)]
+    finally:
+        raw.close()
+    # ... and a reader sees the database as it was before the killed load
+    reader = db.connect(db_file, read_only=True)
+    try:
+        assert rows(reader, "select txn_id from transactions order by 1") == [("T1",)]
+        assert rows(reader, "select status from loads") == [("loaded",)]
+    finally:
+        reader.close()
+    con = db.connect(db_file)
+    try:
+        result = load_file(con, path, TX)
+        assert (result.status, result.loaded, result.duplicates) == ("loaded", 1, 1)
+        assert rows(con, "select txn_id, amount from transactions order by 1") == [
+            ("T1", Decimal("1.00")),
+            ("T2", Decimal("2.00")),
+        ]
+    finally:
+        con.close()

@@ -83,10 +83,11 @@ def connect(
         if not path.exists():
             raise UsageError(f"no database at {path}", hint="load data first with `memberkit load`")
         con = _open(path, True, wait)
-        if _schema_version(con) == SCHEMA_VERSION:
+        if _schema_version(con) == SCHEMA_VERSION and not _interrupted_loads(con):
             return con
-        # A database from an older memberkit lacks tables the reports read: add them (the
-        # schema only ever adds tables), then open read-only as asked.
+        # A database from an older memberkit lacks tables the reports read, and one where a
+        # load was killed half-way holds its first part: a writer fixes both (the schema
+        # only ever adds tables), then the database opens read-only as asked.
         con.close()
         connect(path, wait=wait).close()
         return _open(path, True, wait)
@@ -99,7 +100,39 @@ def connect(
     if created:
         path.chmod(0o600)
     ensure_schema(con)
+    undo_interrupted_loads(con)
     return con
+
+
+def _interrupted_loads(con: duckdb.DuckDBPyConnection) -> list[int]:
+    rows = con.execute("select load_id from loads where status = 'loading'").fetchall()
+    return [r[0] for r in rows]
+
+
+def undo_interrupted_loads(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Remove what a load committed before it was killed (its ledger row says 'loading').
+
+    A load that must delete some of the rows it inserted commits the inserted rows first
+    (see ingest/loader.py); if the process dies before the second transaction commits, the
+    rows of that load are taken out here, on the next open, and the file loads again."""
+    load_ids = _interrupted_loads(con)
+    if not load_ids:
+        return []
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_columns() where column_name = 'load_id' "
+            "and database_name = current_database() and schema_name = 'main' "
+            "and table_name <> 'loads'"
+        ).fetchall()
+    ]
+    with transaction(con):
+        for table in tables:  # names from the catalog, not from input
+            con.execute(
+                f"delete from {table} where list_contains($ids, load_id)", {"ids": load_ids}
+            )
+        con.execute("delete from loads where list_contains($ids, load_id)", {"ids": load_ids})
+    return load_ids
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
