@@ -39,6 +39,7 @@ DATA = HERE / "data"
 # the console script, as users start it
 MEMBERKIT = [str(Path(sys.executable).with_name("memberkit"))]
 DEFECTS = 200  # of each kind, in the defects file
+CAP = "512MB"  # MEMBERKIT_MEMORY_LIMIT for the memory check (the default is 2GB)
 KINDS = ("stores", "members", "targets", "gifts", "gift-moves", "gift-counts")
 
 # Runs in a fresh process: one step, its wall seconds (imports excluded: the same for every
@@ -80,12 +81,16 @@ print(json.dumps({"seconds": seconds, "peak_mib": peak}))
 """
 
 
-def child(step: str, *args: object) -> dict:
+def child(step: str, *args: object, memory_limit: str | None = None) -> dict:
+    env = dict(os.environ)
+    if memory_limit:
+        env["MEMBERKIT_MEMORY_LIMIT"] = memory_limit
     out = subprocess.run(
         [sys.executable, "-c", CHILD, step, *map(str, args)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -210,12 +215,12 @@ def measure_loads(chain: Path, small: Path, repeat: int, tmp: Path) -> dict:
     defects = derived(chain, "transactions-defects.csv", with_defects(utf8, DEFECTS))
     out: dict = {"sizes_mb": {p.name: p.stat().st_size / 1e6 for p in (utf8, gb, defects)}}
 
-    def fresh(step, *args):
+    def fresh(step, *args, memory_limit=None):
         def run(i):
             target = tmp / f"fresh-{i}.duckdb"
             remove_db(target)
             try:
-                return child(step, *args, target)
+                return child(step, *args, target, memory_limit=memory_limit)
             finally:
                 remove_db(target)
 
@@ -234,6 +239,11 @@ def measure_loads(chain: Path, small: Path, repeat: int, tmp: Path) -> dict:
     out["small_floor"] = median_of(repeat, fresh("floor", small_file))
     out["small_utf8"] = median_of(repeat, fresh("load", "transactions", small_file))
     out["small_tickets"] = sum(1 for _ in open(small_file, "rb")) - 1
+    # the same loads under a lower memory cap: peak memory follows the cap, not the file
+    capped = ("transactions", utf8), ("transactions", small_file)
+    out["capped"], out["small_capped"] = (
+        median_of(1, fresh("load", *args, memory_limit=CAP)) for args in capped
+    )
     return out
 
 
@@ -394,7 +404,11 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
         f"{loads['small_utf8']['peak_mib']:.0f} MiB ({loads['small_utf8']['seconds']:.2f} s, "
         f"{loads['small_utf8']['seconds'] / loads['small_floor']['seconds']:.2f}× its floor); "
         f"at {context['tickets']:,}, {loads['floor']['peak_mib']:.0f} and "
-        f"{loads['utf8']['peak_mib']:.0f} MiB.",
+        f"{loads['utf8']['peak_mib']:.0f} MiB. DuckDB uses memory up to its cap "
+        f"(memberkit's default: 2GB); with MEMBERKIT_MEMORY_LIMIT={CAP} memberkit peaks at "
+        f"{loads['small_capped']['peak_mib']:.0f} MiB at {small_n:,} tickets and "
+        f"{loads['capped']['peak_mib']:.0f} MiB at {context['tickets']:,} "
+        f"({loads['capped']['seconds']:.2f} s).",
         "",
         f"Incremental: the last month ({inc['month_rows']:,} tickets) into the database holding "
         f"the {inc['base_rows']:,} before it took {inc['into_full']['seconds']:.2f} s "

@@ -51,7 +51,7 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=_config())
+            con = duckdb.connect(str(path), read_only=read_only, config=_config())
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
@@ -63,6 +63,11 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
                 ) from exc
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
             delay = min(delay * 2, 2.0)
+            continue
+        # DuckDB draws its own progress bar on stderr for long queries, into cron logs too;
+        # the load command shows one of its own where there is a terminal.
+        con.execute("set enable_progress_bar = false")
+        return con
 
 
 @contextmanager
