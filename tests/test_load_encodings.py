@@ -332,3 +332,26 @@ def test_mapping_to_a_column_that_does_not_exist_is_a_usage_error(db_path, tmp_p
     assert result.exit_code == 2
     assert str(mapping) in result.stderr and "ticket_no" in result.stderr
     assert table_snapshot(db_path)["loads"] == []
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_padding_blank_lines_and_quoted_breaks_in_every_encoding(con, tmp_path, codec):
+    """A file with blank lines, a quoted line break and names padded with the full-width
+    space takes the careful paths (exact record count, full trimming) in both encodings."""
+    lines = [
+        MEMBER_LINES[0],
+        "M001,\u3000张伟\u3000,男,1980-01-02,13812345678,东门店,2024-01-05,",
+        "",
+        'M002,"王\n芳",女,,13900000000,东门店,2024-02-01,2025-01-31',
+        "",
+        "M003,李娜 ,女,1990-02-30,13800000003,东门店,2024-03-01,",
+    ]
+    path = tmp_path / "members.csv"
+    path.write_bytes(encode(lines, codec))
+    result = load_file(con, path, LoadOptions("members", max_reject_ratio=1.0))
+    assert (result.rows_read, result.loaded, result.rejected) == (3, 2, 1)
+    assert rows(con, "select member_id, name from members order by 1") == [
+        ("M001", "张伟"),
+        ("M002", "王\n芳"),
+    ]
+    assert rows(con, "select line, column_name from rejects") == [(7, "birth_date")]

@@ -199,8 +199,10 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFil
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
-        records = _transcode(path, prepared.csv_path, source_encoding, cr_only=cr_only)
-        prepared.data_records = records - 1
+        copy = _transcode(path, prepared.csv_path, source_encoding, cr_only=cr_only)
+        prepared.data_records = copy.newlines + (copy.last_byte != 10) - 1
+        prepared.records_exact = False
+        prepared.plain = copy.plain
     prepared.header, prepared.delimiter = _read_header(prepared, delimiter)
     return prepared
 
@@ -231,12 +233,14 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
     return "utf-8" if utf8_ok else "gb18030"
 
 
-def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = False) -> int:
-    """Stream `source` into UTF-8 with LF line ends; return its non-blank record count."""
+def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = False) -> Scan:
+    """Stream `source` into UTF-8 with LF line ends; return what the loader needs to know
+    of the copy (line count and whether it is plain), as scan() does for a UTF-8 file."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    scanner = RecordScanner()
+    copy = Scan(sha256="", size=0, is_sheet=False)
     held_cr = b""  # a '\r' at a chunk's end may pair with a '\n' in the next chunk
     lines_before = 0
+    tail = b""
     with open(source, "rb") as f, open(target, "wb") as out:
         while True:
             chunk = f.read(CHUNK)
@@ -254,10 +258,18 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
             if cr_only:
                 data = data.replace(b"\r", b"\n")
             out.write(data)
-            scanner.feed(data)
+            if data:
+                copy.newlines += data.count(b"\n")
+                copy.crs += data.count(b"\r")
+                copy.has_quote = copy.has_quote or b'"' in data
+                copy.has_tab = copy.has_tab or b"\t" in data
+                if not (copy.has_wide_space or (data.isascii() and tail.isascii())):
+                    copy.has_wide_space = WIDE_SPACE in data or WIDE_SPACE in tail + data[:2]
+                tail = data[-2:]
+                copy.last_byte = data[-1]
             if not chunk:
                 break
-    return scanner.finish()
+    return copy
 
 
 def _undecodable(path: Path, encoding: str, line: int) -> InputRejected:
