@@ -288,28 +288,7 @@ def _load_prepared(
             f"than --max-reject-ratio {options.max_reject_ratio:.1%}"
         ),
     )
-    con.execute(
-        "insert or replace into loads values ($id, $kind, $name, $path, $sha, $size, $enc, $delim, "
-        "$read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
-        {
-            "id": load_id,
-            "kind": kind.name,
-            "name": prepared.path.name,
-            "path": str(prepared.path.resolve()),
-            "sha": prepared.sha256,
-            "size": prepared.size,
-            "enc": prepared.encoding,
-            "delim": prepared.delimiter,
-            "read": result.rows_read,
-            "loaded": result.loaded,
-            "replaced": result.replaced,
-            "dup": result.duplicates,
-            "rej": result.rejected,
-            "status": result.status,
-            "started": started,
-            "finished": datetime.now(),
-        },
-    )
+    _write_ledger(con, prepared, kind, load_id, started, result)
     _drop_scratch(con)
     return result
 
@@ -322,9 +301,23 @@ def _commit_bulk_rows(
     there: deleting rows inserted in the same transaction makes DuckDB rewrite them all at
     commit (6 s for a 10M-ticket file with a few repeats). If the process dies in between,
     db.undo_interrupted_loads removes the committed part on the next open."""
+    _write_ledger(con, prepared, kind, load_id, started, None)
+    con.execute("commit")
+    con.execute("begin transaction")
+
+
+def _write_ledger(
+    con,
+    prepared: PreparedFile,
+    kind: Kind,
+    load_id: int,
+    started: datetime,
+    result: LoadResult | None,
+) -> None:
+    """The loads row: the outcome, or (result None) 'loading' while a load is under way."""
     con.execute(
-        "insert into loads values ($id, $kind, $name, $path, $sha, $size, $enc, $delim, "
-        "0, 0, 0, 0, 0, 'loading', $started, $started)",
+        "insert or replace into loads values ($id, $kind, $name, $path, $sha, $size, $enc, "
+        "$delim, $read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
         {
             "id": load_id,
             "kind": kind.name,
@@ -334,11 +327,16 @@ def _commit_bulk_rows(
             "size": prepared.size,
             "enc": prepared.encoding,
             "delim": prepared.delimiter,
+            "read": result.rows_read if result else 0,
+            "loaded": result.loaded if result else 0,
+            "replaced": result.replaced if result else 0,
+            "dup": result.duplicates if result else 0,
+            "rej": result.rejected if result else 0,
+            "status": result.status if result else "loading",
             "started": started,
+            "finished": datetime.now(),
         },
     )
-    con.execute("commit")
-    con.execute("begin transaction")
 
 
 def _drop_scratch(con) -> None:

@@ -98,11 +98,26 @@ class Scan:
     has_tab: bool = False
     has_wide_space: bool = False  # U+3000, the full-width space of Chinese input
 
+    _tail: bytes = b""  # the last bytes seen: a sequence may straddle two chunks
+
     @property
     def plain(self) -> bool:
         return not (self.has_quote or self.has_tab or self.has_wide_space) and (
             self.crs == self.crlf
         )
+
+    def note_text(self, chunk: bytes) -> None:
+        """Count the line ends of the next chunk of text and see whether it is plain."""
+        if b"\r" in chunk or self.last_byte == 13:
+            self.crs += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n") + (self.last_byte == 13 and chunk[:1] == b"\n")
+        self.newlines += chunk.count(b"\n")
+        self.has_quote = self.has_quote or b'"' in chunk
+        self.has_tab = self.has_tab or b"\t" in chunk
+        if not (self.has_wide_space or (chunk.isascii() and self._tail.isascii())):
+            self.has_wide_space = WIDE_SPACE in chunk or WIDE_SPACE in self._tail + chunk[:2]
+        self._tail = chunk[-2:]
+        self.last_byte = chunk[-1]
 
 
 def scan(path: Path, progress: Progress | None = None) -> Scan:
@@ -122,7 +137,7 @@ def scan(path: Path, progress: Progress | None = None) -> Scan:
     with open(path, "rb") as f, ThreadPoolExecutor(1) as hasher:
         result = Scan(sha256="", size=size, is_sheet=f.read(4) in _XLSX_MAGIC)
         f.seek(0)
-        hashing, tail = None, b""
+        hashing = None
         while chunk := f.read(CHUNK):
             if hashing is not None:
                 hashing.result()
@@ -138,18 +153,7 @@ def scan(path: Path, progress: Progress | None = None) -> Scan:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     result.utf8_ok = False
-            if b"\r" in chunk or result.last_byte == 13:
-                result.crs += chunk.count(b"\r")
-                result.crlf += chunk.count(b"\r\n") + (
-                    result.last_byte == 13 and chunk[:1] == b"\n"
-                )
-            result.newlines += chunk.count(b"\n")
-            result.has_quote = result.has_quote or b'"' in chunk
-            result.has_tab = result.has_tab or b"\t" in chunk
-            if not (result.has_wide_space or (chunk.isascii() and tail.isascii())):
-                result.has_wide_space = WIDE_SPACE in chunk or WIDE_SPACE in tail + chunk[:2]
-            tail = chunk[-2:]
-            result.last_byte = chunk[-1]
+            result.note_text(chunk)
         if hashing is not None:
             hashing.result()
     if result.utf8_ok and not result.is_sheet:
@@ -240,7 +244,6 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
     copy = Scan(sha256="", size=0, is_sheet=False)
     held_cr = b""  # a '\r' at a chunk's end may pair with a '\n' in the next chunk
     lines_before = 0
-    tail = b""
     with open(source, "rb") as f, open(target, "wb") as out:
         while True:
             chunk = f.read(CHUNK)
@@ -259,14 +262,7 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
                 data = data.replace(b"\r", b"\n")
             out.write(data)
             if data:
-                copy.newlines += data.count(b"\n")
-                copy.crs += data.count(b"\r")
-                copy.has_quote = copy.has_quote or b'"' in data
-                copy.has_tab = copy.has_tab or b"\t" in data
-                if not (copy.has_wide_space or (data.isascii() and tail.isascii())):
-                    copy.has_wide_space = WIDE_SPACE in data or WIDE_SPACE in tail + data[:2]
-                tail = data[-2:]
-                copy.last_byte = data[-1]
+                copy.note_text(data)
             if not chunk:
                 break
     return copy
