@@ -493,8 +493,8 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
             max(loads[k]["peak_mib"] for k in ("utf8", "gb18030", "defects")) <= 2048,
         ),
         (
-            "≥ 5× faster than pandas",
-            f"cold {pandas_s / pandas['cold']['seconds']:.1f}×, month {pandas_s / monthly:.1f}×",
+            "≥ 5× faster than pandas (the month's run; from an empty database: not met)",
+            f"month {pandas_s / monthly:.1f}×, from empty {pandas_s / pandas['cold']['seconds']:.1f}×",
             pandas_s / monthly >= 5,
         ),
     ]
