@@ -494,7 +494,8 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
         ),
         (
             "≥ 5× faster than pandas (the month's run; from an empty database: not met)",
-            f"month {pandas_s / monthly:.1f}×, from empty {pandas_s / pandas['cold']['seconds']:.1f}×",
+            f"month {pandas_s / monthly:.1f}×, "
+            f"from empty {pandas_s / pandas['cold']['seconds']:.1f}×",
             pandas_s / monthly >= 5,
         ),
     ]
