@@ -82,3 +82,94 @@ def test_a_second_export_overlapping_the_first_at_this_size(con, tmp_path):
     ]
     total = rows(con, "select count(*), sum(amount) from transactions")[0]
     assert total == (ROWS + 100_000, Decimal("12.50") * (ROWS + 100_000))
+
+
+LOAD_IN_CHILD = """
+import sys
+from pathlib import Path
+from memberkit import db
+from memberkit.ingest import LoadOptions, load_file
+con = db.connect(sys.argv[1])
+load_file(con, Path(sys.argv[2]), LoadOptions("transactions", max_reject_ratio=1.0))
+con.close()
+print("done", flush=True)
+"""
+
+
+def _kill_setup(folder):
+    """A database holding 100k tickets, and a second file of 500k with 1,000 of them again
+    (so its load commits in two steps)."""
+    from memberkit import db
+
+    write(folder / "first.csv", "\n".join([TX_HEADER, *(ticket(i) for i in range(100_000))]))
+    write(
+        folder / "second.csv", "\n".join([TX_HEADER, *(ticket(i) for i in range(99_000, 600_000))])
+    )
+    con = db.connect(folder / "base.duckdb")
+    load_file(con, folder / "first.csv", TX)
+    con.close()
+
+
+def _run_child(db_file, csv_file, kill_after: float | None = None) -> float:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    start = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOAD_IN_CHILD, str(db_file), str(csv_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if kill_after is not None:
+        time.sleep(kill_after)
+        os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    return time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def kill_data(tmp_path_factory):
+    """The files, and how long the second load takes on this machine (kill points are
+    fractions of it, so they fall in the same phases on a slow or a fast machine)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("kill")
+    _kill_setup(folder)
+    timed = folder / "timed.duckdb"
+    shutil.copy(folder / "base.duckdb", timed)
+    return folder, _run_child(timed, folder / "second.csv")
+
+
+@pytest.mark.parametrize("fraction", [0.15, 0.4, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.3])
+def test_a_load_killed_at_any_point_leaves_the_database_as_before_or_as_after(
+    tmp_path, kill_data, fraction
+):
+    """SIGKILL the load at points from start-up to the end: the database opens, holds the
+    rows it held before or the whole load, never part of it, and loading the file again
+    completes it."""
+    import shutil
+
+    from memberkit import db
+
+    folder, duration = kill_data
+    db_file = tmp_path / "kill.duckdb"
+    shutil.copy(folder / "base.duckdb", db_file)
+    _run_child(db_file, folder / "second.csv", kill_after=duration * fraction)
+
+    con = db.connect(db_file)
+    try:
+        count = rows(con, "select count(*), count(distinct txn_id) from transactions")[0]
+        assert count[0] == count[1] and count[0] in (100_000, 600_000), count
+        statuses = rows(con, "select status, count(*) from loads group by 1 order by 1")
+        assert statuses in ([("loaded", 1)], [("loaded", 2)]), statuses
+        assert (count[0] == 600_000) == (statuses == [("loaded", 2)])
+        result = load_file(con, folder / "second.csv", TX)
+        assert result.status in ("loaded", "already_loaded")
+        assert rows(con, "select count(*), count(distinct txn_id) from transactions") == [
+            (600_000, 600_000)
+        ]
+    finally:
+        con.close()
