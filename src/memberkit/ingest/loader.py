@@ -6,6 +6,7 @@ line, column and reason (SPEC 3). One transaction per file: a failure leaves no 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -17,7 +18,7 @@ import polars as pl
 from memberkit.db import frame, transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
-from memberkit.ingest.records import locate
+from memberkit.ingest.records import MAX_RAW_CHARS, locate
 from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
 # What a bad value of each type is called in the rejects table.
@@ -181,7 +182,7 @@ def _load_prepared(
             params | {"load_id": load_id},
         ).fetchall()[0][0]
     finally:
-        con.execute("reset preserve_insertion_order")
+        con.execute("set preserve_insertion_order = true")  # a global setting: back to its default
     parse_rejects = con.execute(
         "select line, column_name, error_type, error_message from mk_reject_errors "
         "qualify row_number() over (partition by line order by column_idx) = 1"
@@ -197,17 +198,16 @@ def _load_prepared(
     if not every_row and (invalid or con.execute("select count(*) from mk_clash").fetchall()[0][0]):
         _commit_bulk_rows(con, prepared, kind, load_id, started)
     clash = _key_in_clash(kind, "t")
+    located = None  # records found by the second read, for the rejects table
     if every_row or invalid or _clashes_differ(con, kind):
-        con.execute(
-            f"""
-            create temp table mk_rows as
-            select * from (
-                select row_number() over () - 1 as ord, *
-                from ({parsed.replace("{rejects}", _SKIP_REJECTS)})
-            ) t
-            where {"true" if every_row else f"reason is not null or {clash}"}
-            """,
+        located = _read_rows_needing_care(
+            con,
+            prepared,
+            kind,
+            parsed.replace("{rejects}", _SKIP_REJECTS),
             params,
+            every_row,
+            [r[0] for r in parse_rejects],
         )
         found = con.execute("select count(*) from mk_rows where reason is not null").fetchall()
         if invalid < 0 or found[0][0] != invalid:
@@ -257,7 +257,7 @@ def _load_prepared(
         or (kind.refuse_on_any_reject and rejected > 0)
     )
 
-    first_rejects = _record_rejects(con, prepared, kind, positions, load_id, parse_rejects)
+    first_rejects = _record_rejects(con, prepared, kind, positions, load_id, parse_rejects, located)
     warnings: list[RejectSample] = []
     if too_many:
         con.execute(f"delete from {kind.table} where load_id = $id", {"id": load_id})
@@ -436,6 +436,54 @@ def _key_match(kind: Kind, a: str, b: str) -> str:
     )
 
 
+def _read_rows_needing_care(
+    con, prepared: PreparedFile, kind: Kind, parsed: str, params, every_row: bool, reader_rejects
+) -> tuple[dict, dict]:
+    """mk_rows: the file's rejected rows and the rows of keys in mk_clash (every row if
+    every_row), typed, with `ord`, their position among the rows DuckDB's reader accepted
+    (its own rejects, by record number, are skipped).
+
+    One read of the whole file numbered by row_number() runs on one thread (8 s for 10M
+    tickets). Instead a parallel read that keeps file order notes each row's validity and
+    key hash (row ids are then positions; nothing in that read may reorder rows, so the
+    keys are matched afterwards); the records needed are copied, as they are, to a small
+    file that the same query reads, numbers and filters exactly."""
+    key_hash = f"hash({', '.join(kind.key)})"
+    con.execute(
+        f"create temp table mk_marks as "
+        f"select reason is not null as invalid, {key_hash} as key_hash from ({parsed})",
+        params,
+    )
+    wanted = "true" if every_row else f"invalid or key_hash in (select {key_hash} from mk_clash)"
+    ords = [
+        r[0]
+        for r in con.execute(
+            f"select rowid - (select min(rowid) from mk_marks) from mk_marks where {wanted} "
+            "order by 1"
+        ).fetchall()
+    ]
+    con.execute("drop table mk_marks")
+    located = locate(prepared.csv_path, reader_rejects, ords, whole=True)
+    found = located[1]
+    exact = "true" if every_row else f"reason is not null or {_key_in_clash(kind, 't')}"
+    with tempfile.TemporaryDirectory(prefix="memberkit-") as folder:
+        small = Path(folder) / "rows.csv"
+        with open(small, "w", encoding="utf-8", newline="") as out:
+            out.write("header\n" + "".join(found[o].raw + "\n" for o in ords))
+        con.execute(
+            f"""
+            create temp table mk_rows as
+            select o.ord, t.* exclude (i)
+            from (select row_number() over () as i, * from ({parsed})) t
+            join (select unnest($ords) as ord, unnest(range(1, len($ords) + 1)) as i) o
+                using (i)
+            where {exact}
+            """,
+            params | {"path": str(small), "ords": ords},
+        )
+    return located
+
+
 def _find_clashes(con, kind: Kind, load_id: int, had_rows: bool) -> None:
     """mk_clash: the keys of this load that occur more than once in the table, within the
     file or beside an earlier load's row (only looked for if the table had rows)."""
@@ -597,8 +645,10 @@ def _record_rejects(
     positions: dict[str, int],
     load_id: int,
     parse_rejects: list[tuple],
+    located: tuple[dict, dict] | None,
 ) -> list[RejectSample]:
-    """Store every rejected row with its line, column, reason and raw text."""
+    """Store every rejected row with its line, column, reason and raw text (`located`: the
+    records the second read found already, so the file is not scanned again)."""
     key_name = "/".join(kind.key)
     row_rejects = con.execute(
         f"""
@@ -618,11 +668,11 @@ def _record_rejects(
     if not parse_rejects and not row_rejects:
         return []
     first_ords = [r[3] for r in row_rejects if r[3] is not None]
-    by_record, by_ordinal = locate(
-        prepared.csv_path,
-        (r[0] for r in parse_rejects),
-        [r[0] for r in row_rejects] + first_ords,
-    )
+    wanted = [r[0] for r in row_rejects] + first_ords
+    if located is not None and all(o in located[1] for o in wanted):
+        by_record, by_ordinal = located
+    else:
+        by_record, by_ordinal = locate(prepared.csv_path, (r[0] for r in parse_rejects), wanted)
     canonical = {index: name for name, index in positions.items()}
     rows = []
     for record_no, column, error_type, message in parse_rejects:
@@ -642,7 +692,7 @@ def _record_rejects(
                 prepared.line_of_record(where.record, where.line) if where else None,
                 column if error_type != "TOO MANY COLUMNS" else None,
                 f"{reason} ({detail})" if detail else reason,
-                where.raw if where else None,
+                where.raw[:MAX_RAW_CHARS] if where else None,
             )
         )
     for ordinal, column, reason, first_ord in row_rejects:
@@ -655,7 +705,7 @@ def _record_rejects(
                 prepared.line_of_record(where.record, where.line) if where else None,
                 column,
                 reason,
-                where.raw if where else None,
+                where.raw[:MAX_RAW_CHARS] if where else None,
             )
         )
     frame = pl.DataFrame(

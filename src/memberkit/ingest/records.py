@@ -114,10 +114,15 @@ _Place = tuple[int, int, int, int]  # record, line, start offset, end offset
 
 
 def locate(
-    csv_path: Path, reject_records: Iterable[int], good_ordinals: Iterable[int]
+    csv_path: Path,
+    reject_records: Iterable[int],
+    good_ordinals: Iterable[int],
+    *,
+    whole: bool = False,
 ) -> tuple[dict[int, Located], dict[int, Located]]:
     """Find records by DuckDB's 1-based record number (rejected rows) and by ordinal among
-    the rows DuckDB accepted (0-based; the header, blank lines and rejected rows skipped)."""
+    the rows DuckDB accepted (0-based; the header, blank lines and rejected rows skipped).
+    `raw` is cut to MAX_RAW_CHARS for people to read, unless `whole` (to parse it again)."""
     rejected = np.unique(np.fromiter(reject_records, dtype=np.int64))
     wanted = np.unique(np.fromiter(good_ordinals, dtype=np.int64))
     found_rejects: dict[int, _Place] = {}
@@ -166,14 +171,14 @@ def locate(
                 found_rejects[record + 1] = place
             elif record >= 1 and good_seen in wanted:
                 found_good[good_seen] = place
-        return _read_raw(f, found_rejects), _read_raw(f, found_good)
+        return _read_raw(f, found_rejects, whole), _read_raw(f, found_good, whole)
 
 
-def _read_raw(f, found: dict[int, _Place]) -> dict[int, Located]:
+def _read_raw(f, found: dict[int, _Place], whole: bool) -> dict[int, Located]:
     located = {}
     for key, (record, line, start, end) in sorted(found.items(), key=lambda kv: kv[1][2]):
         f.seek(start)
-        data = f.read(min(end - start, MAX_RAW_CHARS * 4))
-        raw = data.decode("utf-8", errors="replace").rstrip("\r")[:MAX_RAW_CHARS]
-        located[key] = Located(record, line, raw)
+        data = f.read(end - start if whole else min(end - start, MAX_RAW_CHARS * 4))
+        raw = data.decode("utf-8", errors="replace").removesuffix("\r")
+        located[key] = Located(record, line, raw if whole else raw[:MAX_RAW_CHARS])
     return located
