@@ -273,6 +273,20 @@ def label(analysis: str, period, scope: Scope) -> str:
     return f"{analysis} {period.label} {scope}"
 
 
+def each_report(data: ref.Data, choices, *, split: bool = True):
+    """(connection, period, scope) for the periods and scopes hypothesis draws, on one
+    database holding `data`; split=False leaves out the --by scopes."""
+    with tempfile.TemporaryDirectory() as directory:
+        con = open_database(directory, data)
+        try:
+            for period in choices.draw(periods(data)):
+                for scope in choices.draw(scopes(data)):
+                    if split or scope.by is None:
+                        yield con, period, scope
+        finally:
+            con.close()
+
+
 # --- the tests ------------------------------------------------------------------------------
 
 
@@ -280,92 +294,60 @@ def label(analysis: str, period, scope: Scope) -> str:
 @given(data=datasets(), choices=st.data())
 def test_spend_bands_match_reference(data: ref.Data, choices) -> None:
     edges = choices.draw(st.sampled_from(SPEND_EDGES))
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    report = a.spend_bands(con, period, scope, edges=edges)
-                    where = label("spend_bands", period, scope) + f" edges {edges}"
-                    assert_rows(report.rows, ref.spend_bands(data, period, scope, edges), where)
-                    stores = ref.scope_stores(data, scope)
-                    assert report.empty == (not ref.period_transactions(data, stores, period))
-        finally:
-            con.close()
+    for con, period, scope in each_report(data, choices):
+        report = a.spend_bands(con, period, scope, edges=edges)
+        where = label("spend_bands", period, scope) + f" edges {edges}"
+        assert_rows(report.rows, ref.spend_bands(data, period, scope, edges), where)
+        stores = ref.scope_stores(data, scope)
+        assert report.empty == (not ref.period_transactions(data, stores, period))
 
 
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_demographics_match_reference(data: ref.Data, choices) -> None:
     edges = choices.draw(st.sampled_from(AGE_EDGES))
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    report = a.demographics(con, period, scope, age_edges=edges)
-                    where = label("demographics", period, scope) + f" edges {edges}"
-                    assert_rows(report.rows, ref.demographics(data, period, scope, edges), where)
-        finally:
-            con.close()
+    for con, period, scope in each_report(data, choices):
+        report = a.demographics(con, period, scope, age_edges=edges)
+        where = label("demographics", period, scope) + f" edges {edges}"
+        assert_rows(report.rows, ref.demographics(data, period, scope, edges), where)
 
 
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_spending_power_matches_reference(data: ref.Data, choices) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    report = a.spending_power(con, period, scope)
-                    where = label("spending_power", period, scope)
-                    assert_rows(report.rows, ref.spending_power(data, period, scope), where)
-        finally:
-            con.close()
+    for con, period, scope in each_report(data, choices):
+        report = a.spending_power(con, period, scope)
+        where = label("spending_power", period, scope)
+        assert_rows(report.rows, ref.spending_power(data, period, scope), where)
 
 
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_churn_matches_reference(data: ref.Data, choices) -> None:
     inactive_days = choices.draw(st.sampled_from(INACTIVE_DAYS))
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    report = a.churn(con, period, scope, inactive_days=inactive_days)
-                    where = label("churn", period, scope) + f" N={inactive_days}"
-                    expected = ref.churn(data, period, scope, inactive_days)
-                    assert_rows(report.rows, expected, where)
-        finally:
-            con.close()
+    for con, period, scope in each_report(data, choices):
+        report = a.churn(con, period, scope, inactive_days=inactive_days)
+        where = label("churn", period, scope) + f" N={inactive_days}"
+        assert_rows(report.rows, ref.churn(data, period, scope, inactive_days), where)
 
 
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_churn_list_matches_reference(data: ref.Data, choices) -> None:
     inactive_days = choices.draw(st.sampled_from(INACTIVE_DAYS))
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    if scope.by is not None:
-                        continue  # the call-back list is never split
-                    report = a.churn_list(con, period, scope, inactive_days=inactive_days)
-                    where = label("churn_list", period, scope) + f" N={inactive_days}"
-                    expected = ref.churn_list(data, period, scope, inactive_days)
-                    # biggest spenders first; the order of equal spends is not defined
-                    spends = [r["spend_365d"] for r in report.rows]
-                    assert spends == sorted(spends, reverse=True), where
-                    by_id = sorted(report.rows, key=lambda r: r["member_id"])
-                    want = sorted(expected, key=lambda r: r["member_id"])
-                    assert [r["member_id"] for r in by_id] == [r["member_id"] for r in want], where
-                    for got, row in zip(by_id, want, strict=True):
-                        assert_matches(got, row, f"{where} {row['member_id']}")
-        finally:
-            con.close()
+    # the call-back list is never split by store or region
+    for con, period, scope in each_report(data, choices, split=False):
+        report = a.churn_list(con, period, scope, inactive_days=inactive_days)
+        where = label("churn_list", period, scope) + f" N={inactive_days}"
+        expected = ref.churn_list(data, period, scope, inactive_days)
+        # biggest spenders first; the order of equal spends is not defined
+        spends = [r["spend_365d"] for r in report.rows]
+        assert spends == sorted(spends, reverse=True), where
+        by_id = sorted(report.rows, key=lambda r: r["member_id"])
+        want = sorted(expected, key=lambda r: r["member_id"])
+        assert [r["member_id"] for r in by_id] == [r["member_id"] for r in want], where
+        for got, row in zip(by_id, want, strict=True):
+            assert_matches(got, row, f"{where} {row['member_id']}")
 
 
 # --- fixed cases at the edges, checked by hand as well as against the reference ---------------
