@@ -800,7 +800,10 @@ def test_cli_xlsx_sheets_phones_counts_and_title(cli_db, tmp_path: Path) -> None
     (all_title,) = [t for t, ids in member_sheets.items() if len(ids) == 3]
     for store, members in by_store.items():
         store_title = next(t for t, ids in member_sheets.items() if ids == set(members))
-        assert store in store_title or store in texts({store_title: sheets[store_title]})
+        assert store_title.startswith(store), (store, store_title)
+        # its subtitle names the store as the scope, not the whole list's ALL
+        subtitle = [v for row in sheets[store_title][:3] for v in row if isinstance(v, str)]
+        assert any("范围" in v and store in v for v in subtitle), subtitle
         assert store_count_shown(sheets[all_title], store, len(members)), (store, all_title)
 
 
@@ -935,9 +938,20 @@ def test_cli_min_spend_below_a_cent_is_not_rounded(tmp_path: Path) -> None:
     db_file = make_db(tmp_path, data)
     result = cli(db_file, "--as-of", "2026-12-05", "--format", "json", "--min-spend", "999.991")
     if result.exit_code == 2:
+        assert "--min-spend" in result.stderr, result.stderr
         return  # refusing a threshold finer than a cent is fine too
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["rows"]
     expected = data.expected(AS_OF, JAN_2027, min_spend=Decimal("999.991"))
     assert [r["member_id"] for r in expected] == ["G001"]
     assert [r["member_id"] for r in rows] == ["G001"]
+
+
+@pytest.mark.parametrize("threshold", ["1e17", "1e30", "inf"])
+def test_cli_min_spend_beyond_the_money_range_is_a_usage_error(tmp_path: Path, threshold) -> None:
+    data = Data()
+    data.member("G001", "S001", "2027-01-10")
+    db_file = make_db(tmp_path, data)
+    result = cli(db_file, "--as-of", "2026-12-05", "--format", "json", "--min-spend", threshold)
+    assert result.exit_code == 2, result.output
+    assert "--min-spend" in result.stderr and "Traceback" not in result.stderr

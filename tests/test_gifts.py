@@ -619,6 +619,8 @@ def test_reconcile_json_and_summary_shapes(tmp_path, db_path):
     assert (s["HQ"]["lines"], s["HQ"]["over"], s["HQ"]["not_counted"]) == (1, 1, 1)
     assert s["HQ"]["variance_qty"] == 1 and s["HQ"]["variance_value"] == 35.5
     assert (s["S001"]["short"], s["S001"]["unknown_gift"], s["S001"]["lines"]) == (1, 1, 2)
+    # the unknown gift's 2 has no cost: it stays out of both totals, not just the value
+    assert s["S001"]["variance_qty"] == -1 and s["S001"]["variance_value"] == -35.5
     assert s["S002"]["matched"] == 1 and s["S002"]["variance_qty"] == 0
     assert s["S002"]["count_date"] == "2024-09-15"
 

@@ -94,8 +94,9 @@ def _by_store(report: Report) -> dict[str, list[dict]]:
     return groups
 
 
-def _part(report: Report, rows: list[dict]) -> Report:
-    return Report(report.name, report.period, report.scope, rows, report.details)
+def _part(report: Report, rows: list[dict], store: str) -> Report:
+    """One store's rows of the list, titled with that store as its scope."""
+    return Report(report.name, report.period, Scope(store=store), rows, report.details)
 
 
 def expiring_workbook(
@@ -106,7 +107,7 @@ def expiring_workbook(
     counts = [(_store_label(s, names), len(rows)) for s, rows in groups.items()]
     sheets = [Sheet(report, "expiring", counts=counts)]
     sheets += [
-        Sheet(_part(report, rows), "expiring", name=_store_label(store, names))
+        Sheet(_part(report, rows, store), "expiring", name=_store_label(store, names))
         for store, rows in groups.items()
     ]
     write_workbook(path, sheets, lang, info)
@@ -150,7 +151,7 @@ def split_expiring(
             raise ValueError(f"refusing to write outside {root}: {target}")
         write_workbook(
             target,
-            [Sheet(_part(report, rows), "expiring", name=_store_label(store, names))],
+            [Sheet(_part(report, rows, store), "expiring", name=_store_label(store, names))],
             lang,
             info,
         )

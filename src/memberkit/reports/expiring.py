@@ -29,6 +29,9 @@ def expiring_members(
     min_spend: Decimal | int | float = DEFAULT_MIN_SPEND,
 ) -> Report:
     threshold = Decimal(str(min_spend))
+    if not threshold.is_finite() or threshold >= Decimal("1e16"):
+        # the comparison is in decimal(18, 2)
+        raise UsageError(f"--min-spend must be below 10,000,000,000,000,000, not {min_spend}")
     if threshold != threshold.quantize(Decimal("0.01")):
         # the comparison is in cents: a finer threshold would be rounded without a word
         raise UsageError(f"--min-spend has at most two decimals, not {min_spend}")

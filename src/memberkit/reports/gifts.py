@@ -89,8 +89,10 @@ def summary(report: Report) -> Report:
         total["count_date"] = row["count_date"]
         total["lines"] += row["counted_qty"] is not None
         total[{"match": "matched"}.get(row["status"], row["status"])] += 1
-        total["variance_qty"] += row["variance"] or 0
-        total["variance_value"] += row["variance_value"] or 0
+        if row["status"] in ("match", "over", "short"):
+            # an unknown gift has a quantity but no cost: it would count in one total only
+            total["variance_qty"] += row["variance"]
+            total["variance_value"] += row["variance_value"] or 0  # a gift without a cost
     rows = [{"location": loc, **values} for loc, values in totals.items()]
     for row in rows:
         row["count_date"] = row.pop("count_date")
