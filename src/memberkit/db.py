@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memberkit.errors import DatabaseBusy, MemberkitError, UsageError
+from memberkit.files import side_files_like
 
 if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stays quick
     import duckdb
@@ -21,6 +22,9 @@ DB_ENV = "MEMBERKIT_DB"
 SCHEMA_VERSION = "3"  # 2: gift tables; 3: ticket_stores
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
+# Every statement memberkit sends to DuckDB is appended to this file: for debugging, and for
+# the test that proves no input value is ever written into SQL text (values are bound).
+SQL_LOG_ENV = "MEMBERKIT_SQL_LOG"
 
 
 def _config() -> dict[str, str | bool]:
@@ -40,33 +44,74 @@ def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
 
 
 def _lock_holder(message: str) -> str:
-    pid = re.search(r"PID (\d+)", message)
-    return f"process {pid.group(1)}" if pid else "another process"
+    """'process 1234 (memberkit load transactions pos.csv)' from DuckDB's lock error."""
+    found = re.search(r"PID (\d+)", message)
+    if not found:
+        return "another process"
+    pid = found.group(1)
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # not Linux, or the process has just ended
+        return f"process {pid}"
+    argv = [a for a in argv if a]
+    if len(argv) > 1 and Path(argv[0]).name.startswith("python"):
+        argv = argv[1:]  # `python -m memberkit ...` or a script: what it runs says more
+        if argv[0] == "-m" and len(argv) > 1:
+            argv = argv[1:]
+    shown = [Path(argv[0]).name] if argv else []
+    rest = iter(argv[1:])
+    for arg in rest:  # the message names the database already
+        if arg == "--db":
+            next(rest, None)
+        elif not arg.startswith("--db="):
+            shown.append(arg)
+    command = " ".join(shown)
+    if len(command) > 160:
+        command = command[:159] + "…"
+    return f"process {pid} ({command})" if command else f"process {pid}"
 
 
-def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def _open(
+    path: Path, read_only: bool, wait: float, on_wait: Callable[[str], None] | None = None
+) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.05
+    told = False
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=_config())
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
+                if any(t in text for t in ("Permission denied", "Read-only file system")):
+                    raise UsageError(
+                        f"cannot open the database {path}: {text}",
+                        hint="use a --db in a folder you can write to, or ask for access",
+                    ) from exc
                 raise MemberkitError(f"cannot open the database {path}: {text}") from exc
             if time.monotonic() >= deadline:
+                waited = f" (waited {wait:g} s)" if wait > 0 else ""
                 raise DatabaseBusy(
-                    f"the database {path} is in use by {_lock_holder(text)}",
-                    hint="try again when it has finished, or pass --wait SECONDS",
+                    f"the database {path} is in use by {_lock_holder(text)}{waited}",
+                    hint="run this again when that has finished, or pass --wait SECONDS to wait "
+                    "for it; a load holds the database until it ends, reports only share it",
                 ) from exc
+            if on_wait is not None and not told:
+                on_wait(
+                    f"the database {path} is in use by {_lock_holder(text)}; "
+                    f"waiting up to {wait:g} s"
+                )
+                told = True
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
             delay = min(delay * 2, 2.0)
             continue
         # DuckDB draws its own progress bar on stderr for long queries, into cron logs too;
         # the load command shows one of its own where there is a terminal.
         con.execute("set enable_progress_bar = false")
+        if os.environ.get(SQL_LOG_ENV):
+            con.execute("set log_query_path = $path", {"path": os.environ[SQL_LOG_ENV]})
         return con
 
 
@@ -80,30 +125,39 @@ def _private_umask() -> Iterator[None]:
 
 
 def connect(
-    db: str | os.PathLike[str] | None = None, *, read_only: bool = False, wait: float = 0.0
+    db: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the database. Writers create it (owner-only) and its schema; readers never write."""
+    """Open the database. Writers create it (owner-only) and its schema; readers never write.
+
+    If another process holds it, retry with back-off for up to `wait` seconds (telling
+    `on_wait` once), then raise DatabaseBusy naming that process."""
     path = resolve_db_path(db)
     if read_only:
         if not path.exists():
             raise UsageError(f"no database at {path}", hint="load data first with `memberkit load`")
-        con = _open(path, True, wait)
+        con = _open(path, True, wait, on_wait)
         if _schema_version(con) == SCHEMA_VERSION and not _interrupted_loads(con):
             return con
         # A database from an older memberkit lacks tables the reports read, and one where a
         # load was killed half-way holds its first part: a writer fixes both (the schema
         # only ever adds tables), then the database opens read-only as asked.
         con.close()
-        connect(path, wait=wait).close()
-        return _open(path, True, wait)
+        connect(path, wait=wait, on_wait=on_wait).close()
+        return _open(path, True, wait, on_wait)
     created = not path.exists()
     if created:
         path.parent.mkdir(parents=True, exist_ok=True)
-    # The file holds names and phones: create it (and its WAL) readable by its owner only.
+    # The file holds names and phones: create it readable by its owner only, and the WAL and
+    # spill files DuckDB creates beside it no more readable than it.
     with _private_umask():
-        con = _open(path, False, wait)
+        con = _open(path, False, wait, on_wait)
     if created:
         path.chmod(0o600)
+    side_files_like(path)
     ensure_schema(con)
     undo_interrupted_loads(con)
     return con

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import re
+
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
@@ -33,3 +36,68 @@ class InputRejected(MemberkitError):
 
 class DatabaseBusy(MemberkitError):
     exit_code = EXIT_DATABASE_BUSY
+
+
+# Environment failures that deserve a plain sentence instead of "unexpected error".
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_DISK_FULL_TEXT = ("No space left on device", "File too large", "Disk quota exceeded")
+_NOT_ALLOWED_TEXT = ("Permission denied", "Read-only file system", "Operation not permitted")
+
+
+def file_error(path: object, error: OSError) -> MemberkitError:
+    """A file memberkit could not write (or read): what happened, in words, and what to do."""
+    reason = error.strerror or str(error)
+    if error.errno in _DISK_FULL:
+        return MemberkitError(
+            f"cannot write {path}: the disk is full ({reason})",
+            hint="free some space and run the command again; nothing was written under that name",
+        )
+    if error.errno in _NOT_ALLOWED:
+        return UsageError(
+            f"cannot write {path}: {reason}",
+            hint="choose a folder you can write to, or ask for write access",
+        )
+    return UsageError(f"cannot write {path}: {reason}")
+
+
+def environment_error(exc: BaseException) -> MemberkitError | None:
+    """A full disk or a folder memberkit may not write, from an OSError (possibly wrapped, as
+    xlsxwriter does) or from DuckDB writing the database; None for anything else."""
+    cause = os_error_in(exc)
+    if cause is not None:
+        return file_error(cause.filename or "a file", cause)
+    text = str(exc)
+    if type(exc).__module__.lstrip("_").startswith("duckdb"):
+        if any(t in text for t in _DISK_FULL_TEXT) or "could not allocate block" in text:
+            return MemberkitError(
+                f"the database could not be written: the disk is full ({_first_line(text)})",
+                hint="free some space (DuckDB also spills to a .tmp folder beside the "
+                "database) and run the command again; a load that fails is rolled back whole",
+            )
+        if any(t in text for t in _NOT_ALLOWED_TEXT):
+            return UsageError(
+                f"the database could not be written: {_first_line(text)}",
+                hint="use a --db in a folder you can write to, or ask for write access",
+            )
+    return None
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The OSError behind `exc`: itself, its cause, or its first argument (xlsxwriter wraps
+    the OSError of a failed write in a FileCreateError)."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, OSError):
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], OSError) else None
+        seen = wrapped or seen.__cause__
+    return seen
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def redact(text: str) -> str:
+    """The first line of an unexpected error, with quoted values taken out: messages from
+    DuckDB or Python quote the value they choked on, which may be a name or a phone."""
+    return re.sub(r"'[^']*'", "'…'", _first_line(text))

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from memberkit import db
-from memberkit.errors import EXIT_UNEXPECTED, MemberkitError
+from memberkit.errors import EXIT_UNEXPECTED, MemberkitError, environment_error, redact
 
 
 class _LazyConsole:
@@ -69,6 +69,18 @@ def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:
     return db.resolve_db_path(db_path or (ctx.obj or {}).get("db"))
 
 
+def open_database(
+    ctx: typer.Context, db_path: Path | None, wait: float, *, read_only: bool = False
+) -> Any:
+    """db.connect for a command: a wait for another process is said on stderr (cron logs)."""
+    return db.connect(
+        chosen_db(ctx, db_path),
+        read_only=read_only,
+        wait=wait,
+        on_wait=lambda text: err.print(f"memberkit: {text}", markup=False),
+    )
+
+
 @contextmanager
 def report_connection(
     ctx: typer.Context, db_path: Path | None, wait: float, *, read_only: bool = True
@@ -76,7 +88,7 @@ def report_connection(
     """The database for a report: read-only unless asked, with the report macros defined."""
     from memberkit.reports import prepare_connection
 
-    con = db.connect(chosen_db(ctx, db_path), read_only=read_only, wait=wait)
+    con = open_database(ctx, db_path, wait, read_only=read_only)
     try:
         prepare_connection(con)
         yield con
@@ -105,8 +117,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # a bug or an environment problem: say so plainly
             if os.environ.get("MEMBERKIT_DEBUG"):
                 traceback.print_exc(file=sys.stderr)
+            known = environment_error(exc)
+            if known is not None:
+                raise fail(known.message, known.exit_code, known.hint) from None
             raise fail(
-                f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0],
+                f"unexpected error: {type(exc).__name__}: {redact(str(exc))}",
                 EXIT_UNEXPECTED,
                 "set MEMBERKIT_DEBUG=1 to see the traceback",
             ) from None

@@ -6,7 +6,6 @@ import enum
 import functools
 import inspect
 import os
-import tempfile
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from memberkit.cli.common import (
     reports_errors,
 )
 from memberkit.errors import UsageError
+from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope, choose_period, choose_scope
 from memberkit.reports import Report, analyses
 
@@ -121,16 +121,8 @@ def _emit(
 
 def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None:
     """Write to a temporary file beside the target, then rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600 if private else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, private=private) as tmp:
+        tmp.write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ chart-data block. Text from outside (names, notes) is always written as text.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +17,7 @@ from typing import Any
 
 import xlsxwriter
 
+from memberkit.files import atomic_output
 from memberkit.render import Cell, flatten, format_value
 from memberkit.render.templates import NUMBER_FORMATS, Chart, Lang, Template, load_template
 from memberkit.reports import Report
@@ -91,12 +90,9 @@ def write_workbook(
     templates = [load_template(s.template) for s in sheets]
     private = any(c.format == "phone" for t in templates for c in t.columns)
     big = any(len(s.report.rows) > CONSTANT_MEMORY_ROWS for s in sheets)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path, private=private, suffix=".xlsx") as tmp:
         workbook = xlsxwriter.Workbook(
-            tmp,
+            str(tmp),
             {
                 # names and notes come from outside: never turn them into formulas or links
                 "strings_to_formulas": False,
@@ -113,11 +109,6 @@ def write_workbook(
         for sheet, template in zip(sheets, templates, strict=True):
             _write_sheet(workbook, styles, sheet, template, lang, info, used)
         workbook.close()
-        os.chmod(tmp, 0o600 if private else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Styles:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.templates import Lang, load_template
@@ -162,9 +163,6 @@ def split_expiring(
 def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -> None:
     """门店/总仓礼品盘点表: a blind count sheet (no book quantities) that loads back as-is
     with `memberkit load gift-counts`: its header row uses the loader's own column names."""
-    import os
-    import tempfile
-
     import xlsxwriter
 
     zh = lang == "zh"
@@ -178,11 +176,10 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
         "Fill in the yellow cells (counted quantity, counted by) only."
     )
     header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+    with atomic_output(path, private=False, suffix=".xlsx") as tmp:
+        book = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
+        )
         ws = book.add_worksheet("盘点表" if zh else "Count")
         bold = book.add_format({"bold": True, "font_size": 14})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -207,7 +204,3 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(3)
         book.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
