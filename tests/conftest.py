@@ -41,3 +41,25 @@ def run_cli(*args: str):
 
 def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
     return con.execute(sql, params or {}).fetchall()
+
+
+def fingerprint(con, ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
+    """Every table's row count and an order-independent hash of its rows: two databases with
+    the same fingerprint hold the same rows (`loads` included, so the ledger too). `ignore`
+    leaves columns out (load ids differ between two runs that load the same files)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'main' "
+        "order by table_name, column_index"
+    ).fetchall():
+        if column not in ignore:
+            columns.setdefault(table, []).append(column)
+    return {  # names from the catalog
+        t: tuple(
+            con.execute(
+                f"select count(*), coalesce(sum(hash({', '.join(c)})), 0) from {t}"
+            ).fetchone()
+        )
+        for t, c in columns.items()
+    }
