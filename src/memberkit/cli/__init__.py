@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import gifts, info, load, reports, sample
+from memberkit.cli import check, gifts, info, load, reports, sample
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def _root(
 
 app.command("load")(load.load)
 app.command("info")(info.info)
+app.command("check")(check.check)
 app.command("sample-data")(sample.sample_data)
 app.command("spend-bands")(reports.spend_bands)
 app.command("demographics")(reports.demographics)
