@@ -22,8 +22,9 @@ DB_ENV = "MEMBERKIT_DB"
 SCHEMA_VERSION = "3"  # 2: gift tables; 3: ticket_stores
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
-# Every statement memberkit sends to DuckDB is appended to this file: for debugging, and for
-# the test that proves no input value is ever written into SQL text (values are bound).
+# A folder: every statement memberkit sends to DuckDB is logged there, one file per
+# connection. For debugging, and for the test that proves no input value is ever written
+# into SQL text (values are bound parameters, which the log does not show).
 SQL_LOG_ENV = "MEMBERKIT_SQL_LOG"
 
 
@@ -111,8 +112,18 @@ def _open(
         # the load command shows one of its own where there is a terminal.
         con.execute("set enable_progress_bar = false")
         if os.environ.get(SQL_LOG_ENV):
-            con.execute("set log_query_path = $path", {"path": os.environ[SQL_LOG_ENV]})
+            _log_statements(con, Path(os.environ[SQL_LOG_ENV]))
         return con
+
+
+def _log_statements(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # DuckDB truncates the log file when the setting is made: a new file per connection
+    fd, log = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".sql", dir=folder)
+    os.close(fd)
+    con.execute("set log_query_path = $path", {"path": log})
 
 
 @contextmanager
@@ -161,6 +172,20 @@ def connect(
     ensure_schema(con)
     undo_interrupted_loads(con)
     return con
+
+
+def connect_as_is(
+    db: str | os.PathLike[str] | None,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """The database read-only and untouched: unlike connect(), nothing is undone or upgraded
+    first (`memberkit check` shows the state an incident left). A writer holding it is
+    'database busy', so a 'loading' row seen here is a load that was killed."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise UsageError(f"no database at {path}", hint="check the --db path")
+    return _open(path, True, wait, on_wait)
 
 
 def _interrupted_loads(con: duckdb.DuckDBPyConnection) -> list[int]:

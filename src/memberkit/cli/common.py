@@ -77,8 +77,13 @@ def open_database(
         chosen_db(ctx, db_path),
         read_only=read_only,
         wait=wait,
-        on_wait=lambda text: err.print(f"memberkit: {text}", markup=False),
+        on_wait=say_waiting,
     )
+
+
+def say_waiting(text: str) -> None:
+    """Said once when a command starts waiting for another process (cron logs show why)."""
+    err.print(f"memberkit: {text}", markup=False)
 
 
 @contextmanager
