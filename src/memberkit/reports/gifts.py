@@ -14,7 +14,9 @@ from memberkit.reports import Report, run_query
 if TYPE_CHECKING:
     import duckdb
 
-POST_REF = "COUNT-{location}-{count_date}"
+# One ref per post: a second post for the same count (after a recount or a late move) is
+# another move, and must not share the first one's key (date, location, gift, kind, ref).
+POST_REF = "COUNT-{location}-{count_date}-P{load_id}"
 
 
 def _day_period(day: date) -> Period:
@@ -128,7 +130,9 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
                     "gift": row["gift_id"],
                     "qty": row["variance"],
                     "load": load_id,
-                    "ref": POST_REF.format(location=row["location"], count_date=row["count_date"]),
+                    "ref": POST_REF.format(
+                        location=row["location"], count_date=row["count_date"], load_id=load_id
+                    ),
                 },
             )
         now = datetime.now()
