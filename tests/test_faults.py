@@ -318,3 +318,17 @@ def test_file_errors_name_the_file_and_say_what_to_do():
     denied = environment_error(PermissionError(errno.EACCES, "Permission denied", "/x"))
     assert denied.exit_code == EXIT_USAGE
     assert environment_error(ValueError("not a file problem")) is None
+
+
+def test_an_unexpected_error_never_prints_the_value_it_choked_on(tmp_path, monkeypatch):
+    """A bug's message often quotes the offending value, which may be a phone or a name."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Conversion Error: Could not convert string '13812345678' to INT32")
+
+    monkeypatch.setattr(db, "connect", broken)
+    result = run_cli("--db", tmp_path / "x.duckdb", "info")
+    assert result.exit_code == 1
+    assert "unexpected error: RuntimeError: Conversion Error" in result.stderr
+    assert "13812345678" not in result.output + result.stderr
+    assert "MEMBERKIT_DEBUG=1" in result.stderr
