@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from memberkit import db
-from memberkit.cli.common import DbOption, WaitOption, chosen_db, err, out, reports_errors
+from memberkit.cli.common import DbOption, WaitOption, err, open_database, out, reports_errors
 from memberkit.errors import EXIT_INPUT_REJECTED, MemberkitError
 from memberkit.ingest.kinds import KINDS
 
@@ -63,7 +62,7 @@ def load(
         mapping=mapping,
         max_reject_ratio=max_reject_ratio,
     )
-    con = db.connect(chosen_db(ctx, db_path), wait=wait)
+    con = open_database(ctx, db_path, wait)
     results: list[LoadResult] = []
     failed = False
     try:
@@ -72,9 +71,9 @@ def load(
                 result = _load_one(con, path, options, show_progress=not quiet)
             except MemberkitError as exc:
                 failed = True
-                err.print(f"memberkit: {exc.message}", markup=False)
+                _say(err, f"memberkit: {exc.message}")
                 if exc.hint:
-                    err.print(f"  hint: {exc.hint}", markup=False)
+                    _say(err, f"  hint: {exc.hint}")
                 if exc.exit_code != EXIT_INPUT_REJECTED:
                     raise typer.Exit(exc.exit_code) from None
                 continue
@@ -84,7 +83,7 @@ def load(
         load_ids = [r.load_id for r in results if r.load_id is not None and r.rejected]
         if rejects is not None:
             written = export_rejects(con, load_ids, rejects)
-            out.print(f"{written:,} rejected rows written to {rejects}", markup=False)
+            _say(out, f"{written:,} rejected rows written to {rejects}")
     finally:
         con.close()
     if failed:
@@ -133,55 +132,63 @@ def _report(result: LoadResult, max_ratio: float) -> None:
     name = result.file
     if result.status == "already_loaded":
         when = f"{result.previous_loaded_at:%Y-%m-%d %H:%M}" if result.previous_loaded_at else ""
-        out.print(
-            f"{name}: already loaded {when} (load {result.previous_load_id}); nothing changed",
-            markup=False,
-        )
+        load_id = result.previous_load_id
+        _say(out, f"{name}: already loaded {when} (load {load_id}); nothing changed")
         return
     if result.ignored_columns:
-        err.print(
-            f"{name}: warning: ignoring unknown column(s): {', '.join(result.ignored_columns)}",
-            markup=False,
-        )
+        _say(err, f"{name}: warning: ignoring unknown column(s): {_names(result.ignored_columns)}")
+    how = f"{result.encoding}, {_delimiter_name(result.delimiter)}"
     if result.status == "refused":
-        # nothing of a refused file is loaded: say so instead of counts that look partial
-        out.print(
+        # nothing of a refused file is loaded: say so instead of counts that look partial,
+        # and still account for every row read
+        valid = result.rows_read - result.duplicates - result.rejected
+        _say(
+            out,
             f"{name}: {result.rows_read:,} read, REFUSED: {result.rejected:,} rejected, "
-            f"nothing loaded ({result.encoding}, {_delimiter_name(result.delimiter)})",
-            markup=False,
+            f"nothing loaded ({valid:,} would have loaded, {result.duplicates:,} duplicate; "
+            f"{how})",
         )
     else:
         parts = [f"{result.rows_read:,} read", f"{result.loaded:,} loaded"]
         if result.kind == "members" or result.replaced:
             parts.append(f"{result.replaced:,} replaced")
         parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
-        out.print(
-            f"{name}: {', '.join(parts)} ({result.encoding}, {_delimiter_name(result.delimiter)})",
-            markup=False,
-        )
-    for warning in result.warnings[:20]:
-        err.print(
-            f"{name}: warning: line {warning.line}, column {warning.column}: {warning.reason}",
-            markup=False,
-        )
+        _say(out, f"{name}: {', '.join(parts)} ({how})")
+    for w in result.warnings[:20]:
+        _say(err, f"{name}: warning: line {w.line}, column {w.column}: {w.reason}")
     if len(result.warnings) > 20:
-        err.print(f"{name}: ... {len(result.warnings) - 20:,} more warnings", markup=False)
+        _say(err, f"{name}: ... {len(result.warnings) - 20:,} more warnings")
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
-        column = f", column {sample.column}" if sample.column else ""
-        err.print(f"  {where}{column}: {sample.reason}", markup=False)
+        column = f", column {_names([sample.column])}" if sample.column else ""
+        _say(err, f"  {where}{column}: {sample.reason}")
     if result.rejected > len(result.first_rejects):
-        err.print(
+        _say(
+            err,
             f"  ... {result.rejected - len(result.first_rejects):,} more: "
             "see `memberkit info` or pass --rejects FILE",
-            markup=False,
         )
     if result.status == "refused":
-        err.print(
+        _say(
+            err,
             f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected and "
             f"{result.refusal}; nothing from this file was loaded",
-            markup=False,
         )
+
+
+def _say(console, text: str) -> None:
+    """One line for the terminal or a log: names and headers come from files, so control
+    characters in them are shown escaped, never sent to the terminal."""
+    from memberkit.ingest.source import printable
+
+    console.print(printable(text), markup=False)
+
+
+def _names(names: list[str], most: int = 10, width: int = 40) -> str:
+    """Header names for a message: the first few, each cut to a readable width."""
+    shown = [n if len(n) <= width else n[: width - 1] + "…" for n in names[:most]]
+    more = f" and {len(names) - most:,} more ({len(names):,} in all)" if len(names) > most else ""
+    return ", ".join(shown) + more
 
 
 def _delimiter_name(delimiter: str | None) -> str:

@@ -6,6 +6,8 @@ line, column and reason (SPEC 3). One transaction per file: a failure leaves no 
 
 from __future__ import annotations
 
+import contextlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +19,10 @@ import polars as pl
 
 from memberkit.db import frame, transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected
+from memberkit.files import SPREADSHEET_FORMULA, atomic_output
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
-from memberkit.ingest.records import MAX_RAW_CHARS, locate
-from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
+from memberkit.ingest.records import MAX_RAW_CHARS, locate, stray_carriage_return
+from memberkit.ingest.source import PreparedFile, Progress, prepare, printable, scan
 
 # What a bad value of each type is called in the rejects table.
 _BAD_VALUE = {
@@ -111,7 +114,7 @@ def load_file(
     if previous:
         load_id, finished_at, encoding, delimiter = previous[0]
         return LoadResult(
-            file=str(path),
+            file=printable(str(path)),
             kind=kind.name,
             status="already_loaded",
             encoding=encoding,
@@ -137,6 +140,8 @@ def load_file(
             with transaction(con):
                 result = _load_prepared(con, prepared, kind, positions, options, started)
         except BaseException:
+            with contextlib.suppress(duckdb.Error):  # if the bulk insert failed
+                con.execute("set preserve_insertion_order = true")
             undo_interrupted_loads(con)  # the first part, if the load had committed one
             raise
         informational = {normalise_header(h) for h in kind.informational}
@@ -181,8 +186,11 @@ def _load_prepared(
             "where reason is null",
             params | {"load_id": load_id},
         ).fetchall()[0][0]
-    finally:
-        con.execute("set preserve_insertion_order = true")  # a global setting: back to its default
+    except duckdb.InvalidInputException as exc:
+        raise _reader_failed(prepared, exc) from None
+    # A global setting: back to its default (load_file does it if the insert failed: no
+    # statement runs in a failed transaction).
+    con.execute("set preserve_insertion_order = true")
     parse_rejects = con.execute(
         "select line, column_name, error_type, error_message from mk_reject_errors "
         "qualify row_number() over (partition by line order by column_idx) = 1"
@@ -204,19 +212,15 @@ def _load_prepared(
             con,
             prepared,
             kind,
-            parsed.replace("{rejects}", _SKIP_REJECTS),
+            parsed.replace("{rejects}", _REREAD_REJECTS),
             params,
             every_row,
             [r[0] for r in parse_rejects],
+            accepted=inserted + invalid,
         )
         found = con.execute("select count(*) from mk_rows where reason is not null").fetchall()
         if invalid < 0 or found[0][0] != invalid:
-            # DuckDB's reader skipped rows without saying so: refuse rather than lose them.
-            raise InputRejected(
-                f"{prepared.label}: the CSV reader accounted for "
-                f"{accounted + found[0][0]} of {prepared.data_records} rows; nothing was loaded",
-                hint="check the line endings and quoting, or re-export the file",
-            )
+            raise _rows_unaccounted(prepared, accounted + found[0][0])
     else:
         # every repeat is identical: any copy may stand for the others, no lines needed
         con.execute(
@@ -265,7 +269,7 @@ def _load_prepared(
         _merge(con, kind, load_id)
         warnings = _warnings(con, prepared, kind)
     result = LoadResult(
-        file=str(prepared.path),
+        file=prepared.label,
         kind=kind.name,
         load_id=load_id,
         status="refused" if too_many else "loaded",
@@ -291,6 +295,24 @@ def _load_prepared(
     _write_ledger(con, prepared, kind, load_id, started, result)
     _drop_scratch(con)
     return result
+
+
+def _reader_failed(prepared: PreparedFile, exc: Exception) -> InputRejected:
+    """DuckDB's reader gave up on the whole file instead of rejecting rows: say where."""
+    line = stray_carriage_return(prepared.csv_path)
+    if line is not None:
+        return InputRejected(
+            f"{prepared.label}: line {line} holds a carriage return (CR) outside quotes, which "
+            "the CSV reader cannot place; nothing was loaded",
+            hint="remove it or quote the value that holds it (a file whose lines all end in "
+            "CR alone loads as it is)",
+        )
+    # DuckDB's first line says what went wrong; quoted parts may be values from the file
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(exc).strip().split("\n")[0])[:200]
+    return InputRejected(
+        f"{prepared.label}: the CSV reader cannot read the file ({reason}); nothing was loaded",
+        hint="check its quoting and line endings, or export it again",
+    )
 
 
 def _commit_bulk_rows(
@@ -321,8 +343,8 @@ def _write_ledger(
         {
             "id": load_id,
             "kind": kind.name,
-            "name": prepared.path.name,
-            "path": str(prepared.path.resolve()),
+            "name": prepared.name,
+            "path": printable(str(prepared.path.resolve())),
             "sha": prepared.sha256,
             "size": prepared.size,
             "enc": prepared.encoding,
@@ -348,16 +370,22 @@ def _drop_scratch(con) -> None:
         "mk_existing",
         "mk_reject_errors",
         "mk_reject_scans",
+        "mk_reread_errors",
+        "mk_reread_scans",
     ):
         con.execute(f"drop table if exists {table}")
 
 
 # How each read treats rows DuckDB's reader cannot parse: the first read records them (with
-# their record numbers), the second skips the same rows without recording them again.
+# their record numbers), the second skips the same rows. It records them too, in tables
+# nobody reads: with ignore_errors alone, duckdb 2.0's parallel reader drops every row after
+# a misplaced quote that pairs with one on a later line, without saying so.
 _STORE_REJECTS = (
     "store_rejects = true, rejects_table = 'mk_reject_errors', rejects_scan = 'mk_reject_scans'"
 )
-_SKIP_REJECTS = "ignore_errors = true"
+_REREAD_REJECTS = (
+    "store_rejects = true, rejects_table = 'mk_reread_errors', rejects_scan = 'mk_reread_scans'"
+)
 
 
 def _parsed_rows(prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -> tuple[str, dict]:
@@ -437,7 +465,14 @@ def _key_match(kind: Kind, a: str, b: str) -> str:
 
 
 def _read_rows_needing_care(
-    con, prepared: PreparedFile, kind: Kind, parsed: str, params, every_row: bool, reader_rejects
+    con,
+    prepared: PreparedFile,
+    kind: Kind,
+    parsed: str,
+    params,
+    every_row: bool,
+    reader_rejects: list[int],
+    accepted: int,
 ) -> tuple[dict, dict]:
     """mk_rows: the file's rejected rows and the rows of keys in mk_clash (every row if
     every_row), typed, with `ord`, their position among the rows DuckDB's reader accepted
@@ -454,6 +489,9 @@ def _read_rows_needing_care(
         f"select reason is not null as invalid, {key_hash} as key_hash from ({parsed})",
         params,
     )
+    marked = con.execute("select count(*) from mk_marks").fetchall()[0][0]
+    if marked != accepted:  # this read must see the rows the first one did, no fewer
+        raise _rows_unaccounted(prepared, marked + len(reader_rejects))
     wanted = "true" if every_row else f"invalid or key_hash in (select {key_hash} from mk_clash)"
     ords = [
         r[0]
@@ -482,6 +520,15 @@ def _read_rows_needing_care(
             params | {"path": str(small), "ords": ords},
         )
     return located
+
+
+def _rows_unaccounted(prepared: PreparedFile, counted: int) -> InputRejected:
+    """DuckDB's reader skipped rows without saying so: refuse rather than lose them."""
+    return InputRejected(
+        f"{prepared.label}: the CSV reader accounted for {counted} of "
+        f"{prepared.count_records()} rows; nothing was loaded",
+        hint="check the line endings and quoting, or re-export the file",
+    )
 
 
 def _find_clashes(con, kind: Kind, load_id: int, had_rows: bool) -> None:
@@ -683,6 +730,8 @@ def _record_rejects(
             if "Columns" in (message or "")
             else ""
         )
+        if limit := re.search(r"Maximum line size of (\d+) bytes", message or ""):
+            detail = f"over {int(limit.group(1)):,} bytes"
         if column and column.startswith("c") and column[1:].isdigit():
             # positional name back to ours (or, for a column we do not read, the file's)
             index = int(column[1:])
@@ -718,7 +767,7 @@ def _record_rejects(
         con.execute(
             "insert into rejects select $load_id, $kind, $name, line, column_name, reason, raw "
             "from mk_new_rejects",
-            {"load_id": load_id, "kind": kind.name, "name": prepared.path.name},
+            {"load_id": load_id, "kind": kind.name, "name": prepared.name},
         )
     finally:
         con.unregister("mk_new_rejects")
@@ -733,6 +782,14 @@ def export_rejects(con, load_ids: list[int], target: Path) -> int:
         "from rejects where list_contains($ids, load_id) order by load_id, line",
         {"ids": load_ids},
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    rejected.write_csv(target, include_bom=True)
+    text_columns = [c for c, t in rejected.schema.items() if t == pl.String]
+    rejected = rejected.with_columns(
+        pl.when(pl.col(c).str.contains(SPREADSHEET_FORMULA))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text_columns
+    )
+    with atomic_output(target, private=True) as tmp:  # raw rows hold names and phones
+        rejected.write_csv(tmp, include_bom=True)
     return rejected.height

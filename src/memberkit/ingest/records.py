@@ -182,3 +182,32 @@ def _read_raw(f, found: dict[int, _Place], whole: bool) -> dict[int, Located]:
         raw = data.decode("utf-8", errors="replace").removesuffix("\r")
         located[key] = Located(record, line, raw if whole else raw[:MAX_RAW_CHARS])
     return located
+
+
+def stray_carriage_return(csv_path: Path) -> int | None:
+    """The physical line of the first CR outside quotes that is not part of a CRLF, or None.
+
+    DuckDB's reader gives up on the whole file at such a CR (it records other bad rows), so
+    the loader looks for it, only then, to name the line."""
+    in_quote = False
+    lines = 1  # the line the chunk starts on
+    pending = None  # a CR that ended the previous chunk: its line, if no LF follows
+    with open(csv_path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            buf = np.frombuffer(chunk, dtype=np.uint8)
+            if pending is not None and buf[0] != NL:
+                return pending
+            pending = None
+            crs = np.flatnonzero(buf == CR)
+            if len(crs):
+                quotes = np.flatnonzero(buf == QUOTE)
+                outside = ((np.searchsorted(quotes, crs) + int(in_quote)) & 1) == 0
+                after = buf[np.minimum(crs + 1, len(buf) - 1)]
+                for pos in crs[outside & ((crs == len(buf) - 1) | (after != NL))]:
+                    line = lines + int(np.count_nonzero(buf[:pos] == NL))
+                    if pos < len(buf) - 1:
+                        return line
+                    pending = line  # the next chunk says whether an LF follows
+            lines += chunk.count(b"\n")
+            in_quote = bool((np.count_nonzero(buf == QUOTE) + int(in_quote)) & 1)
+    return pending

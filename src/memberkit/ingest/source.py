@@ -35,6 +35,7 @@ class Progress(Protocol):
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
 WIDE_SPACE = "\u3000".encode()
+MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is not a header
 
 
 @dataclass
@@ -57,7 +58,12 @@ class PreparedFile:
 
     @property
     def label(self) -> str:
-        return str(self.path)
+        """The path as messages, the ledger and the rejects table show it."""
+        return printable(str(self.path))
+
+    @property
+    def name(self) -> str:
+        return printable(self.path.name)
 
     def count_records(self) -> int:
         """The exact record count (RecordScanner over the file DuckDB reads)."""
@@ -129,6 +135,13 @@ def scan(path: Path, progress: Progress | None = None) -> Scan:
         raise UsageError(f"{path}: no such file")
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, not a file")
+    try:
+        return _scan(path, progress)
+    except OSError as exc:  # not allowed to read it, or a disk error
+        raise InputRejected(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _scan(path: Path, progress: Progress | None) -> Scan:
     size = path.stat().st_size
     if size == 0:
         raise InputRejected(f"{path}: the file is empty (no header, no rows)")
@@ -200,6 +213,11 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFil
         prepared.data_records = scanned.newlines + (scanned.last_byte != 10) - 1
         prepared.records_exact = False
         prepared.plain = scanned.plain
+        if not _utf8_name(path):
+            # DuckDB takes paths as UTF-8 text: give it a name it can take for the file
+            prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
+            prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
+            prepared.csv_path.symlink_to(path.resolve())
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
@@ -214,9 +232,16 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFil
 def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None) -> str:
     if forced:
         try:
-            name = codecs.lookup(forced).name
-        except LookupError:
-            raise UsageError(f"unknown encoding {forced!r}", hint="e.g. utf-8, gb18030") from None
+            codec = codecs.lookup(forced)
+        except (LookupError, ValueError):
+            codec = None
+        # base64, rot13, zlib, ... are codecs too, but not encodings of text
+        text = getattr(codec, "_is_text_encoding", True)
+        if codec is None or not text or codec.name == "undefined":
+            raise UsageError(
+                f"--encoding: unknown text encoding {_short(forced)}", hint="e.g. utf-8, gb18030"
+            )
+        name = codec.name
         if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
         if name == "utf-8" and not utf8_ok:
@@ -234,7 +259,55 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
                 hint="pass --encoding with the file's real encoding",
             )
         return "utf-8-sig"
+    utf16 = _utf16_without_bom(head)
+    if utf16:
+        raise InputRejected(
+            f"{path}: looks like UTF-16 text without a BOM", hint=f"pass --encoding {utf16}"
+        )
     return "utf-8" if utf8_ok else "gb18030"
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a BOM: a NUL in every other byte (headers are ASCII or CJK with NULs
+    at least beside the delimiters and line ends); no UTF-8 or GB18030 text has that."""
+    sample = head[:4096]
+    if len(sample) < 8 or b"\x00" not in sample:
+        return None
+    for name, zeros, others in (("utf-16-le", 1, 0), ("utf-16-be", 0, 1)):
+        z, o = sample[zeros::2], sample[others::2]
+        if z.count(0) >= len(z) // 4 and o.count(0) <= len(o) // 20:
+            return name
+    return None
+
+
+def _short(value: str, limit: int = 40) -> str:
+    """A value from outside for a message: quoted, escaped and cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Text for a terminal, a log or the ledger: control characters, bidi overrides and the
+    undecodable bytes of a file name (kept by surrogateescape) are written as escapes, so
+    nothing from a file can move the cursor, recolour the screen or break a line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(c)[1:-1]  # \x1b, \u202e, ...
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = False) -> Scan:
@@ -252,6 +325,11 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
             except UnicodeDecodeError as exc:
                 line = lines_before + chunk[: exc.start].count(b"\n") + 1
                 raise _undecodable(source, encoding, line) from None
+            except UnicodeError as exc:  # 'utf-16' and 'utf-32' without a BOM
+                raise InputRejected(
+                    f"{source}: cannot be read as {encoding}: {exc}",
+                    hint=f"pass --encoding {encoding}-le or {encoding}-be",
+                ) from None
             lines_before += chunk.count(b"\n")
             data = held_cr + text.encode("utf-8")
             held_cr = b""
@@ -285,14 +363,25 @@ def _undecodable(path: Path, encoding: str, line: int) -> InputRejected:
 
 def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str], str]:
     with open(prepared.csv_path, "rb") as f:
-        head = f.read(1 << 20).decode("utf-8", errors="replace").lstrip("\ufeff")
+        data = f.read(1 << 20)
+        # a header of thousands of columns may be longer: read on to its end, within reason
+        while b"\n" not in data and len(data) < MAX_HEADER_BYTES and (more := f.read(1 << 20)):
+            data += more
+    if b"\n" not in data and len(data) >= MAX_HEADER_BYTES:
+        raise InputRejected(
+            f"{prepared.label}: line 1 (the header) is longer than "
+            f"{MAX_HEADER_BYTES >> 20} MB; is this a CSV file?"
+        )
+    head = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     first_line = head.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip():
         raise InputRejected(f"{prepared.label}: line 1 is empty; the header must be on line 1")
     if forced is not None:
         delimiter = {"tab": "\t", "\\t": "\t", "comma": ","}.get(forced, forced)
         if len(delimiter) != 1:
-            raise UsageError(f"--delimiter must be one character, not {forced!r}")
+            raise UsageError(f"--delimiter must be one character, not {_short(forced)}")
+        if delimiter in '"\r\n':
+            raise UsageError(f"--delimiter cannot be a quote or a line break, not {forced!r}")
     else:
         counts = {d: first_line.count(d) for d in DELIMITERS}
         delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
@@ -301,7 +390,7 @@ def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str],
     except csv.Error as exc:
         raise InputRejected(
             f"{prepared.label}: cannot read the header line: {exc}",
-            hint="is this a CSV file? if it is UTF-16 without a BOM, pass --encoding utf-16",
+            hint="is this a CSV file? if it is UTF-16 without a BOM, pass --encoding utf-16-le",
         ) from None
     return [h.strip() for h in header], delimiter
 
