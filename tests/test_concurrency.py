@@ -100,7 +100,8 @@ def test_a_report_and_the_cron_job_started_during_a_long_load(chain, tmp_path):
     before = json.loads(finish(memberkit(db_file, *EXPIRING))[1])
     assert before["rows"], "the sample must have members to list, or the check below is empty"
 
-    load = memberkit(db_file, "load", "transactions", big)
+    # --wait: the polling below opens the database for an instant now and then
+    load = memberkit(db_file, "load", "transactions", big, "--wait", 60)
     wait_until_locked(db_file, load)
     report = memberkit(db_file, "spend-bands", "--month", "2026-09")
     cron = memberkit(db_file, *EXPIRING, "--wait", "300")
@@ -108,7 +109,7 @@ def test_a_report_and_the_cron_job_started_during_a_long_load(chain, tmp_path):
     load_still_running = load.poll() is None
     assert load_still_running, "the load finished too soon for this test to mean anything"
     assert code == 4, stderr
-    assert f"in use by process {load.pid} (memberkit load transactions {big})" in stderr
+    assert f"in use by process {load.pid} (memberkit load transactions {big} --wait 60)" in stderr
     assert "--wait" in stderr and "Traceback" not in stderr
     assert stdout == ""
 

@@ -310,11 +310,14 @@ def test_a_database_shared_with_a_group_keeps_its_wal_shared_the_same(tmp_path):
 
 
 def test_file_errors_name_the_file_and_say_what_to_do():
-    from memberkit.errors import EXIT_UNEXPECTED, EXIT_USAGE, environment_error
+    from memberkit.errors import EXIT_UNEXPECTED, EXIT_USAGE, environment_error, file_error
 
-    full = environment_error(OSError(errno.ENOSPC, "No space left on device", "/data/x.xlsx"))
+    full = file_error("/data/x.xlsx", OSError(errno.ENOSPC, "No space left on device"))
     assert full.exit_code == EXIT_UNEXPECTED
     assert full.message == "cannot write /data/x.xlsx: the disk is full (No space left on device)"
+    # an OSError from elsewhere may be a read: said neutrally
+    elsewhere = environment_error(OSError(errno.ENOSPC, "No space left on device", "/tmp/x"))
+    assert elsewhere.message == "cannot use /tmp/x: the disk is full (No space left on device)"
     denied = environment_error(PermissionError(errno.EACCES, "Permission denied", "/x"))
     assert denied.exit_code == EXIT_USAGE
     assert environment_error(ValueError("not a file problem")) is None
@@ -332,3 +335,41 @@ def test_an_unexpected_error_never_prints_the_value_it_choked_on(tmp_path, monke
     assert "unexpected error: RuntimeError: Conversion Error" in result.stderr
     assert "13812345678" not in result.output + result.stderr
     assert "MEMBERKIT_DEBUG=1" in result.stderr
+
+
+def test_the_rejects_file_is_owner_only_and_excel_runs_none_of_it(tmp_path):
+    """--rejects keeps the raw rows (names, phones): owner-only; a raw row or a name that
+    starts like a formula is written so that Excel shows it instead of running it."""
+    members = write(
+        tmp_path / "members.csv",
+        f"{MEMBER_HEADER}\n"
+        + "".join(
+            f"M{i:03d},会员{i},女,1990-01-01,1380000{i:04d},S001,2024-01-01,2026-12-31\n"
+            for i in range(200)
+        )
+        + '=HYPERLINK("http://evil"),x,女,1990-01-01,13800001234,S001,2024-13-01,2026-12-31\n',
+    )
+    target = tmp_path / "rejects.csv"
+    result = run_cli("--db", tmp_path / "r.duckdb", "load", "members", members, "--rejects", target)
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600
+    text = target.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+def test_csv_reports_defuse_names_that_look_like_formulas():
+    from memberkit.files import defuse_formula
+
+    assert defuse_formula('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert [defuse_formula(v) for v in ("+1", "@SUM(A1)", "-A1", "\t=1")] == [
+        "'+1",
+        "'@SUM(A1)",
+        "'-A1",
+        "'\t=1",
+    ]
+    assert [defuse_formula(v) for v in ("-12.50", "王芳", "S001", "")] == [
+        "-12.50",
+        "王芳",
+        "S001",
+        "",
+    ]

@@ -45,20 +45,22 @@ _DISK_FULL_TEXT = ("No space left on device", "File too large", "Disk quota exce
 _NOT_ALLOWED_TEXT = ("Permission denied", "Read-only file system", "Operation not permitted")
 
 
-def file_error(path: object, error: OSError) -> MemberkitError:
-    """A file memberkit could not write (or read): what happened, in words, and what to do."""
+def file_error(path: object, error: OSError, doing: str = "write") -> MemberkitError:
+    """A file memberkit could not write (or use): what happened, in words, and what to do."""
     reason = error.strerror or str(error)
     if error.errno in _DISK_FULL:
         return MemberkitError(
-            f"cannot write {path}: the disk is full ({reason})",
+            f"cannot {doing} {path}: the disk is full ({reason})",
             hint="free some space and run the command again; nothing was written under that name",
         )
     if error.errno in _NOT_ALLOWED:
         return UsageError(
-            f"cannot write {path}: {reason}",
-            hint="choose a folder you can write to, or ask for write access",
+            f"cannot {doing} {path}: {reason}",
+            hint="choose a folder you can write to, or ask for write access"
+            if doing == "write"
+            else "ask for access to it",
         )
-    return UsageError(f"cannot write {path}: {reason}")
+    return UsageError(f"cannot {doing} {path}: {reason}")
 
 
 def environment_error(exc: BaseException) -> MemberkitError | None:
@@ -66,7 +68,7 @@ def environment_error(exc: BaseException) -> MemberkitError | None:
     xlsxwriter does) or from DuckDB writing the database; None for anything else."""
     cause = os_error_in(exc)
     if cause is not None:
-        return file_error(cause.filename or "a file", cause)
+        return file_error(cause.filename or "a file", cause, doing="use")
     text = str(exc)
     if type(exc).__module__.lstrip("_").startswith("duckdb"):
         if any(t in text for t in _DISK_FULL_TEXT) or "could not allocate block" in text:

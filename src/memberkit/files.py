@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,16 @@ def atomic_output(path: Path, *, private: bool, suffix: str = "") -> Iterator[Pa
             # the OSError names the temporary file: name the file the user asked for
             raise file_error(path, cause) from None
         raise
+
+
+# A CSV cell Excel would run as a formula (=HYPERLINK(...), +cmd, @SUM, -2+3): CSV files are
+# for opening in Excel, so such text is written with a leading apostrophe, as OWASP advises.
+# A plain negative number ("-12.50") is not a formula and is left alone.
+SPREADSHEET_FORMULA = r"^(?:[=+@\t\r]|-[^0-9.])"
+
+
+def defuse_formula(text: str) -> str:
+    return "'" + text if re.match(SPREADSHEET_FORMULA, text) else text
 
 
 _user_umask: int | None = None  # the umask the process started with, before any tightening

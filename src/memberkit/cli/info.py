@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from memberkit import db
-from memberkit.cli.common import DbOption, WaitOption, chosen_db, out, reports_errors
+from memberkit.cli.common import DbOption, WaitOption, open_database, out, reports_errors
+from memberkit.ingest.source import printable
 
 
 class InfoFormat(enum.StrEnum):
@@ -28,7 +28,7 @@ def info(
     """Show tables and row counts, date ranges, stores, loose ends and the last loads."""
     from memberkit.inventory import database_info
 
-    con = db.connect(chosen_db(ctx, db_path), read_only=True, wait=wait)
+    con = open_database(ctx, db_path, wait, read_only=True)
     try:
         facts = database_info(con, last_loads=loads)
     finally:
@@ -90,7 +90,7 @@ def _print(facts: dict) -> None:
         loads.add_row(
             str(row["load_id"]),
             row["kind"],
-            row["file_name"],
+            printable(row["file_name"]),  # ledger rows from before names were escaped
             row["status"],
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",

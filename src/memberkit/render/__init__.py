@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from memberkit.files import defuse_formula
 from memberkit.render.templates import Format, Lang, Template, load_template
 from memberkit.reports import Report
 
@@ -69,7 +70,7 @@ def format_value(value: Any, fmt: Format, *, show_phone: bool = True) -> str:
         return str(value) if show_phone else mask_phone(str(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return str(value)
+    return defuse_formula(value) if isinstance(value, str) else str(value)
 
 
 def mask_phone(phone: str) -> str:
