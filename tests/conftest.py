@@ -26,6 +26,20 @@ def con(db_path: Path):
     connection.close()
 
 
+@pytest.fixture(scope="session")
+def sample_chain(tmp_path_factory) -> tuple[Path, Path]:
+    """`memberkit sample-data`'s files and a database holding its stores, members, tickets
+    and targets, made once for the tests that run memberkit in processes of their own. Tests
+    read it, or copy it before they change anything."""
+    folder = tmp_path_factory.mktemp("sample_chain")
+    data = folder / "data"
+    assert run_cli("sample-data", data).exit_code == 0
+    db_file = folder / "sample.duckdb"
+    for kind in ("stores", "members", "transactions", "targets"):
+        assert run_cli("--db", db_file, "load", kind, data / f"{kind}.csv").exit_code == 0
+    return data, db_file
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path

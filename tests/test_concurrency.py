@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import TX_HEADER, run_cli
+from conftest import TX_HEADER
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +72,10 @@ def ticket_counts(db_file: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    """The sample chain loaded into a database, and a 2M-ticket file that takes seconds."""
+def chain(sample_chain, tmp_path_factory):
+    """The sample chain's database, and a 2M-ticket file whose load takes seconds."""
+    _, base = sample_chain
     folder = tmp_path_factory.mktemp("chain")
-    data = folder / "data"
-    assert run_cli("sample-data", data).exit_code == 0
-    base = folder / "base.duckdb"
-    for kind in ("stores", "members", "transactions"):
-        assert run_cli("--db", base, "load", kind, data / f"{kind}.csv").exit_code == 0
     big = tickets(folder / "big.csv", 0, 2_000_000)
     return folder, base, big
 

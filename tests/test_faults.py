@@ -40,18 +40,6 @@ def memberkit(db_file: Path, *args: object, file_limit: int | None = None, **kw)
     )
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """The sample chain's files and a database holding them."""
-    folder = tmp_path_factory.mktemp("sample")
-    data = folder / "data"
-    assert run_cli("sample-data", data).exit_code == 0
-    db_file = folder / "sample.duckdb"
-    for kind in ("stores", "members", "transactions", "targets"):
-        assert run_cli("--db", db_file, "load", kind, data / f"{kind}.csv").exit_code == 0
-    return data, db_file
-
-
 def state(db_file: Path, ignore: tuple[str, ...] = ()) -> dict:
     con = db.connect(db_file, read_only=True)
     try:
@@ -66,8 +54,8 @@ LOAD_IDS = ("load_id", "replaced_by_load_id", "started_at", "finished_at")
 # -- a full disk --------------------------------------------------------------------------
 
 
-def test_a_load_that_fills_the_disk_says_so_and_changes_nothing(sample, tmp_path):
-    data, base = sample
+def test_a_load_that_fills_the_disk_says_so_and_changes_nothing(sample_chain, tmp_path):
+    data, base = sample_chain
     db_file = tmp_path / "full.duckdb"
     assert run_cli("--db", db_file, "load", "stores", data / "stores.csv").exit_code == 0
     before = state(db_file)
@@ -92,8 +80,8 @@ def test_a_load_that_fills_the_disk_says_so_and_changes_nothing(sample, tmp_path
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_a_report_that_fills_the_disk_leaves_no_file(sample, tmp_path, fmt):
-    _, db_file = sample
+def test_a_report_that_fills_the_disk_leaves_no_file(sample_chain, tmp_path, fmt):
+    _, db_file = sample_chain
     target = tmp_path / "out" / f"expiring.{fmt}"
     result = memberkit(
         db_file,
@@ -132,8 +120,8 @@ def unwritable_folder(tmp_path: Path) -> Path:
     raise AssertionError(f"{folder} is writable: this test needs a folder that is not")
 
 
-def test_output_into_a_folder_that_cannot_be_written(sample, tmp_path):
-    _, db_file = sample
+def test_output_into_a_folder_that_cannot_be_written(sample_chain, tmp_path):
+    _, db_file = sample_chain
     folder = unwritable_folder(tmp_path)
     for fmt in ("xlsx", "csv"):
         target = folder / f"expiring.{fmt}"
@@ -147,8 +135,8 @@ def test_output_into_a_folder_that_cannot_be_written(sample, tmp_path):
         assert not target.exists()
 
 
-def test_a_database_in_a_folder_that_cannot_be_written(sample, tmp_path):
-    data, _ = sample
+def test_a_database_in_a_folder_that_cannot_be_written(sample_chain, tmp_path):
+    data, _ = sample_chain
     db_file = unwritable_folder(tmp_path) / "memberkit.duckdb"
     result = memberkit(db_file, "load", "stores", data / "stores.csv")
     assert result.returncode == 2, result.stderr
@@ -179,10 +167,10 @@ def wait_for_writing(child: subprocess.Popen, folder: Path, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def writing_time(sample, tmp_path_factory):
+def writing_time(sample_chain, tmp_path_factory):
     """How long `memberkit report` writes its workbook on this machine: from the moment its
     temporary file appears to the rename (kill points are drawn within it)."""
-    _, db_file = sample
+    _, db_file = sample_chain
     folder = tmp_path_factory.mktemp("timed")
     child = start_report(db_file, folder / "2026-10.xlsx")
     wait_for_writing(child, folder, "2026-10.xlsx")
@@ -197,11 +185,11 @@ def writing_time(sample, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", WORKBOOK_KILLS)
 def test_a_workbook_killed_while_written_is_never_left_half_written(
-    sample, writing_time, tmp_path, seed
+    sample_chain, writing_time, tmp_path, seed
 ):
     """SIGKILL `memberkit report` at a random moment while it writes the workbook: the
     final name holds nothing or the whole workbook, never part of one."""
-    _, db_file = sample
+    _, db_file = sample_chain
     target = tmp_path / "2026-10.xlsx"
     child = start_report(db_file, target)
     wait_for_writing(child, tmp_path, target.name)
@@ -287,8 +275,8 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_files_with_personal_data_are_owner_only_whatever_the_umask(sample, tmp_path):
-    data, _ = sample
+def test_files_with_personal_data_are_owner_only_whatever_the_umask(sample_chain, tmp_path):
+    data, _ = sample_chain
     old = os.umask(0o022)
     try:
         db_file = tmp_path / "private.duckdb"

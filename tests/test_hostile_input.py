@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 
 from conftest import MEMBER_HEADER, TX_HEADER, rows, run_cli, write
 from memberkit import db
+from memberkit.errors import printable
 from memberkit.ingest import KINDS
-from memberkit.ingest.source import printable
 
 GOOD = "S01,2026-03-01 10:00:00,M1,12.50,1"  # a valid ticket after its txn_id
 MEMBER_GOOD = "张伟,男,1980-01-02,13800000001,S01,2024-01-05,2025-01-04"  # after member_id

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from memberkit import db
+from memberkit.errors import printable
 from memberkit.ingest.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
@@ -493,7 +494,7 @@ def _n(count: int, noun: str) -> str:
 
 def _shown(text: str) -> str:
     """A value from a file, for a terminal line: no control characters, not too long."""
-    text = "".join(c if c.isprintable() else "?" for c in text)
+    text = printable(text)
     return text if len(text) <= 60 else text[:59] + "…"
 
 

@@ -95,6 +95,28 @@ def os_error_in(exc: BaseException) -> OSError | None:
     return seen
 
 
+def quoted(value: str, limit: int = 40) -> str:
+    """A value from outside for a message: quoted, escaped and cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Text for a terminal, a log or the ledger: control characters, bidi overrides and the
+    undecodable bytes of a file name (kept by surrogateescape) are written as escapes, so
+    nothing from a file can move the cursor, recolour the screen or break a line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(c)[1:-1]  # \x1b, \u202e, ...
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 

@@ -50,7 +50,12 @@ SPREADSHEET_FORMULA = r"^(?:[=+@\t\r]|-[^0-9.])"
 
 
 def defuse_formula(text: str) -> str:
+    if text[:1] not in _FORMULA_STARTS:  # nearly every cell: no regex
+        return text
     return "'" + text if re.match(SPREADSHEET_FORMULA, text) else text
+
+
+_FORMULA_STARTS = frozenset("=+@\t\r-")
 
 
 _user_umask: int | None = None  # the umask the process started with, before any tightening

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from memberkit.cli.common import (
     DbOption,
+    TableOrJson,
     WaitOption,
     chosen_db,
     fail,
@@ -20,15 +20,10 @@ from memberkit.cli.common import (
 from memberkit.errors import EXIT_UNEXPECTED
 
 
-class CheckFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-
-
 @reports_errors
 def check(
     ctx: typer.Context,
-    format: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
@@ -59,7 +54,7 @@ def check(
     finally:
         con.close()
     ok = all_ok(results)
-    if format is CheckFormat.json:
+    if format is TableOrJson.json:
         doc = {"report": "check", "checks": [r.as_dict() for r in results], "ok": ok}
         out.print_json(json.dumps(doc, ensure_ascii=False))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import sys
@@ -62,6 +63,13 @@ WaitOption = Annotated[
         help="If another process holds the database, retry for this long.",
     ),
 ]
+
+
+class TableOrJson(enum.StrEnum):
+    """--format of the commands that print a summary rather than a report (info, check)."""
+
+    table = "table"
+    json = "json"
 
 
 def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import DbOption, WaitOption, open_database, out, reports_errors
-from memberkit.ingest.source import printable
-
-
-class InfoFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
+from memberkit.cli.common import (
+    DbOption,
+    TableOrJson,
+    WaitOption,
+    open_database,
+    out,
+    reports_errors,
+)
+from memberkit.errors import printable
 
 
 @reports_errors
 def info(
     ctx: typer.Context,
-    format: Annotated[InfoFormat, typer.Option("--format", "-f")] = InfoFormat.table,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
     loads: Annotated[int, typer.Option(min=1, help="How many recent loads to list.")] = 10,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
@@ -33,7 +34,7 @@ def info(
         facts = database_info(con, last_loads=loads)
     finally:
         con.close()
-    if format is InfoFormat.json:
+    if format is TableOrJson.json:
         out.print_json(json.dumps(facts, default=str, ensure_ascii=False))
         return
     _print(facts)

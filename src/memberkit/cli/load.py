@@ -179,7 +179,7 @@ def _report(result: LoadResult, max_ratio: float) -> None:
 def _say(console, text: str) -> None:
     """One line for the terminal or a log: names and headers come from files, so control
     characters in them are shown escaped, never sent to the terminal."""
-    from memberkit.ingest.source import printable
+    from memberkit.errors import printable
 
     console.print(printable(text), markup=False)
 

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from memberkit.errors import InputRejected, UsageError
+from memberkit.errors import InputRejected, UsageError, quoted
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def map_header(
             ignored.append(raw)
         elif target in positions:
             raise InputRejected(
-                f"{file_label}: columns {_quoted(header[positions[target]])} and {_quoted(raw)} "
+                f"{file_label}: columns {quoted(header[positions[target]])} and {quoted(raw)} "
                 f"both mean {target}",
                 hint="drop one of them or say which to use with --mapping",
             )
@@ -285,12 +285,6 @@ def map_header(
             or "map other header names with --mapping FILE",
         )
     return positions, ignored
-
-
-def _quoted(header: str, limit: int = 40) -> str:
-    """A header from a file for a message: quoted, escaped, and cut to a readable length."""
-    text = repr(header)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _wrong_kind_hint(header: list[str], kind: Kind) -> str | None:

@@ -18,11 +18,11 @@ import duckdb
 import polars as pl
 
 from memberkit.db import frame, transaction, undo_interrupted_loads
-from memberkit.errors import InputRejected
+from memberkit.errors import InputRejected, printable
 from memberkit.files import SPREADSHEET_FORMULA, atomic_output
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
 from memberkit.ingest.records import MAX_RAW_CHARS, locate, stray_carriage_return
-from memberkit.ingest.source import PreparedFile, Progress, prepare, printable, scan
+from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
 # What a bad value of each type is called in the rejects table.
 _BAD_VALUE = {

@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Protocol
 
-from memberkit.errors import InputRejected, UsageError
+from memberkit.errors import InputRejected, UsageError, printable, quoted
 from memberkit.ingest.records import CHUNK, RecordScanner
 
 
@@ -239,7 +239,7 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
         text = getattr(codec, "_is_text_encoding", True)
         if codec is None or not text or codec.name == "undefined":
             raise UsageError(
-                f"--encoding: unknown text encoding {_short(forced)}", hint="e.g. utf-8, gb18030"
+                f"--encoding: unknown text encoding {quoted(forced)}", hint="e.g. utf-8, gb18030"
             )
         name = codec.name
         if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
@@ -278,28 +278,6 @@ def _utf16_without_bom(head: bytes) -> str | None:
         if z.count(0) >= len(z) // 4 and o.count(0) <= len(o) // 20:
             return name
     return None
-
-
-def _short(value: str, limit: int = 40) -> str:
-    """A value from outside for a message: quoted, escaped and cut to a readable length."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def printable(text: str) -> str:
-    """Text for a terminal, a log or the ledger: control characters, bidi overrides and the
-    undecodable bytes of a file name (kept by surrogateescape) are written as escapes, so
-    nothing from a file can move the cursor, recolour the screen or break a line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
-
-
-def _escape(c: str) -> str:
-    code = ord(c)
-    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8
-        return f"\\x{code - 0xDC00:02x}"
-    return repr(c)[1:-1]  # \x1b, \u202e, ...
 
 
 def _utf8_name(path: Path) -> bool:
@@ -379,7 +357,7 @@ def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str],
     if forced is not None:
         delimiter = {"tab": "\t", "\\t": "\t", "comma": ","}.get(forced, forced)
         if len(delimiter) != 1:
-            raise UsageError(f"--delimiter must be one character, not {_short(forced)}")
+            raise UsageError(f"--delimiter must be one character, not {quoted(forced)}")
         if delimiter in '"\r\n':
             raise UsageError(f"--delimiter cannot be a quote or a line break, not {forced!r}")
     else:
