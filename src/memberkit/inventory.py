@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-TABLES = ("members", "members_history", "transactions", "stores", "targets", "loads", "rejects")
+TABLES = (
+    "members",
+    "members_history",
+    "transactions",
+    "stores",
+    "targets",
+    "complaints",
+    "loads",
+    "rejects",
+)
 
 
 def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[str, Any]:

@@ -125,3 +125,18 @@ create table if not exists gift_counts (
     counted_by varchar,
     load_id bigint not null,
 );
+
+-- 顾客投诉意见处理表 (SPEC 5.8; schema 4). A later export of a complaint replaces its row:
+-- the reply, resolution and satisfaction are filled in as it is handled.
+create table if not exists complaints (
+    complaint_id varchar not null,
+    received_at timestamp not null,
+    store_id varchar not null,
+    member_id varchar,
+    channel varchar,
+    category varchar,
+    replied_at timestamp,             -- first reply to the customer
+    resolved_at timestamp,
+    satisfaction varchar,             -- '满意', '一般', '不满意' or a score '1'..'5'
+    load_id bigint not null,
+);

@@ -12,7 +12,7 @@ from memberkit.errors import InputRejected, UsageError, quoted
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # text | date | timestamp | money | int | gender | month
+    type: str  # text | date | timestamp | money | int | gender | month | move_kind | satisfaction
     aliases: tuple[str, ...] = ()
     required: bool = False
 
@@ -195,6 +195,43 @@ KINDS: dict[str, Kind] = {
             refuse_on_any_reject=True,
             informational=("礼品名称", "gift_name", "单位", "unit"),
             warnings=(("r.count_date > current_date", "count_date", "count dated in the future"),),
+        ),
+        Kind(
+            # 顾客投诉意见处理表 (SPEC 5.8, handbook form 8.2)
+            name="complaints",
+            table="complaints",
+            columns=(
+                Column("complaint_id", "text", ("投诉编号", "投诉单号"), required=True),
+                Column("received_at", "timestamp", ("受理时间", "投诉时间"), required=True),
+                Column("store_id", "text", ("门店编号", "投诉门店"), required=True),
+                Column("member_id", "text", ("会员卡号",)),
+                Column("channel", "text", ("渠道", "投诉渠道", "投诉方式")),
+                Column("category", "text", ("投诉类别", "投诉类型")),
+                Column("replied_at", "timestamp", ("首次答复时间", "答复时间", "回复时间")),
+                Column("resolved_at", "timestamp", ("处理完成时间", "完成时间", "结案时间")),
+                Column("satisfaction", "satisfaction", ("满意度", "顾客满意度", "回访满意度")),
+            ),
+            key=("complaint_id",),
+            # A complaint changes as it is handled: a later export of it carries its reply,
+            # resolution and satisfaction, and replaces the earlier row (like a member's).
+            on_conflict="replace",
+            checks=(
+                (
+                    "replied_at < received_at",
+                    "replied_at",
+                    "replied before the complaint was received",
+                ),
+                (
+                    "resolved_at < received_at",
+                    "resolved_at",
+                    "resolved before the complaint was received",
+                ),
+            ),
+            # the rest of the paper form: kept there, not in the database (names, phones)
+            informational=(
+                "顾客姓名", "姓名", "联系电话", "电话", "投诉内容", "处理结果", "处理意见",
+                "处理人", "受理人", "备注", "customer_name", "phone", "content", "resolution",
+            ),  # fmt: skip
         ),
     )
 }

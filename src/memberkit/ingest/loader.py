@@ -32,10 +32,12 @@ _BAD_VALUE = {
     "money": "amount not a number",
     "int": "not a whole number",
     "move_kind": "unknown move kind (opening, receipt, transfer, issue or adjust)",
+    "satisfaction": "unknown satisfaction (满意, 一般, 不满意 or a score of 1-5)",
 }
 _SQL_TYPE = {
     "text": "varchar",
     "move_kind": "varchar",
+    "satisfaction": "varchar",
     "gender": "varchar",
     "date": "date",
     "month": "date",

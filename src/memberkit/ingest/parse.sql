@@ -76,6 +76,19 @@ create or replace temp macro mk_move_kind(x) as
         when lower(x) in ('adjust', '调整', '盘点调整') then 'adjust'
     end;
 
+-- Satisfaction (满意度) in the notation it was written in: the handbook's words or a score
+-- of 1-5. Degrees of a word fold into it ('非常满意' is '满意'); anything else is not valid.
+create or replace temp macro mk_satisfaction(x) as
+    case
+        when regexp_full_match(x, '[1-5](\.0+)?分?') then left(x, 1)
+        when lower(x) in ('满意', '非常满意', '很满意', '比较满意', 'satisfied', 'very satisfied')
+            then '满意'
+        when lower(x) in ('一般', 'neutral') then '一般'
+        when lower(x) in (
+            '不满意', '非常不满意', '很不满意', 'dissatisfied', 'very dissatisfied'
+        ) then '不满意'
+    end;
+
 -- Parsers of the untouched value, as the loader calls them. The fast path for numbers is a
 -- round trip: a value that casts and prints back exactly as written ('63.18', '7') is
 -- plain; anything else ('63.1', '+7', ' 7', '3.5') takes the careful path above.
@@ -101,3 +114,4 @@ create or replace temp macro mk_raw_int(x) as
 create or replace temp macro mk_raw_month(x) as mk_month(mk_clean(x));
 create or replace temp macro mk_raw_gender(x) as mk_gender(mk_clean(x));
 create or replace temp macro mk_raw_move_kind(x) as mk_move_kind(mk_clean(x));
+create or replace temp macro mk_raw_satisfaction(x) as mk_satisfaction(mk_clean(x));
