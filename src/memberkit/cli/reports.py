@@ -159,18 +159,24 @@ _SHARED = (
 
 
 def period_report(command: Callable[..., None]) -> Callable[..., None]:
-    """Declare the shared options on `command(request, **own_options)` for Typer."""
+    """Declare the shared options on `command(request, **own_options)` for Typer.
+
+    A command may declare its own `by` (more ways to split than store|region): its own
+    option replaces the shared one, and its Request's `by` is None."""
     own_hints = typing.get_type_hints(command, include_extras=True)
     own = [p for p in inspect.signature(command).parameters.values() if p.name != "request"]
     keyword = inspect.Parameter.KEYWORD_ONLY
-    shared = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in _SHARED]
+    taken = {p.name for p in own}
+    declared = [(n, a, d) for n, a, d in _SHARED if n not in taken]
+    shared = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in declared]
     context = inspect.Parameter(
         "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
     )
 
     @functools.wraps(command)
     def wrapper(ctx: typer.Context, **options):
-        values = {name: options.pop(name) for name, _, _ in _SHARED}
+        values = {name: options.pop(name) for name, _, _ in declared}
+        values.setdefault("by", None)
         request = Request(ctx=ctx, fmt=values.pop("format"), **values)
         return command(request, **options)
 
@@ -179,7 +185,7 @@ def period_report(command: Callable[..., None]) -> Callable[..., None]:
     )
     wrapper.__annotations__ = {
         "ctx": typer.Context,
-        **{n: a for n, a, _ in _SHARED},
+        **{n: a for n, a, _ in declared},
         **{p.name: own_hints[p.name] for p in own},
     }
     return wrapper

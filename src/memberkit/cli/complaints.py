@@ -1,0 +1,51 @@
+"""memberkit complaints: 客户投诉处理 against the handbook's service levels (SPEC 5.8)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Annotated
+
+import typer
+
+from memberkit.cli.common import reports_errors
+from memberkit.cli.reports import By, Request, _run, period_report
+from memberkit.errors import UsageError
+
+
+class ComplaintsBy(enum.StrEnum):
+    store = "store"
+    region = "region"
+    category = "category"
+    channel = "channel"
+
+
+@reports_errors
+@period_report
+def complaints(
+    request: Request,
+    by: Annotated[
+        ComplaintsBy | None,
+        typer.Option(
+            "--by", help="One row per store, region, complaint category or channel, plus ALL."
+        ),
+    ] = None,
+    overdue: Annotated[
+        bool,
+        typer.Option("--overdue", help="The overdue complaints to follow up, oldest first."),
+    ] = False,
+) -> None:
+    """客户投诉处理: replies in 24 h, resolutions in 48 h, open and overdue, satisfaction."""
+    from memberkit.reports.complaints import complaint_figures, overdue_complaints
+
+    if overdue:
+        if by is not None:
+            raise UsageError("--overdue gives one list; leave out --by")
+        _run(request, overdue_complaints, "complaints-overdue")
+        return
+    by_field = None
+    if by in (ComplaintsBy.store, ComplaintsBy.region):
+        request = dataclasses.replace(request, by=By(by.value))  # the shared scope split
+    elif by is not None:
+        by_field = by.value
+    _run(request, lambda con, p, s: complaint_figures(con, p, s, by_field), "complaints")

@@ -1,0 +1,48 @@
+"""客户投诉处理 (SPEC 5.8): service levels of the complaints received in a period, and the
+overdue complaints to follow up. The figures are defined in queries/complaints*.sql."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from memberkit.periods import Period, Scope
+from memberkit.reports import Report, check_scope, period_params, query_text, run_query
+
+if TYPE_CHECKING:
+    import duckdb
+
+# --by values beyond the shared store|region: one row per complaint category or channel.
+BY_FIELDS = ("category", "channel")
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    con.execute(query_text("complaints_scoped"))  # the mk_complaints macro
+    if scope.store is not None:
+        # a store may be known from its complaints alone
+        known = con.execute(
+            "select count(*) from complaints where store_id = $store", {"store": scope.store}
+        ).fetchall()[0][0]
+        if known:
+            return
+    check_scope(con, scope)
+
+
+def complaint_figures(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, by_field: str | None = None
+) -> Report:
+    """One row per scope unit (or per category/channel with by_field), plus ALL when split."""
+    if by_field not in (None, *BY_FIELDS):
+        raise ValueError(f"by_field must be one of {BY_FIELDS}, not {by_field!r}")
+    if by_field is not None and scope.by is not None:
+        raise ValueError("split by store/region or by a complaint field, not both")
+    _prepare(con, scope)
+    rows = run_query(con, "complaints", {**period_params(period, scope), "by_field": by_field})
+    return Report(name="complaints", period=period, scope=scope, rows=rows)
+
+
+def overdue_complaints(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
+    """The period's complaints still open at the end of E, received over 48 hours before it."""
+    _prepare(con, scope)
+    params = {"start": period.start, "end": period.end, "store": scope.store, "region": scope.region}
+    rows = run_query(con, "complaints_overdue", params)
+    return Report(name="complaints_overdue", period=period, scope=scope, rows=rows)
