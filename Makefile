@@ -28,10 +28,12 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) load gifts sample_data/gifts.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load gift-moves sample_data/gift_moves.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load gift-counts sample_data/gift_counts.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load complaints sample_data/complaints.csv
 	$(BIN)/memberkit --db $(DEMO_DB) info
 	$(BIN)/memberkit --db $(DEMO_DB) spend-bands --month $(DEMO_MONTH) --by region
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
+	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -29,6 +29,10 @@ HEADERS = {
         "move_date", "location", "gift_id", "kind", "qty", "ref", "to_location", "member_id",
     ],
     "gift_counts": ["count_date", "location", "gift_id", "counted_qty", "counted_by"],
+    "complaints": [
+        "投诉编号", "受理时间", "投诉门店", "会员卡号", "投诉渠道", "投诉类别", "投诉内容",
+        "首次答复时间", "处理完成时间", "满意度",
+    ],
 }  # fmt: skip
 
 
