@@ -229,8 +229,20 @@ KINDS: dict[str, Kind] = {
             ),
             # the rest of the paper form: kept there, not in the database (names, phones)
             informational=(
-                "顾客姓名", "姓名", "联系电话", "电话", "投诉内容", "处理结果", "处理意见",
-                "处理人", "受理人", "备注", "customer_name", "phone", "content", "resolution",
+                "顾客姓名",
+                "姓名",
+                "联系电话",
+                "电话",
+                "投诉内容",
+                "处理结果",
+                "处理意见",
+                "处理人",
+                "受理人",
+                "备注",
+                "customer_name",
+                "phone",
+                "content",
+                "resolution",
             ),  # fmt: skip
         ),
     )

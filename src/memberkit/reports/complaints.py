@@ -43,6 +43,5 @@ def complaint_figures(
 def overdue_complaints(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
     """The period's complaints still open at the end of E, received over 48 hours before it."""
     _prepare(con, scope)
-    params = {"start": period.start, "end": period.end, "store": scope.store, "region": scope.region}
-    rows = run_query(con, "complaints_overdue", params)
+    rows = run_query(con, "complaints_overdue", period_params(period, scope))
     return Report(name="complaints_overdue", period=period, scope=scope, rows=rows)
