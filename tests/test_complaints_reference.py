@@ -123,6 +123,8 @@ def periods(draw):
 @SETTINGS
 @given(complaints=complaint_files(), period=periods(), store=st.sampled_from(STORE_IDS))
 def test_figures_and_overdue_list_match_reference(complaints, period, store) -> None:
+    if store not in STORES and all(c["store_id"] != store for c in complaints):
+        store = "S1"  # S9 is a store only while a complaint names it (else: no such store)
     with tempfile.TemporaryDirectory() as folder:
         con = load_chain(Path(folder), complaints)
         try:
