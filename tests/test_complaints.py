@@ -157,6 +157,10 @@ def test_every_format(edges_db, tmp_path):
             for r in openpyxl.load_workbook(book).worksheets[0].iter_rows(values_only=True)
         ]
         assert sum(1 for r in values if r and r[0] in ("ALL", "C", "D")) == sheet_rows - 1
+    by_category = tmp_path / "by-category.xlsx"
+    report(edges_db, "--month", "2026-03", "-f", "xlsx", "-o", by_category, "--by", "category")
+    subtitle = openpyxl.load_workbook(by_category).worksheets[0]["A2"].value
+    assert "按投诉类别" in subtitle, subtitle
     overdue = report(edges_db, "--month", "2026-03", "--overdue", "--lang", "en").stdout
     assert "Overdue complaints" in overdue and "2026-03-29 23:59:59" in overdue
 

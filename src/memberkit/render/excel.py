@@ -31,6 +31,8 @@ _WORDS = {
         "by": "按{}",
         "store": "门店",
         "region": "区域",
+        "category": "投诉类别",
+        "channel": "渠道",
         "through": "数据截至",
         "generated": "生成于",
         "figure": "指标",
@@ -46,6 +48,8 @@ _WORDS = {
         "by": "by {}",
         "store": "store",
         "region": "region",
+        "category": "category",
+        "channel": "channel",
         "through": "Data through",
         "generated": "Generated",
         "figure": "Figure",
@@ -168,11 +172,13 @@ def _write_cell(ws, row: int, col: int, cell: Cell, styles: _Styles) -> None:
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     words = _WORDS[lang]
     scope = report.scope.label
-    if report.scope.by:
+    # a split by something other than the store tree (complaints by category) is a detail
+    by = report.scope.by or report.details.get("by")
+    if by:
         scope += (
-            f"（{words['by'].format(words[report.scope.by])}）"
+            f"（{words['by'].format(words[by])}）"
             if lang == "zh"
-            else (f" ({words['by'].format(words[report.scope.by])})")
+            else (f" ({words['by'].format(words[by])})")
         )
     through = info.data_through.isoformat() if info.data_through else "—"
     sep = "　" if lang == "zh" else "   "
