@@ -43,7 +43,11 @@ def call_backs(
     members = {m["member_id"]: m for m in data.members if m["store_id"] in stores}
     tickets: dict[str, list[dict]] = {}  # each listed member's tickets of the period, any store
     for t in data.transactions:
-        if t["member_id"] in members and ref.is_ticket(t) and ref.in_period(ref.txn_date(t), period):
+        if (
+            t["member_id"] in members
+            and ref.is_ticket(t)
+            and ref.in_period(ref.txn_date(t), period)
+        ):
             tickets.setdefault(t["member_id"], []).append(t)
 
     rows = []

@@ -118,8 +118,9 @@ def chain(members: list[dict], transactions: list[dict]) -> ref.Data:
     return ref.Data(members=members, transactions=transactions, stores=STORES)
 
 
-def listed(data: ref.Data, period=OCTOBER, scope=Scope(), **options) -> list[dict]:
+def listed(data: ref.Data, period=OCTOBER, scope: Scope | None = None, **options) -> list[dict]:
     """The query's rows, checked against the reference as well as by the caller."""
+    scope = scope or Scope()
     with tempfile.TemporaryDirectory() as directory:
         con = open_database(directory, data)
         try:

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import check, gifts, info, load, reports, sample
-from memberkit.cli import callbacks as callbacks_cli
+from memberkit.cli import callbacks, check, gifts, info, load, reports, sample
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -55,7 +54,7 @@ app.command("spending-power")(reports.spending_power)
 app.command("churn")(reports.churn)
 app.command("report")(reports.report)
 app.command("expiring")(reports.expiring)
-app.command("callbacks")(callbacks_cli.callbacks)
+app.command("callbacks")(callbacks.callbacks)
 app.add_typer(gifts.app, name="gifts")
 
 

@@ -47,7 +47,9 @@ def callbacks(
     kinds = parse_kinds(kind)
     period = choose_period(request.month, request.year, date.today())
     if request.output is not None:
-        request = replace(request, output=Path(str(request.output).replace("{month}", period.label)))
+        request = replace(
+            request, output=Path(str(request.output).replace("{month}", period.label))
+        )
 
     def compute(con, period, scope):
         return call_backs(con, period, scope, min_amount, inactive_days, per_store, kinds)

@@ -40,5 +40,7 @@ def callbacks_workbook(
         part = replace(shown, rows=rows, details={**report.details, "where": where})
         sheets.append(Sheet(part, "callbacks", name=label))
     for store, rows in sorted(_by_store(shown).items()):
-        sheets.append(Sheet(_part(shown, rows, store), "callbacks", name=_store_label(store, names)))
+        sheets.append(
+            Sheet(_part(shown, rows, store), "callbacks", name=_store_label(store, names))
+        )
     write_workbook(path, sheets, lang, info)
