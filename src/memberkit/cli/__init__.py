@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import check, complaints, gifts, info, load, reports, sample
+from memberkit.cli import callbacks, check, complaints, gifts, info, load, reports, sample
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ app.command("churn")(reports.churn)
 app.command("report")(reports.report)
 app.command("expiring")(reports.expiring)
 app.command("complaints")(complaints.complaints)
+app.command("callbacks")(callbacks.callbacks)
 app.add_typer(gifts.app, name="gifts")
 
 

@@ -1,0 +1,89 @@
+"""memberkit callbacks: the monthly call-back lists (会员回访, SPEC 5.9)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit.cli.common import err, report_connection, reports_errors
+from memberkit.cli.reports import OutputFormat, Request, _run, period_report
+from memberkit.errors import UsageError
+from memberkit.periods import choose_period, choose_scope
+from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
+from memberkit.reports.callbacks import DEFAULT_MIN_AMOUNT, call_backs, parse_kinds
+
+
+@reports_errors
+@period_report
+def callbacks(
+    request: Request,
+    min_amount: Annotated[
+        float, typer.Option(min=0, help="Smallest ticket that earns an after-sale call.")
+    ] = float(DEFAULT_MIN_AMOUNT),
+    inactive_days: Annotated[
+        int, typer.Option(min=1, help="Days without a ticket after which a member is lapsed.")
+    ] = DEFAULT_INACTIVE_DAYS,
+    per_store: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep each store's N highest amounts per kind (its capacity)."),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="after_sale, new or lapsed; repeat or separate by commas (default all)."),
+    ] = None,
+    show_phone: Annotated[
+        bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
+    ] = False,
+) -> None:
+    """会员回访名单: members to phone after a large purchase, after joining, after lapsing.
+
+    --output may contain {month}, replaced by the period (2026-10, or 2026 with --year)."""
+    if request.by is not None:
+        raise UsageError("callbacks gives one list; leave out --by (each row has its store)")
+    kinds = parse_kinds(kind)
+    period = choose_period(request.month, request.year, date.today())
+    if request.output is not None:
+        request = replace(
+            request, output=Path(str(request.output).replace("{month}", period.label))
+        )
+
+    def compute(con, period, scope):
+        return call_backs(con, period, scope, min_amount, inactive_days, per_store, kinds)
+
+    if request.fmt is OutputFormat.table:
+        from memberkit.render.callbacks import with_kind_labels
+
+        def shown(con, period, scope):
+            return with_kind_labels(compute(con, period, scope), request.lang.value)
+
+        _run(request, shown, "callbacks", show_phone=show_phone)
+    elif request.fmt is not OutputFormat.xlsx:
+        _run(request, compute, "callbacks")
+    else:
+        _write_workbook(request, period, compute)
+
+
+def _write_workbook(request: Request, period, compute) -> None:
+    """One workbook for the period: all call-backs, a sheet per kind, a sheet per store."""
+    from memberkit.render.callbacks import callbacks_workbook
+    from memberkit.render.workbooks import workbook_info
+    from memberkit.reports.expiring import store_names
+
+    if request.output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    scope = choose_scope(request.store, request.region, None)
+    with report_connection(request.ctx, request.db_path, request.wait) as con:
+        report = compute(con, period, scope)
+        names = store_names(con)
+        info = workbook_info(con)
+    callbacks_workbook(report, request.output, request.lang.value, info, names)
+    stores = len({row["store_id"] for row in report.rows})
+    err.print(
+        f"callbacks {period.label}: {len(report.rows):,} calls in {stores:,} stores "
+        f"-> {request.output}",
+        markup=False,
+    )

@@ -1,0 +1,46 @@
+"""The call-back workbook (SPEC 5.9): every row, then a sheet per kind and a sheet per store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.templates import Label, Lang
+from memberkit.render.workbooks import _by_store, _part, _store_label
+from memberkit.reports import Report
+
+# the handbook's names of the three call-backs (6.3 会员售后回访)
+KIND_LABELS = {
+    "after_sale": Label(zh="售后回访", en="After-sale"),
+    "new": Label(zh="新会员回访", en="New members"),
+    "lapsed": Label(zh="流失会员回访", en="Lapsed members"),
+}
+
+
+def with_kind_labels(report: Report, lang: Lang) -> Report:
+    """The list as a table or a sheet shows it: each kind by its name (CSV and JSON keep
+    the key)."""
+    rows = [{**row, "kind": KIND_LABELS[row["kind"]].in_(lang)} for row in report.rows]
+    return replace(report, rows=rows)
+
+
+def callbacks_workbook(
+    report: Report, path: Path, lang: Lang, info: WorkbookInfo, names: dict[str, str | None]
+) -> None:
+    """All call-backs; one sheet per kind asked for (empty ones too: nobody to call is an
+    answer); one sheet per store with rows, in store id order, holding its rows of every kind.
+    Phones in full: the file is the calling list (and readable by its owner only)."""
+    shown = with_kind_labels(report, lang)
+    sheets = [Sheet(shown, "callbacks")]
+    for kind in report.details["kinds"]:
+        label = KIND_LABELS[kind].in_(lang)
+        rows = [s for r, s in zip(report.rows, shown.rows, strict=True) if r["kind"] == kind]
+        where = f"（{label}）" if lang == "zh" else f" ({label})"
+        part = replace(shown, rows=rows, details={**report.details, "where": where})
+        sheets.append(Sheet(part, "callbacks", name=label))
+    for store, rows in sorted(_by_store(shown).items()):
+        sheets.append(
+            Sheet(_part(shown, rows, store), "callbacks", name=_store_label(store, names))
+        )
+    write_workbook(path, sheets, lang, info)

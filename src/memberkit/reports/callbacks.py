@@ -1,0 +1,80 @@
+"""会员回访名单 (SPEC 5.9): the members to phone this period, by kind of call-back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from memberkit.errors import UsageError
+from memberkit.periods import Period, Scope
+from memberkit.reports import Report, check_scope, run_query
+from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
+
+if TYPE_CHECKING:
+    import duckdb
+
+KINDS = ("after_sale", "new", "lapsed")  # also the order of the list
+DEFAULT_MIN_AMOUNT = Decimal(1000)
+
+
+def parse_kinds(values: Iterable[str] | None) -> tuple[str, ...]:
+    """--kind after_sale --kind new, or --kind after_sale,new; none given: every kind."""
+    wanted = {part.strip() for value in values or () for part in value.split(",")} - {""}
+    unknown = sorted(wanted - set(KINDS))
+    if unknown:
+        raise UsageError(f"--kind takes {', '.join(KINDS)}, not {', '.join(unknown)}")
+    return tuple(k for k in KINDS if k in wanted) or KINDS
+
+
+def _threshold(min_amount: Decimal | int | float) -> Decimal:
+    threshold = Decimal(str(min_amount))
+    if not threshold.is_finite() or not 0 <= threshold < Decimal("1e16"):
+        # the comparison is in decimal(18, 2)
+        raise UsageError(f"--min-amount must be from 0 to below 1e16, not {min_amount}")
+    if threshold != threshold.quantize(Decimal("0.01")):
+        # amounts are in cents: a finer threshold would be rounded without a word
+        raise UsageError(f"--min-amount has at most two decimals, not {min_amount}")
+    return threshold
+
+
+def call_backs(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    min_amount: Decimal | int | float = DEFAULT_MIN_AMOUNT,
+    inactive_days: int = DEFAULT_INACTIVE_DAYS,
+    per_store: int | None = None,
+    kinds: Iterable[str] = KINDS,
+) -> Report:
+    """One list of kind, store_id, member_id, name, phone, reason_date, reason_amount,
+    ordered by kind, store, amount (highest first), date (latest first) and member id."""
+    if scope.by is not None:
+        raise UsageError("callbacks gives one list; leave out --by")
+    if per_store is not None and per_store < 1:
+        raise UsageError(f"--per-store must be at least 1, not {per_store}")
+    kinds = parse_kinds(kinds)
+    check_scope(con, scope)
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "store": scope.store,
+        "region": scope.region,
+        "min_amount": _threshold(min_amount),
+        "inactive_days": inactive_days,
+        "per_store": per_store,
+        "kinds": list(kinds),
+    }
+    rows = run_query(con, "callbacks", params)
+    return Report(
+        name="callbacks",
+        period=period,
+        scope=scope,
+        rows=rows,
+        details={
+            "min_amount": params["min_amount"],
+            "inactive_days": inactive_days,
+            "per_store": per_store,
+            "kinds": kinds,
+        },
+    )
