@@ -363,6 +363,7 @@ def test_json(loaded):
     got = [(r["kind"], r["store_id"], r["member_id"], r["reason_amount"]) for r in doc["rows"]]
     assert got == EXPECTED
     assert doc["rows"][0] == {
+        "scope": "ALL",
         "kind": "after_sale",
         "store_id": "S001",
         "member_id": "M1",

@@ -84,6 +84,7 @@ def test_overdue_list(edges_db):
         ("D", pytest.approx(48 + 1 / 3600)),
     ]
     assert listed["rows"][0] == {
+        "scope": "ALL",
         "complaint_id": "C",
         "store_id": "S002",
         "member_id": None,

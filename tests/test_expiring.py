@@ -656,7 +656,10 @@ def cli(db_file: Path, *args) -> object:
 def cli_json(db_file: Path, *args) -> dict:
     result = cli(db_file, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    for row in doc["rows"]:  # SPEC 6: every row names its scope; the list is the company's
+        assert next(iter(row)) == "scope" and row.pop("scope") == "ALL"
+    return doc
 
 
 def cells(path: Path) -> dict[str, list[list]]:

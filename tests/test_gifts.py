@@ -31,6 +31,7 @@ STORES = ("S001", "S002", "S003")
 LOCATIONS = ("HQ", *STORES)
 GIFTS = {"G01": Decimal("35.50"), "G02": Decimal("6.80"), "G03": Decimal("0.00")}
 STOCK_KEYS = {
+    "scope",
     "location",
     "gift_id",
     "gift_name",
@@ -44,6 +45,7 @@ STOCK_KEYS = {
     "closing_value",
 }
 RECONCILE_KEYS = {
+    "scope",
     "location",
     "count_date",
     "gift_id",
@@ -56,6 +58,7 @@ RECONCILE_KEYS = {
     "counted_by",
 }
 SUMMARY_KEYS = {
+    "scope",
     "location",
     "count_date",
     "lines",

@@ -193,6 +193,7 @@ def test_json_writes_every_value_exactly():
     assert '"spend": 0.00' in text and '"spend_short": -3.50' in text
     (parsed,) = json.loads(text)["rows"]
     assert parsed == {
+        "scope": "ALL",
         **row,
         "join_date": "2024-02-29",
         "expiry_date": "2026-11-01",

@@ -144,6 +144,10 @@ def to_json(report: Report, name: str) -> str:
             _json_column([r[k] for r in report.rows], formats.get(k, "text"), groups.get(k))
             for k in keys
         ]
+        if "scope" not in keys:  # SPEC 6: every row names its scope, lists' rows too
+            keys.insert(0, "scope")
+            label = report.scope.label if report.scope else "ALL"
+            columns.insert(0, [_json_string(label)] * len(report.rows))
         # one %-template per row shape: the keys are written once, the values filled in
         layout = "{" + ", ".join(f"{_json_string(k).replace('%', '%%')}: %s" for k in keys) + "}"
         lines = [layout % values for values in zip(*columns, strict=True)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.templates import Label, Lang
-from memberkit.render.workbooks import _by_store, _part, _store_label
+from memberkit.render.workbooks import rows_by_store, store_label, store_part
 from memberkit.reports import Report
 
 # the handbook's names of the three call-backs (6.3 会员售后回访)
@@ -39,8 +39,8 @@ def callbacks_workbook(
         where = f"（{label}）" if lang == "zh" else f" ({label})"
         part = replace(shown, rows=rows, details={**report.details, "where": where})
         sheets.append(Sheet(part, "callbacks", name=label))
-    for store, rows in sorted(_by_store(shown).items()):
+    for store, rows in sorted(rows_by_store(shown).items()):
         sheets.append(
-            Sheet(_part(shown, rows, store), "callbacks", name=_store_label(store, names))
+            Sheet(store_part(shown, rows, store), "callbacks", name=store_label(store, names))
         )
     write_workbook(path, sheets, lang, info)

@@ -11,7 +11,7 @@ from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.templates import Lang, load_template
-from memberkit.reports import Report, analyses
+from memberkit.reports import Report, analyses, callbacks, complaints
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,6 +41,8 @@ MONTHLY = (
     ("demographics", analyses.demographics),
     ("spending-power", analyses.spending_power),
     ("churn", analyses.churn),
+    ("complaints", complaints.complaint_figures),
+    ("callback-counts", callbacks.call_back_counts),
 )
 
 
@@ -83,19 +85,19 @@ def monthly_workbook(
     return sheets
 
 
-def _store_label(store_id: str, names: dict[str, str | None]) -> str:
+def store_label(store_id: str, names: dict[str, str | None]) -> str:
     name = names.get(store_id)
     return f"{store_id} {name}" if name else store_id
 
 
-def _by_store(report: Report) -> dict[str, list[dict]]:
+def rows_by_store(report: Report) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
     for row in report.rows:  # rows come ordered by store
         groups.setdefault(row["store_id"], []).append(row)
     return groups
 
 
-def _part(report: Report, rows: list[dict], store: str) -> Report:
+def store_part(report: Report, rows: list[dict], store: str) -> Report:
     """One store's rows of the list, titled with that store as its scope."""
     return Report(report.name, report.period, Scope(store=store), rows, report.details)
 
@@ -104,17 +106,17 @@ def expiring_workbook(
     report: Report, path: Path, lang: Lang, info: WorkbookInfo, names: dict[str, str | None]
 ) -> None:
     """The all-stores sheet with a count per store, then one sheet per store."""
-    groups = _by_store(report)
-    counts = [(_store_label(s, names), len(rows)) for s, rows in groups.items()]
+    groups = rows_by_store(report)
+    counts = [(store_label(s, names), len(rows)) for s, rows in groups.items()]
     sheets = [Sheet(report, "expiring", counts=counts)]
     sheets += [
-        Sheet(_part(report, rows, store), "expiring", name=_store_label(store, names))
+        Sheet(store_part(report, rows, store), "expiring", name=store_label(store, names))
         for store, rows in groups.items()
     ]
     write_workbook(path, sheets, lang, info)
 
 
-def safe_file_part(text: str) -> str:
+def safe_filestore_part(text: str) -> str:
     """A store id or name as part of a file name: letters, digits, CJK, '-' and '_' only,
     so that an id like '../../etc' can never leave the folder it is written to. Where
     cleaning changed the text, a short hash of the original keeps two ids that clean alike
@@ -142,17 +144,17 @@ def split_expiring(
     )
     expiring_workbook(report, all_stores, lang, info, names)
     written.append(all_stores)
-    for store, rows in _by_store(report).items():
-        parts = [safe_file_part(store)]
+    for store, rows in rows_by_store(report).items():
+        parts = [safe_filestore_part(store)]
         if names.get(store):
-            parts.append(safe_file_part(names[store]))
+            parts.append(safe_filestore_part(names[store]))
         parts.append(report.period.label)
         target = (root / ("-".join(parts) + ".xlsx")).resolve()
         if target.parent != root:  # belt and braces: never write outside the folder
             raise ValueError(f"refusing to write outside {root}: {target}")
         write_workbook(
             target,
-            [Sheet(_part(report, rows, store), "expiring", name=_store_label(store, names))],
+            [Sheet(store_part(report, rows, store), "expiring", name=store_label(store, names))],
             lang,
             info,
         )

@@ -78,3 +78,18 @@ def call_backs(
             "kinds": kinds,
         },
     )
+
+
+def call_back_counts(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
+    """How many members each store has to call, per kind, with an ALL row: the monthly
+    workbook's view of the list, which leaves names and phones to `memberkit callbacks`."""
+    listed = call_backs(con, period, Scope(store=scope.store, region=scope.region))
+    counts: dict[str, dict[str, int]] = {}
+    for row in listed.rows:  # ordered by kind, then store
+        per_kind = counts.setdefault(row["store_id"], dict.fromkeys(KINDS, 0))
+        per_kind[row["kind"]] += 1
+    rows = [{"scope": store, **counts[store]} for store in sorted(counts)]
+    rows.append({"scope": "ALL", **{kind: sum(r[kind] for r in rows) for kind in KINDS}})
+    for row in rows:
+        row["total"] = sum(row[kind] for kind in KINDS)
+    return Report("callback_counts", period, scope, rows, listed.details)
