@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import check, gifts, info, load, reports, sample
+from memberkit.cli import check, gifts, info, load, members, reports, sample
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -54,6 +54,8 @@ app.command("spending-power")(reports.spending_power)
 app.command("churn")(reports.churn)
 app.command("report")(reports.report)
 app.command("expiring")(reports.expiring)
+app.command("new-members")(members.new_members)
+app.command("grades")(members.grades)
 app.add_typer(gifts.app, name="gifts")
 
 
