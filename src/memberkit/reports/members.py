@@ -36,9 +36,10 @@ def new_members(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) ->
     notes = []
     through = _data_through(con)
     if through is None or through < period.end + timedelta(days=ACTIVATION_DAYS):
+        reach = f"the tickets reach {through}" if through else "there are no tickets"
         notes.append(
-            f"activation counts tickets up to {ACTIVATION_DAYS} days after joining; the tickets "
-            f"reach {through or 'no date'}, so later members' figures may still grow"
+            f"activation counts tickets up to {ACTIVATION_DAYS} days after joining and {reach}: "
+            "the period's activation figures may still grow"
         )
     details = {"activation_days": ACTIVATION_DAYS, "data_through": through, "notes": notes}
     return Report(name="new_members", period=period, scope=scope, rows=rows, details=details)
