@@ -5,7 +5,6 @@ members, a leap-day period end, and the command end to end."""
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,11 +15,20 @@ from hypothesis import strategies as st
 
 import reference as ref
 import reference_members as refm
-from conftest import run_cli, write
+from conftest import run_cli
 from memberkit.periods import Scope, month, year
 from memberkit.reports import members as mk
-from test_analyses_reference import SETTINGS, assert_rows, open_database
-from test_new_members import STORES, each_member_report, label, member, member_chains, ticket
+from test_analyses_reference import SETTINGS, assert_rows
+from test_new_members import (
+    STORES,
+    each_member_report,
+    label,
+    load_files,
+    member,
+    member_chains,
+    on_database,
+    ticket,
+)
 
 GRADE_EDGES = ((500, 2000, 5000), (0, 250, 1000), (100.5, 300, 2000))
 
@@ -49,15 +57,6 @@ def test_grade_migration_matches_reference(chain, choices) -> None:
             (r["scope"], r["grade_year_ago"]) for r in expected
         ], where
         assert report.rows == expected, where
-
-
-def on_database(data: ref.Data, compute):
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        try:
-            return compute(con)
-        finally:
-            con.close()
 
 
 def test_edges_hit_exactly_go_up() -> None:
@@ -172,15 +171,7 @@ TICKETS_CSV = (
 
 @pytest.fixture
 def loaded(tmp_path: Path) -> Path:
-    db_file = tmp_path / "g.duckdb"
-    for kind, text in (
-        ("stores", STORES_CSV),
-        ("members", MEMBERS_CSV),
-        ("transactions", TICKETS_CSV),
-    ):
-        result = run_cli("--db", db_file, "load", kind, write(tmp_path / f"{kind}.csv", text))
-        assert result.exit_code == 0, result.output
-    return db_file
+    return load_files(tmp_path, STORES_CSV, MEMBERS_CSV, TICKETS_CSV)
 
 
 def test_grades_every_format(loaded: Path, tmp_path: Path) -> None:

@@ -340,17 +340,18 @@ TICKETS_CSV = (
 )
 
 
-@pytest.fixture
-def loaded(tmp_path: Path) -> Path:
-    db_file = tmp_path / "m.duckdb"
-    for kind, text in (
-        ("stores", STORES_CSV),
-        ("members", MEMBERS_CSV),
-        ("transactions", TICKETS_CSV),
-    ):
-        result = run_cli("--db", db_file, "load", kind, write(tmp_path / f"{kind}.csv", text))
+def load_files(folder: Path, stores: str, members: str, tickets: str) -> Path:
+    """A database in `folder` loaded with `memberkit load` from these CSV texts."""
+    db_file = folder / "m.duckdb"
+    for kind, text in (("stores", stores), ("members", members), ("transactions", tickets)):
+        result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
         assert result.exit_code == 0, result.output
     return db_file
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    return load_files(tmp_path, STORES_CSV, MEMBERS_CSV, TICKETS_CSV)
 
 
 def test_new_members_every_format(loaded: Path, tmp_path: Path) -> None:
