@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from memberkit import __version__
-from memberkit.cli import callbacks, check, complaints, gifts, info, load, reports, sample
+from memberkit.cli import (
+    callbacks,
+    check,
+    complaints,
+    gifts,
+    info,
+    load,
+    members,
+    reports,
+    sample,
+)
 from memberkit.cli.common import DbOption
 
 app = typer.Typer(
@@ -56,6 +66,8 @@ app.command("report")(reports.report)
 app.command("expiring")(reports.expiring)
 app.command("complaints")(complaints.complaints)
 app.command("callbacks")(callbacks.callbacks)
+app.command("new-members")(members.new_members)
+app.command("grades")(members.grades)
 app.add_typer(gifts.app, name="gifts")
 
 

@@ -1,0 +1,76 @@
+"""Member records and grades: new-members (SPEC 5.7) and grades (SPEC 5.10)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from memberkit.cli.common import err, reports_errors
+from memberkit.cli.reports import Request, _numbers, _run, period_report
+from memberkit.errors import UsageError
+from memberkit.reports import Report
+from memberkit.reports import members as m
+
+ShowPhone = Annotated[
+    bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
+]
+
+
+def _with_notes(compute: Callable[..., Report]) -> Callable[..., Report]:
+    """Print the report's notes (what it could not check, figures that may still change)."""
+
+    def run(con, period, scope) -> Report:
+        report = compute(con, period, scope)
+        for note in report.details.get("notes", []):
+            err.print(f"memberkit: {note}", markup=False)
+        return report
+
+    return run
+
+
+@reports_errors
+@period_report
+def new_members(
+    request: Request,
+    problems: Annotated[
+        bool, typer.Option("--problems", help="The member records to fix instead.")
+    ] = False,
+    all_members: Annotated[
+        bool,
+        typer.Option("--all-members", help="With --problems: every member, not only new ones."),
+    ] = False,
+    show_phone: ShowPhone = False,
+) -> None:
+    """新会员资料管理: new members, YoY, activation within 30 days; --problems to fix records."""
+    if all_members and not problems:
+        raise UsageError("--all-members goes with --problems")
+    if problems:
+        if request.by is not None:
+            raise UsageError("--problems gives one list; leave out --by")
+        compute = _with_notes(lambda con, p, s: m.member_problems(con, p, s, all_members))
+        _run(request, compute, "member-problems", show_phone=show_phone)
+        return
+    _run(request, _with_notes(m.new_members), "new-members")
+
+
+@reports_errors
+@period_report
+def grades(
+    request: Request,
+    grade_edges: Annotated[
+        str, typer.Option(help="Spend edges in yuan between D|C|B|A (365 days up to the end).")
+    ] = "500,2000,5000",
+    migration: Annotated[
+        bool, typer.Option("--migration", help="Grades a year earlier against grades now.")
+    ] = False,
+) -> None:
+    """会员分级: members on file graded A/B/C/D on 365 days' net spend; --migration."""
+    edges = _numbers(grade_edges, "--grade-edges")
+    if len(edges) != 3:
+        raise UsageError("--grade-edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
+    if migration:
+        _run(request, lambda con, p, s: m.grade_migration(con, p, s, edges), "grade-migration")
+        return
+    _run(request, lambda con, p, s: m.grades(con, p, s, edges), "grades")
