@@ -178,6 +178,11 @@ def test_monthly_report_workbook(loaded, tmp_path):
         "消费会员性别年龄分析表",
         "会员消费力分析表",
         "会员流失分析表",
+        "新会员入会情况表",
+        "会员分级表",
+        "会员分级变动表",
+        "客户投诉处理统计表",
+        "会员回访名单汇总",
         "会员消费力分析表 (2)",
     ]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
@@ -213,10 +218,17 @@ def _json_values(row: dict, template_name: str) -> list:
         ("spending-power", "--month", "2026-10", "--by", "store"),
         ("churn", "--month", "2026-10", "--by", "store", "--inactive-days", "30"),
         ("churn", "--month", "2026-10", "--list", "--inactive-days", "1"),
+        ("new-members", "--month", "2026-10", "--by", "store"),
+        ("new-members", "--year", "2026", "--problems", "--all-members"),
+        ("grades", "--month", "2026-10", "--by", "region", "--grade-edges", "10,50,100"),
+        ("grades", "--month", "2026-10", "--by", "store", "--migration"),
+        ("complaints", "--month", "2026-10", "--by", "store"),
     ],
 )
 def test_every_figure_in_the_sheet_equals_the_json(loaded, tmp_path, args):
-    name = "churn-list" if "--list" in args else args[0]
+    variants = {"--list": "churn-list", "--problems": "member-problems"}
+    variants["--migration"] = "grade-migration"
+    name = next((variants[a] for a in args if a in variants), args[0])
     ws = workbook(loaded, tmp_path, *args).worksheets[0]
     _, rows = table(ws)
     doc = as_json(loaded, *args)

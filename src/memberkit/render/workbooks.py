@@ -11,7 +11,7 @@ from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.templates import Lang, load_template
-from memberkit.reports import Report, analyses, callbacks, complaints
+from memberkit.reports import Report, analyses, callbacks, complaints, members
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,6 +41,9 @@ MONTHLY = (
     ("demographics", analyses.demographics),
     ("spending-power", analyses.spending_power),
     ("churn", analyses.churn),
+    ("new-members", members.new_members),
+    ("grades", members.grades),
+    ("grade-migration", members.grade_migration),
     ("complaints", complaints.complaint_figures),
     ("callback-counts", callbacks.call_back_counts),
 )
