@@ -74,13 +74,7 @@ def churn_list(
     inactive_days: int = DEFAULT_INACTIVE_DAYS,
 ) -> Report:
     check_scope(con, scope)
-    params = {
-        "start": period.start,
-        "end": period.end,
-        "inactive_days": inactive_days,
-        "store": scope.store,
-        "region": scope.region,
-    }
+    params = {**period_params(period, scope), "inactive_days": inactive_days}
     rows = run_query(con, "churn_list", params)
     return Report(
         name="churn_list",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, run_query
+from memberkit.reports import Report, check_scope, period_params, run_query
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
 
 if TYPE_CHECKING:
@@ -56,10 +56,7 @@ def call_backs(
     kinds = parse_kinds(kinds)
     check_scope(con, scope)
     params = {
-        "start": period.start,
-        "end": period.end,
-        "store": scope.store,
-        "region": scope.region,
+        **period_params(period, scope),  # run_query binds only what the query names
         "min_amount": _threshold(min_amount),
         "inactive_days": inactive_days,
         "per_store": per_store,

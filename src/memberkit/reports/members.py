@@ -52,10 +52,7 @@ def member_problems(
     every member of the scope with all_members), ordered by store, member and problem."""
     check_scope(con, scope)
     params = {
-        "start": period.start,
-        "end": period.end,
-        "store": scope.store,
-        "region": scope.region,
+        **period_params(period, scope),  # run_query binds only what the query names
         "all_members": all_members,
     }
     rows = run_query(con, "member_problems", params)
