@@ -51,8 +51,10 @@ def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(query_text(name))
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict]:
-    """Run queries/NAME.sql with the parameters it names bound, never formatted into SQL."""
+def query_relation(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
+) -> duckdb.DuckDBPyRelation:
+    """queries/NAME.sql with the parameters it names bound, never formatted into SQL."""
     sql = query_text(name)
     used = set(_PARAMETER.findall(sql))
     missing = used - params.keys()
@@ -60,7 +62,12 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any])
         raise ValueError(f"query {name} needs parameters {sorted(missing)}")
     # duckdb 2.x refuses a relation while an execute() result is unfinished: every execute()
     # in memberkit is fetched with fetchall(), which finishes it.
-    relation = con.sql(sql, params={k: v for k, v in params.items() if k in used})
+    return con.sql(sql, params={k: v for k, v in params.items() if k in used})
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict]:
+    """Run queries/NAME.sql and return its rows as dicts."""
+    relation = query_relation(con, name, params)
     columns = relation.columns
     return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
 
