@@ -40,7 +40,7 @@ select
     h.last_day - h.first_day as t_x_days,
     $end::date - h.first_day as T_days,
     -- net spend per ticket (member_basket_value of SPEC 5.3); null without a paid ticket
-    mk_ratio(h.net_amount, h.tickets) as avg_ticket_amount,
+    mk_ratio(h.net_amount, h.tickets)::double as avg_ticket_amount,
 from histories h
 join members m on m.member_id = h.member_id
 left join mk_scope_stores($store, $region, $by) s on s.store_id = m.store_id

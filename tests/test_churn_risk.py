@@ -15,6 +15,7 @@ import pytest
 import reference_churn_risk as ref
 from conftest import run_cli
 from memberkit import db
+from memberkit.errors import InputRejected
 from memberkit.periods import Scope
 from memberkit.reports import churn_risk as cr
 from memberkit.reports import prepare_connection
@@ -168,3 +169,97 @@ def test_cdnow_holdout_forecast(cdnow_fit) -> None:
     made = sum(len(days) - 1 for days in ref.purchase_days(rows, None, HOLDOUT_END).values())
     print(f"week 78: predicted {cumulative:.1f}, actual {made}")
     assert abs(cumulative - made) / made < 0.05
+
+
+def test_cdnow_report_rows(cdnow, cdnow_fit) -> None:
+    """The report: the scope's members, highest value at risk first, value at risk =
+    (1 - p_alive) (r + x)/(α + T) × horizon weeks × net spend per ticket."""
+    report = cr.churn_risk(cdnow, CALIBRATION_END, Scope(), horizon_days=90)
+    _, fit = cdnow_fit
+    assert report.details["model"] == fit.as_dict() | {"log_likelihood": fit.log_likelihood}
+    assert len(report.rows) == 2357
+    risks = [r["value_at_risk"] for r in report.rows if r["value_at_risk"] is not None]
+    assert risks == sorted(risks, reverse=True)
+    # the eight customers whose only record is a $0.00 purchase have no paid ticket: unknown
+    assert [r["member_id"] for r in report.rows if r["value_at_risk"] is None] == sorted(
+        c for c, _, _, _, dollars in ref.cdnow_rows() if dollars == "0.00"
+    )
+    spend: dict[str, list[float]] = {}
+    for customer, _, day, _, dollars in ref.cdnow_rows():
+        if day <= CALIBRATION_END and float(dollars) > 0:
+            spend.setdefault(customer, []).append(float(dollars))
+    params = (fit.r, fit.alpha, fit.a, fit.b)
+    for row in report.rows[:3] + report.rows[1000:1003]:
+        args = (*params, row["x"], row["t_x"], row["T"])
+        average = sum(spend[row["member_id"]]) / len(spend[row["member_id"]])
+        by_hand = (
+            (1 - ref.p_alive(*args)) * (fit.r + row["x"]) / (fit.alpha + row["T"]) * 90 / 7
+        ) * average
+        assert row["value_at_risk"] == pytest.approx(by_hand, abs=0.005)
+        assert row["scope"] == "ALL" and row["store_id"] == "CD1"
+    assert report.details["expected_active"] == [
+        {
+            "scope": "ALL",
+            "members": 2357,
+            "expected_active": pytest.approx(sum(r["p_alive"] for r in report.rows)),
+        }
+    ]
+
+
+def small_chain(con, directory: Path, tickets: list[tuple]) -> None:
+    """Members M1..M4 of store S1 (M4 of S2); tickets (member, time, amount, items, store)."""
+    files = {
+        "stores": ["store_id,store_name,region", "S1,一号店,华东", "S2,二号店,华南"],
+        "members": ["member_id,store_id,join_date"]
+        + [f"M{i},S{1 + (i == 4)},2025-01-01" for i in range(1, 5)],
+        "transactions": ["txn_id,store_id,txn_time,member_id,amount,item_qty"]
+        + [f"T{i},{t[4]},{t[1]},{t[0]},{t[2]},{t[3]}" for i, t in enumerate(tickets)],
+    }
+    for kind, lines in files.items():
+        path = directory / f"{kind}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = run_cli("--db", con, "load", kind, path)
+        assert result.exit_code == 0, result.output
+
+
+def test_purchase_days_from_tickets(tmp_path: Path) -> None:
+    db_file = tmp_path / "small.duckdb"
+    small_chain(
+        db_file,
+        tmp_path,
+        [
+            ("M1", "2026-01-05 10:00:00", "100.00", 2, "S1"),
+            ("M1", "2026-01-05 18:30:00", "50.00", 1, "S2"),  # same day: one purchase
+            ("M1", "2026-01-19 09:00:00", "30.00", 1, "S1"),
+            ("M1", "2026-02-02 09:00:00", "-30.00", -1, "S1"),  # refund: no purchase day
+            ("M1", "2026-03-01 09:00:00", "80.00", 1, "S1"),  # after E: ignored
+            ("M2", "2026-01-10 12:00:00", "0.00", 1, "S1"),  # points redemption: a purchase
+            ("M3", "2026-01-11 12:00:00", "-20.00", -1, "S1"),  # only a refund: no history
+            ("M3", "2026-01-12 12:00:00", "0.00", 0, "S1"),  # nothing handed over: none
+            ("M4", "2026-02-28 23:59:00", "10.00", 1, "S2"),  # on E itself
+        ],
+    )
+    con = db.connect(db_file, read_only=True)
+    prepare_connection(con)
+    data = cr.member_histories(con, date(2026, 2, 28), Scope(store="S1"))
+    got = {
+        m: (int(x), int(t), int(big_t), None if math.isnan(a) else a, u)
+        for m, x, t, big_t, a, u in zip(
+            data["member_id"],
+            data["x"],
+            data["t_x_days"],
+            data["t_days"],
+            data["avg_ticket_amount"],
+            data["unit"],
+            strict=True,
+        )
+    }
+    assert got == {
+        "M1": (1, 14, 54, pytest.approx((100 + 50 + 30 - 30) / 3), "S1"),
+        "M2": (0, 0, 49, None, "S1"),
+        "M4": (0, 0, 0, pytest.approx(10.0), None),  # fitted on, but outside the scope
+    }
+    # too few repeat buyers to fit: a clear refusal (exit 3), not a meaningless fit
+    with pytest.raises(InputRejected, match="too few members with a repeat purchase"):
+        cr.churn_risk(con, date(2026, 2, 28), Scope())
+    con.close()

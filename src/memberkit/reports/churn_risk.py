@@ -150,8 +150,19 @@ def member_histories(
     """One entry per member with a purchase day up to `as_of` (all members: the model is
     fitted on the whole chain); `unit` is None outside the scope."""
     relation = query_relation(con, "churn_risk_members", {"end": as_of, **scope.params()})
-    columns = relation.fetchnumpy()
-    return {name.lower(): np.asarray(values) for name, values in columns.items()}
+    return {name.lower(): _unmasked(values) for name, values in relation.fetchnumpy().items()}
+
+
+def _unmasked(values: np.ndarray) -> np.ndarray:
+    """DuckDB hands columns with nulls over as masked arrays: nulls become NaN in numbers and
+    None otherwise, so they cannot be read as whatever the masked slot happens to hold."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return np.asarray(values)
+    if values.dtype.kind == "f":
+        return values.filled(np.nan)
+    return np.array(
+        [None if m else v for v, m in zip(values.data, values.mask, strict=True)], dtype=object
+    )
 
 
 def churn_risk(
@@ -172,9 +183,7 @@ def churn_risk(
     alive = p_alive(fit, x, t_x, T)
     expected = expected_purchases(fit, x, t_x, T, weeks)
     # purchases in the horizon if still active: the posterior mean rate (r+x)/(α+T) × weeks
-    average_ticket = np.array(
-        [np.nan if v is None else float(v) for v in data["avg_ticket_amount"]], dtype=float
-    )
+    average_ticket = data["avg_ticket_amount"]
     at_risk = (1.0 - alive) * (fit.r + x) / (fit.alpha + T) * weeks * average_ticket
 
     units = data["unit"]
