@@ -5,6 +5,7 @@ written out independently (tests/reference_churn_risk.py), and on small ticket-l
 from __future__ import annotations
 
 import csv
+import json
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -263,3 +264,25 @@ def test_purchase_days_from_tickets(tmp_path: Path) -> None:
     with pytest.raises(InputRejected, match="too few members with a repeat purchase"):
         cr.churn_risk(con, date(2026, 2, 28), Scope())
     con.close()
+
+
+def test_churn_risk_command(tmp_path: Path) -> None:
+    db_file = load_cdnow(tmp_path)
+    args = ("--db", db_file, "churn-risk", "--as-of", "1997-09-30")
+    result = run_cli(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["report"] == "churn-risk" and doc["period"] == "1997-09-30"
+    assert set(doc["model"]) == {"r", "alpha", "a", "b", "log_likelihood", "members"}
+    assert abs(doc["model"]["log_likelihood"] - PAPER_LOG_LIKELIHOOD) < 0.5
+    assert list(doc["rows"][0]) == [
+        "scope", "member_id", "store_id", "x", "t_x", "T",
+        "p_alive", "expected_purchases", "value_at_risk",
+    ]  # fmt: skip
+    assert len(doc["rows"]) == 2357
+    table = run_cli(*args, "--lang", "en", "--by", "store")
+    assert table.exit_code == 0 and "Value at risk" in table.stdout
+    assert "r 0.2426" in table.stderr and "expected active" in table.stderr
+    thin = run_cli("--db", db_file, "churn-risk", "--as-of", "1997-01-20")
+    assert thin.exit_code == 3 and "too few members with a repeat purchase" in thin.stderr
+    assert run_cli(*args, "--as-of", "30/09/1997").exit_code == 2

@@ -17,6 +17,7 @@ from memberkit.cli import (
     load,
     members,
     reports,
+    risk,
     sample,
 )
 from memberkit.cli.common import DbOption
@@ -68,6 +69,7 @@ app.command("complaints")(complaints.complaints)
 app.command("callbacks")(callbacks.callbacks)
 app.command("new-members")(members.new_members)
 app.command("grades")(members.grades)
+app.command("churn-risk")(risk.churn_risk)
 app.add_typer(gifts.app, name="gifts")
 
 

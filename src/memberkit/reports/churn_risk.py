@@ -213,6 +213,7 @@ def churn_risk(
         rows=rows,
         details={
             "model": fit.as_dict(),
+            "json_extra": {"model": fit.as_dict()},
             "horizon_days": horizon_days,
             "fit_seconds": fit.seconds,
             "expected_active": _expected_active(units[in_scope], alive[in_scope], scope),
