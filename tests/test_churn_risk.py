@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 
 import reference_churn_risk as ref
@@ -198,11 +199,17 @@ def test_cdnow_report_rows(cdnow, cdnow_fit) -> None:
         ) * average
         assert row["value_at_risk"] == pytest.approx(by_hand, abs=0.005)
         assert row["scope"] == "ALL" and row["store_id"] == "CD1"
-    assert report.details["expected_active"] == [
+    expected_active = sum(r["p_alive"] for r in report.rows)
+    assert report.details["units"] == [
         {
             "scope": "ALL",
             "members": 2357,
-            "expected_active": pytest.approx(sum(r["p_alive"] for r in report.rows)),
+            "expected_active": pytest.approx(expected_active),
+            "expected_active_share": pytest.approx(expected_active / 2357),
+            "value_at_risk": pytest.approx(
+                sum(r["value_at_risk"] for r in report.rows if r["value_at_risk"] is not None),
+                abs=0.01 * len(report.rows),
+            ),
         }
     ]
 
@@ -280,9 +287,52 @@ def test_churn_risk_command(tmp_path: Path) -> None:
         "p_alive", "expected_purchases", "value_at_risk",
     ]  # fmt: skip
     assert len(doc["rows"]) == 2357
+    assert "units" not in doc  # only --by adds the units
     table = run_cli(*args, "--lang", "en", "--by", "store")
     assert table.exit_code == 0 and "Value at risk" in table.stdout
-    assert "r 0.2426" in table.stderr and "expected active" in table.stderr
+    assert "r 0.2426" in table.stderr
+    assert "Churn risk by unit" in table.stdout and "Expected active" in table.stdout
+    by_store = json.loads(run_cli(*args, "--by", "store", "--format", "json").stdout)
+    expected_active = sum(r["p_alive"] for r in by_store["rows"])
+    assert [u["scope"] for u in by_store["units"]] == ["CD1", "ALL"]
+    for unit in by_store["units"]:
+        assert unit["members"] == 2357
+        assert unit["expected_active"] == pytest.approx(expected_active)
+    book = tmp_path / "risk.xlsx"
+    written = run_cli(*args, "--format", "xlsx", "--output", book)
+    assert written.exit_code == 0, written.output
+    sheets = openpyxl.load_workbook(book)
+    assert sheets.sheetnames == ["流失风险", "流失风险名单"]
+    values = [r for r in sheets["流失风险名单"].iter_rows(values_only=True) if r[0]]
+    assert len(values) == 2357 + 3  # title, subtitle, header
     thin = run_cli("--db", db_file, "churn-risk", "--as-of", "1997-01-20")
     assert thin.exit_code == 3 and "too few members with a repeat purchase" in thin.stderr
     assert run_cli(*args, "--as-of", "30/09/1997").exit_code == 2
+
+
+def test_churn_list_ordered_by_value_at_risk(tmp_path: Path) -> None:
+    """`churn --list --risk`: the same lapsed members as `churn --list`, each with the model's
+    p_alive and value at risk as `churn-risk` gives them at E, highest value at risk first."""
+    db_file = load_cdnow(tmp_path)
+    args = ("--db", db_file, "churn", "--month", "1997-09", "--list", "--format", "json")
+    plain = json.loads(run_cli(*args).stdout)["rows"]
+    result = run_cli(*args, "--risk")
+    assert result.exit_code == 0, result.output
+    ranked = json.loads(result.stdout)["rows"]
+    model = json.loads(
+        run_cli("--db", db_file, "churn-risk", "--as-of", "1997-09-30", "--format", "json").stdout
+    )
+    fitted = {r["member_id"]: r for r in model["rows"]}
+    assert len(plain) > 100
+    assert sorted(r["member_id"] for r in ranked) == sorted(r["member_id"] for r in plain)
+    for row in ranked:
+        assert row["p_alive"] == pytest.approx(fitted[row["member_id"]]["p_alive"])
+        assert row["value_at_risk"] == fitted[row["member_id"]]["value_at_risk"]
+    at_risk = [r["value_at_risk"] for r in ranked]
+    assert at_risk == sorted(at_risk, reverse=True) and at_risk[0] > at_risk[-1]
+    # equal values keep the list's own order (spend_365d, highest first)
+    position = {r["member_id"]: i for i, r in enumerate(plain)}
+    for before, after in zip(ranked, ranked[1:], strict=False):
+        if before["value_at_risk"] == after["value_at_risk"]:
+            assert position[before["member_id"]] < position[after["member_id"]]
+    assert run_cli("--db", db_file, "churn", "--month", "1997-09", "--risk").exit_code == 2

@@ -187,6 +187,8 @@ def test_monthly_report_workbook(loaded, tmp_path):
     ]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
     assert cover["期间"] == "2026-10" and cover["transactions 行数"] == 6
+    # six tickets cannot fit the churn-risk model: no sheet, and the cover says why
+    assert "too few members with a repeat purchase" in cover["流失风险模型"]
     per_store = wb["会员消费力分析表 (2)"]
     assert [r[0] for r in table(per_store)[1]] == ["S001", "S002", "ALL"]
 
@@ -256,3 +258,27 @@ def test_big_sheets_stream_in_constant_memory_mode(loaded, tmp_path, monkeypatch
     _, rows = table(ws)
     assert [r[0] for r in rows] == ["S001", "S002", "ALL"]
     assert rows[-1][1] == pytest.approx(as_json(loaded, *args)["rows"][-1]["sales"])
+
+
+def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):
+    """With history enough to fit, 流失风险 holds the churn-risk report's units per store,
+    and the cover the fitted model."""
+    _, db_file = sample_chain
+    target = tmp_path / "month.xlsx"
+    result = run_cli("report", "--db", db_file, "--month", "2026-10", "--output", target)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames[-2:] == ["流失风险", "会员消费力分析表 (2)"]
+    cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
+    doc = as_json(db_file, "churn-risk", "--as-of", "2026-10-31", "--by", "store")
+    model = doc["model"]
+    assert f"r {model['r']:.4f}" in cover["流失风险模型"]
+    _, rows = table(wb["流失风险"])
+    assert [r[0] for r in rows] == [u["scope"] for u in doc["units"]]
+    for sheet_row, unit in zip(rows, doc["units"], strict=True):
+        assert sheet_row[1:] == [
+            unit["members"],
+            pytest.approx(unit["expected_active"]),
+            pytest.approx(unit["expected_active_share"]),
+            pytest.approx(unit["value_at_risk"]),
+        ]

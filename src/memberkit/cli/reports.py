@@ -350,15 +350,24 @@ def churn(
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="With --list: add the churn-risk model's figures; order by value at risk.",
+        ),
+    ] = False,
 ) -> None:
     """会员流失分析: base, lapsed, newly lapsed and returned members; --list to call them."""
+    if risk and not list_members:
+        raise UsageError("--risk orders the call-back list: use it with --list")
     if list_members:
         if request.by is not None:
             raise UsageError("--list gives one list; leave out --by")
         _run(
             request,
-            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days),
-            "churn-list",
+            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days, risk=risk),
+            "churn-list-risk" if risk else "churn-list",
             show_phone=show_phone,
         )
         return

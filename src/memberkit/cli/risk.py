@@ -46,10 +46,12 @@ def churn_risk(
     wait: WaitOption = 0.0,
 ) -> None:
     """Members likely to have slipped away, by the money at risk (BG/NBD model)."""
+    from memberkit.render.workbooks import workbook_info
     from memberkit.reports.churn_risk import churn_risk as compute
+    from memberkit.reports.churn_risk import risk_by_unit
 
-    if fmt is OutputFormat.xlsx:
-        raise UsageError("churn-risk writes table, csv or json for now")
+    if fmt is OutputFormat.xlsx and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
     try:
         end = datetime.strptime(as_of, "%Y-%m-%d").date() if as_of else date.today()
     except ValueError:
@@ -57,6 +59,7 @@ def churn_risk(
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         report = compute(con, end, scope, horizon_days=horizon_days)
+        info = workbook_info(con) if fmt is OutputFormat.xlsx else None
     model = report.details["model"]
     err.print(
         f"BG/NBD fit on {model['members']:,} members: r {model['r']:.4f}, "
@@ -64,11 +67,16 @@ def churn_risk(
         f"log-likelihood {model['log_likelihood']:,.2f}",
         markup=False,
     )
-    if by is not None:
-        for unit in report.details["expected_active"]:
-            err.print(
-                f"{unit['scope']}: {unit['members']:,} members, "
-                f"{unit['expected_active']:,.1f} expected active",
-                markup=False,
-            )
+    units = risk_by_unit(report)
+    if by is not None:  # SPEC 5.11: --by adds the expected number of active members per unit
+        report.details["json_extra"]["units"] = units.rows
+    if fmt is OutputFormat.xlsx:
+        from memberkit.render.excel import Sheet, write_workbook
+
+        sheets = [Sheet(units, "churn-risk-units"), Sheet(report, "churn-risk")]
+        write_workbook(output, sheets, lang.value, info)
+        err.print(f"churn-risk: {len(report.rows):,} members -> {output}", markup=False)
+        return
     _emit(report, "churn-risk", fmt, output, lang)
+    if by is not None and fmt is OutputFormat.table and output is None:
+        _emit(units, "churn-risk-units", fmt, None, lang, quiet=True)

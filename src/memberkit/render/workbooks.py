@@ -58,6 +58,9 @@ def monthly_workbook(
     sheets = []
     for template, compute in MONTHLY:
         sheets.append(report_sheet(con, compute(con, period, scope), template, compute))
+    risk_sheet, risk_note = _churn_risk_sheet(con, period, scope, lang)
+    if risk_sheet is not None:
+        sheets.append(risk_sheet)
     if scope.store is None and scope.by != "store":
         by_store = Scope(store=None, region=scope.region, by="store")
         sheets.append(Sheet(analyses.spending_power(con, period, by_store), "spending-power"))
@@ -75,6 +78,7 @@ def monthly_workbook(
     for table, count in facts["rows"].items():
         if table in ("members", "transactions", "stores", "targets"):
             cover.append(((f"{table} 行数" if zh else f"{table} rows"), count))
+    cover.append(("流失风险模型" if zh else "Churn-risk model", risk_note))
     for load in facts["last_loads"]:
         when = load["finished_at"].strftime("%Y-%m-%d %H:%M")
         cover.append(
@@ -86,6 +90,26 @@ def monthly_workbook(
         )
     write_workbook(path, sheets, lang, info, cover=cover)
     return sheets
+
+
+def _churn_risk_sheet(con, period: Period, scope: Scope, lang: Lang) -> tuple[Sheet | None, str]:
+    """流失风险 (SPEC 5.11) per store as of the period's end, and the model's line for the
+    cover; with too little history to fit, no sheet and the reason on the cover instead."""
+    from memberkit.errors import InputRejected
+    from memberkit.reports.churn_risk import churn_risk, risk_by_unit
+
+    by = scope.by or (None if scope.store else "store")
+    try:
+        report = churn_risk(con, period.end, Scope(scope.store, scope.region, by))
+    except InputRejected as exc:
+        return None, str(exc)
+    m = report.details["model"]
+    note = (
+        f"BG/NBD r {m['r']:.4f}, alpha {m['alpha']:.4f}, a {m['a']:.4f}, b {m['b']:.4f}, "
+        f"log-likelihood {m['log_likelihood']:,.1f}, {m['members']:,} "
+        + ("名会员" if lang == "zh" else "members")
+    )
+    return Sheet(risk_by_unit(report), "churn-risk-units"), note
 
 
 def store_label(store_id: str, names: dict[str, str | None]) -> str:

@@ -72,14 +72,24 @@ def churn_list(
     period: Period,
     scope: Scope,
     inactive_days: int = DEFAULT_INACTIVE_DAYS,
+    risk: bool = False,
 ) -> Report:
+    """The lapsed members to call; with `risk`, each with the churn-risk model's p_alive and
+    value at risk as of E (SPEC 5.11), ordered by the value at risk (then as without)."""
     check_scope(con, scope)
     params = {**period_params(period, scope), "inactive_days": inactive_days}
     rows = run_query(con, "churn_list", params)
-    return Report(
-        name="churn_list",
-        period=period,
-        scope=scope,
-        rows=rows,
-        details={"inactive_days": inactive_days},
-    )
+    details: dict = {"inactive_days": inactive_days}
+    if risk:
+        from memberkit.reports.churn_risk import churn_risk
+
+        model = churn_risk(con, period.end, Scope(store=scope.store, region=scope.region))
+        by_member = {r["member_id"]: r for r in model.rows}
+        for row in rows:
+            fitted = by_member.get(row["member_id"], {})
+            row["p_alive"] = fitted.get("p_alive")
+            row["value_at_risk"] = fitted.get("value_at_risk")
+        # a stable sort keeps the list's own order among equal values
+        rows.sort(key=lambda r: (r["value_at_risk"] is None, -(r["value_at_risk"] or 0)))
+        details["model"] = model.details["model"]
+    return Report(name="churn_list", period=period, scope=scope, rows=rows, details=details)

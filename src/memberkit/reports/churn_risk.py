@@ -216,29 +216,37 @@ def churn_risk(
             "json_extra": {"model": fit.as_dict()},
             "horizon_days": horizon_days,
             "fit_seconds": fit.seconds,
-            "expected_active": _expected_active(units[in_scope], alive[in_scope], scope),
+            "units": _unit_rows(units[in_scope], alive[in_scope], at_risk[in_scope], scope),
         },
     )
 
 
-def _expected_active(units: np.ndarray, alive: np.ndarray, scope: Scope) -> list[dict[str, Any]]:
-    """Per unit of the scope (and ALL with --by): members with a purchase and the sum of their
-    p_alive, the expected number still active."""
-    totals: dict[str, list[float]] = {}
-    for unit, p in zip(units, alive, strict=True):
-        entry = totals.setdefault(unit, [0, 0.0])
-        entry[0] += 1
-        entry[1] += p
-    rows = [
-        {"scope": unit, "members": int(n), "expected_active": float(s)}
-        for unit, (n, s) in sorted(totals.items())
-    ]
+def _unit_rows(
+    units: np.ndarray, alive: np.ndarray, at_risk: np.ndarray, scope: Scope
+) -> list[dict[str, Any]]:
+    """Per unit of the scope (and ALL with --by): members with a purchase day, the expected
+    number still active (the sum of their p_alive), its share, and the value at risk (members
+    without a paid ticket add none)."""
+    names, unit_of = np.unique(units.astype(str), return_inverse=True)
+    groups = [(str(name), unit_of == i) for i, name in enumerate(names)]
     if scope.by is not None:
+        groups.append(("ALL", np.ones(len(units), dtype=bool)))
+    rows = []
+    for name, members in groups:
+        count = int(members.sum())
+        expected = float(alive[members].sum())
         rows.append(
             {
-                "scope": "ALL",
-                "members": len(alive),
-                "expected_active": float(alive.sum()),
+                "scope": name,
+                "members": count,
+                "expected_active": expected,
+                "expected_active_share": expected / count if count else None,
+                "value_at_risk": round(float(np.nansum(at_risk[members])), 2),
             }
         )
     return rows
+
+
+def risk_by_unit(report: Report) -> Report:
+    """流失风险汇总: the churn-risk report's units (its details), as a report of their own."""
+    return Report("churn_risk_units", report.period, report.scope, report.details["units"])
