@@ -64,6 +64,12 @@ def loaded(tmp_path, monkeypatch):
             f"2026-10-01,HQ,{GIFT},opening,10,R{TOKEN},,\n"
             f"2026-10-02,HQ,{GIFT},transfer,4,R{TOKEN}2,{q(STORE)},\n",
         ),
+        "complaints": write(
+            tmp_path / "complaints.csv",
+            "投诉编号,受理时间,门店编号,会员卡号,渠道,投诉类别,首次答复时间,处理完成时间,满意度\n"
+            f"{q('C' + STORE)},2026-10-03 09:00,{q(STORE)},{q(MEMBER)},{q(FORMULA)},"
+            f"{q(REGION)},2026-10-03 10:00,,满意\n",
+        ),
         "gift-counts": write(
             tmp_path / "counts.csv",
             "count_date,location,gift_id,counted_qty,counted_by\n"
@@ -113,10 +119,23 @@ def test_hostile_values_are_data_never_sql(loaded, tmp_path):
         ("gifts", "issues", "--month", "2026-10"),
         ("gifts", "count-sheet", "--location", STORE, "--output", tmp_path / "count.xlsx"),
         ("report", "--month", "2026-10", "--store", STORE, "--output", tmp_path / "r.xlsx"),
+        ("new-members", "--year", "2025", "--store", STORE, "--problems", "-f", "json"),
+        ("grades", "--month", "2026-10", "--region", REGION, "--migration", "-f", "json"),
+        ("complaints", "--month", "2026-10", "--store", STORE, "--by", "category"),
+        ("complaints", "--month", "2026-10", "--region", REGION, "--overdue", "-f", "json"),
+        ("callbacks", "--month", "2026-10", "--store", STORE, "--min-amount", "100"),
         ("info",),
     ):
         result = run_cli("--db", db_file, *args)
         assert result.exit_code == 0, (args, result.output)
+    overdue = run_cli(
+        "--db", db_file, "complaints", "--month", "2026-10", "--overdue", "-f", "json"
+    )
+    (complaint,) = json.loads(overdue.stdout)["rows"]
+    assert (complaint["complaint_id"], complaint["category"]) == ("C" + STORE, REGION)
+    # too few purchases to fit the model: refused, and the options still never reach SQL
+    risk = run_cli("--db", db_file, "churn-risk", "--as-of", "2026-10-31", "--store", STORE)
+    assert risk.exit_code == 3 and "too few members" in risk.stderr
     # an unknown store named in an option: refused with its name, still never in SQL
     unknown = run_cli(
         "--db", db_file, "spend-bands", "--store", f"{TOKEN}' --", "--month", "2026-10"
