@@ -103,3 +103,33 @@ def test_distinct_histories_weigh_every_member_once() -> None:
     expected, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
     assert np.array_equal(np.column_stack([ux, ut_x, uT]), expected)
     assert np.array_equal(weights, counts) and weights.sum() == len(x)
+
+
+def test_report_rows_order_ties_by_member_id_and_unknown_last() -> None:
+    """Highest value at risk first; equal values (every member without a repeat has 0) in
+    member id order, as member_histories hands them over; unknown (no paid ticket) last."""
+    ids = np.array([f"M{i}" for i in range(7)], dtype=object)
+    data = {"unit": np.array(["ALL"] * 7, dtype=object), "member_id": ids, "store_id": ids}
+    at_risk = np.array([0.0, 5.125, np.nan, 0.0, 7.0, 5.125, np.nan])
+    figures = {name: np.arange(7.0) for name in ("x", "t_x", "T", "p_alive", "expected_purchases")}
+    figures["value_at_risk"] = at_risk
+    rows = cr.report_rows(data, figures, np.array([0, 1, 2, 3, 4, 5, 6]))
+    assert [r["member_id"] for r in rows] == ["M4", "M1", "M5", "M0", "M3", "M2", "M6"]
+    assert [r["value_at_risk"] for r in rows] == [7.0, 5.12, 5.12, 0.0, 0.0, None, None]
+    assert rows[0] == {
+        "scope": "ALL",
+        "member_id": "M4",
+        "store_id": "M4",
+        "x": 4,
+        "t_x": 4.0,
+        "T": 4.0,
+        "p_alive": 4.0,
+        "expected_purchases": 4.0,
+        "value_at_risk": 7.0,
+    }
+    # only the members asked for (the scope's), in the same order
+    assert [r["member_id"] for r in cr.report_rows(data, figures, np.array([0, 2, 5]))] == [
+        "M5",
+        "M0",
+        "M2",
+    ]

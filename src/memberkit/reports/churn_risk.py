@@ -62,50 +62,64 @@ def log_likelihood(r, alpha, a, b, x, t_x, T) -> np.ndarray:
     """Each member's log-likelihood (FHL 2005 eq. 6), in log space throughout:
     ln[B(a, b+x)/B(a, b) * Γ(r+x) α^r / Γ(r)] + ln[(α+T)^-(r+x) + δ(x>0) a/(b+x-1) (α+t_x)^-(r+x)].
     """
-    return _log_likelihood_terms(r, alpha, a, b, *_floats(x, t_x, T))[0]
-
-
-def _floats(*columns) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(v, dtype=float) for v in columns)
-
-
-def _log_likelihood_terms(r, alpha, a, b, x, t_x, T):
-    """Eq. 6 per member, with the two branches of its sum: (log-likelihood, the branch
-    exponents still_alive and dropped_after_last, their log-sum)."""
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    still_alive = -(r + x) * np.log(alpha + T)
-    # a/(b+x-1) is only defined for x > 0; x = 0 gets -inf, which logaddexp ignores
-    repeat = np.maximum(x, 1.0)
-    dropped_after_last = np.where(
-        x > 0, np.log(a) - np.log(b + repeat - 1) - (r + x) * np.log(alpha + t_x), -np.inf
-    )
-    branches = np.logaddexp(still_alive, dropped_after_last)
-    return common + branches, still_alive, dropped_after_last, branches
+    return _log_likelihood(r, alpha, a, b, *_floats(x, t_x, T), gradient=False)[0]
 
 
 def log_likelihood_gradient(r, alpha, a, b, x, t_x, T) -> tuple[np.ndarray, np.ndarray]:
     """Each member's log-likelihood and its gradient with respect to (ln r, ln α, ln a, ln b),
     shape (4, members). The second factor ln(e^A + e^B) differentiates to w_A dA + w_B dB
     with the branch weights w = e^(A - ln(e^A + e^B)), w_A + w_B = 1 (w_B = 0 when x = 0)."""
-    x, t_x, T = _floats(x, t_x, T)
-    value, still_alive, dropped_after_last, branches = _log_likelihood_terms(
-        r, alpha, a, b, x, t_x, T
-    )
+    return _log_likelihood(r, alpha, a, b, *_floats(x, t_x, T), gradient=True)
+
+
+def _floats(*columns) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(v, dtype=float) for v in columns)
+
+
+def _log_likelihood(r, alpha, a, b, x, t_x, T, *, gradient: bool):
+    # x is a count of days: the functions of x alone are evaluated once per count and looked
+    # up, which halves the optimiser's time at a million members
+    count = x.astype(np.int64)
+    if not np.array_equal(count, x) or count.min(initial=0) < 0:
+        raise ValueError("x counts repeat purchase days: whole numbers from 0")
+    levels = np.arange(count.max(initial=0) + 1, dtype=float)
+
+    def per_count(values: np.ndarray) -> np.ndarray:
+        return values[count]
+
+    r_x = r + x
+    common = per_count(gammaln(r + levels) + betaln(a, b + levels))
+    common += r * np.log(alpha) - gammaln(r) - betaln(a, b)
+    log_alpha_T = np.log(alpha + T)
+    log_alpha_t_x = np.log(alpha + t_x)
+    still_alive = -r_x * log_alpha_T
+    # a/(b+x-1) is only defined for x > 0; x = 0 gets -inf, which logaddexp ignores
+    log_b_x_1 = per_count(np.log(b + np.maximum(levels, 1.0) - 1))
+    dropped_after_last = np.where(x > 0, np.log(a) - log_b_x_1 - r_x * log_alpha_t_x, -np.inf)
+    branches = np.logaddexp(still_alive, dropped_after_last)
+    value = common + branches
+    if not gradient:
+        return value, None
     w_dropped = np.exp(dropped_after_last - branches)
     w_alive = np.exp(still_alive - branches)
-    repeat = np.maximum(x, 1.0)
-    psi_abx = digamma(a + b + x)
     psi_ab = digamma(a + b)
+    psi_ab_x = per_count(digamma(a + b + levels))
     d_r = (
-        digamma(r + x)
+        per_count(digamma(r + levels))
         - digamma(r)
         + np.log(alpha)
-        - w_alive * np.log(alpha + T)
-        - w_dropped * np.log(alpha + t_x)
+        - w_alive * log_alpha_T
+        - w_dropped * log_alpha_t_x
     )
-    d_alpha = r / alpha - (r + x) * (w_alive / (alpha + T) + w_dropped / (alpha + t_x))
-    d_a = psi_ab - psi_abx + w_dropped / a
-    d_b = digamma(b + x) - digamma(b) + psi_ab - psi_abx - w_dropped / (b + repeat - 1)
+    d_alpha = r / alpha - r_x * (w_alive / (alpha + T) + w_dropped / (alpha + t_x))
+    d_a = psi_ab - psi_ab_x + w_dropped / a
+    d_b = (
+        per_count(digamma(b + levels))
+        - digamma(b)
+        + psi_ab
+        - psi_ab_x
+        - w_dropped * np.exp(-log_b_x_1)
+    )
     # d/d(ln θ) = θ d/dθ
     return value, np.stack([r * d_r, alpha * d_alpha, a * d_a, b * d_b])
 
@@ -287,22 +301,37 @@ def report_rows(
     at_risk = figures["value_at_risk"][members]
     unknown = np.isnan(at_risk)
     members = members[np.lexsort((-np.where(unknown, 0.0, at_risk), unknown))]
-    columns = {
-        "scope": data["unit"][members].tolist(),
-        "member_id": data["member_id"][members].tolist(),
-        "store_id": data["store_id"][members].tolist(),
-        "x": figures["x"][members].astype(np.int64).tolist(),
-        "t_x": figures["t_x"][members].tolist(),
-        "T": figures["T"][members].tolist(),
-        "p_alive": figures["p_alive"][members].tolist(),
-        "expected_purchases": figures["expected_purchases"][members].tolist(),
-        "value_at_risk": [
+    columns = (
+        data["unit"][members].tolist(),
+        data["member_id"][members].tolist(),
+        data["store_id"][members].tolist(),
+        figures["x"][members].astype(np.int64).tolist(),
+        figures["t_x"][members].tolist(),
+        figures["T"][members].tolist(),
+        figures["p_alive"][members].tolist(),
+        figures["expected_purchases"][members].tolist(),
+        [
             None if math.isnan(v) else round(v, 2)
             for v in figures["value_at_risk"][members].tolist()
         ],
-    }
-    keys = list(columns)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    )
+    # a dict display per row: four times faster than dict(zip(keys, values))
+    return [
+        {
+            "scope": scope,
+            "member_id": member_id,
+            "store_id": store_id,
+            "x": x,
+            "t_x": t_x,
+            "T": T,
+            "p_alive": alive,
+            "expected_purchases": expected,
+            "value_at_risk": at_risk,
+        }
+        for scope, member_id, store_id, x, t_x, T, alive, expected, at_risk in zip(
+            *columns, strict=True
+        )
+    ]
 
 
 def _expected_active(units: np.ndarray, alive: np.ndarray, scope: Scope) -> list[dict[str, Any]]:
