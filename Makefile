@@ -44,9 +44,12 @@ lint: install
 
 # Chain-scale benchmark (benchmarks/bench.py): writes benchmarks/RESULTS.md. Generated data
 # is cached in benchmarks/data/. BENCH_ARGS=--tickets 2000000 for a quicker run.
+# benchmarks/churn_risk.py fits the churn-risk model at 1M members (RISK_BENCH_ARGS=--members N).
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	# after bench.py, which rewrites RESULTS.md: this replaces only its own section
+	$(BIN)/python benchmarks/churn_risk.py $(RISK_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import run_cli, write
 from memberkit.cli.reports import write_atomically
@@ -200,3 +202,13 @@ def test_json_writes_every_value_exactly():
         "spend": 0.0,
         "spend_short": -3.5,
     }
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e17, max_value=1e17))
+def test_float_amounts_in_json_are_what_money_rounds_them_to(value):
+    """A float amount (churn-risk's value at risk) takes a shortcut when its repr has at most
+    two decimals; it must write what the Decimal path writes."""
+    from memberkit.render import _json_money, money
+
+    for amount in (value, round(value, 2)):
+        assert _json_money(amount) == str(money(amount))

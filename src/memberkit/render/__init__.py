@@ -103,6 +103,17 @@ def _json_text(value: Any, fmt: Format) -> str:
     return _json_string(str(value))
 
 
+def _json_money(value: Any) -> str:
+    """An amount that is not a Decimal (a float from numpy): two decimals as money() rounds
+    them. A float that already has at most two decimals is written straight from its repr."""
+    if isinstance(value, float):
+        text = repr(value)
+        whole, dot, cents = text.partition(".")
+        if dot and len(cents) <= 2 and "e" not in text:
+            return f"{whole}.{cents:0<2}"
+    return str(money(value))
+
+
 def _json_object(item: dict[str, Any], formats: dict[str, Format]) -> str:
     fields = (
         f"{_json_string(key)}: {_json_text(value, formats.get(key, 'text'))}"
@@ -117,12 +128,16 @@ def _json_column(values: list[Any], fmt: Format, fields: dict[str, Format] | Non
     if fields is not None:  # a group: a list of objects per row
         return ["[" + ", ".join(_json_object(v, fields) for v in vs) + "]" for vs in values]
     sample = next((v for v in values if v is not None), None)
-    if fmt == "money":
+    if fmt == "money" and isinstance(sample, Decimal):
         convert = lambda v: str(money(v))  # noqa: E731
+    elif fmt == "money":
+        convert = _json_money
     elif isinstance(sample, str):
         convert = _json_string
     elif isinstance(sample, int) and not isinstance(sample, bool):
         convert = str
+    elif isinstance(sample, float):
+        convert = float.__repr__  # what _json_text writes for a float, without its dispatch
     elif isinstance(sample, date):  # datetime too
         convert = lambda v: f'"{v.isoformat()}"'  # noqa: E731
     else:
