@@ -55,6 +55,18 @@ create or replace temp macro mk_bands(edges) as table
         case when band < len(edges) then edges[band + 1] end as upper,
     from range(len(edges) + 1) r(band);
 
+-- Age in completed years on a day; someone born on 29 February turns a year older on 1 March
+-- in other years. Callers decide what is impossible (after the day, or over 120).
+create or replace temp macro mk_age(birth_date, p_day) as
+    year(p_day) - year(birth_date)
+        - case when (month(p_day), day(p_day)) < (month(birth_date), day(birth_date))
+               then 1 else 0 end;
+
+-- A member's grade (SPEC 5.10) for a net spend: D below the first of three edges, then C, B,
+-- A; an edge hit exactly goes up.
+create or replace temp macro mk_grade_label(band) as ['D', 'C', 'B', 'A'][band + 1];
+create or replace temp macro mk_grade(spend, edges) as mk_grade_label(mk_band(spend, edges));
+
 -- Members on file for a period (SPEC 4): joined by its end, not expired before its start.
 create or replace temp macro mk_on_file(join_date, expiry_date, p_start, p_end) as
     join_date <= p_end and (expiry_date is null or expiry_date >= p_start);

@@ -28,9 +28,7 @@ active_members as (
     select
         a.scope,
         coalesce(m.gender, 'unknown') as gender,
-        year($end::date) - year(m.birth_date)
-            - case when (month($end::date), day($end::date)) < (month(m.birth_date), day(m.birth_date))
-                   then 1 else 0 end as age,
+        mk_age(m.birth_date, $end::date) as age,
     from active_member_scopes a
     left join members m on m.member_id = a.member_id
 ),

@@ -37,10 +37,10 @@ moves as (
     select
         s.unit,
         case when s.on_file_before
-            then ['D', 'C', 'B', 'A'][mk_band(coalesce(p.spend_before, 0), $edges) + 1]
+            then mk_grade(coalesce(p.spend_before, 0), $edges)
             else 'new' end as grade_year_ago,
         case when s.on_file_now
-            then ['D', 'C', 'B', 'A'][mk_band(coalesce(p.spend_now, 0), $edges) + 1]
+            then mk_grade(coalesce(p.spend_now, 0), $edges)
             else 'left' end as grade_now,
     from scope_members s
     left join spend p on p.member_id = s.member_id

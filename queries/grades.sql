@@ -39,7 +39,7 @@ unit_grades as (
 
 -- band 0 is D (below the first edge) ... band 3 is A
 grades as (
-    select band, ['D', 'C', 'B', 'A'][band + 1] as label, lower, upper,
+    select band, mk_grade_label(band) as label, lower, upper,
     from mk_bands($edges)
 ),
 

@@ -42,9 +42,7 @@ problems as (
     from checked
     where birth_date > $end::date
        -- older than 120 in completed years at $end (as demographics reads ages)
-       or year($end::date) - year(birth_date)
-            - case when (month($end::date), day($end::date)) < (month(birth_date), day(birth_date))
-                   then 1 else 0 end > 120
+       or mk_age(birth_date, $end::date) > 120
     union all
     select member_id, store_id, 'gender_unknown', null, null,
     from checked

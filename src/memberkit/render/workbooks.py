@@ -11,7 +11,7 @@ from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.templates import Lang, load_template
-from memberkit.reports import Report, analyses, callbacks, complaints, members
+from memberkit.reports import Report, analyses, callbacks, complaints, data_through, members
 
 if TYPE_CHECKING:
     import duckdb
@@ -20,8 +20,9 @@ Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope], Report]
 
 
 def workbook_info(con: duckdb.DuckDBPyConnection) -> WorkbookInfo:
-    latest = con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]
-    return WorkbookInfo(data_through=latest, generated_at=datetime.now().replace(microsecond=0))
+    return WorkbookInfo(
+        data_through=data_through(con), generated_at=datetime.now().replace(microsecond=0)
+    )
 
 
 def report_sheet(con, report: Report, template: str, compute: Compute) -> Sheet:

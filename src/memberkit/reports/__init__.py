@@ -107,6 +107,11 @@ def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
             )
 
 
+def data_through(con: duckdb.DuckDBPyConnection):
+    """The day of the latest ticket (None without tickets): how far the data reaches."""
+    return con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]
+
+
 def has_transactions(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> bool:
     row = con.execute(
         """

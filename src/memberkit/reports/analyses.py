@@ -81,15 +81,12 @@ def churn_list(
     rows = run_query(con, "churn_list", params)
     details: dict = {"inactive_days": inactive_days}
     if risk:
-        from memberkit.reports.churn_risk import churn_risk
+        from memberkit.reports.churn_risk import risk_of_members
 
-        model = churn_risk(con, period.end, Scope(store=scope.store, region=scope.region))
-        by_member = {r["member_id"]: r for r in model.rows}
-        for row in rows:
-            fitted = by_member.get(row["member_id"], {})
-            row["p_alive"] = fitted.get("p_alive")
-            row["value_at_risk"] = fitted.get("value_at_risk")
+        fit, risks = risk_of_members(con, period.end, [r["member_id"] for r in rows])
+        for row, (alive, at_risk) in zip(rows, risks, strict=True):
+            row["p_alive"], row["value_at_risk"] = alive, at_risk
         # a stable sort keeps the list's own order among equal values
         rows.sort(key=lambda r: (r["value_at_risk"] is None, -(r["value_at_risk"] or 0)))
-        details["model"] = model.details["model"]
+        details["model"] = fit.as_dict()
     return Report(name="churn_list", period=period, scope=scope, rows=rows, details=details)

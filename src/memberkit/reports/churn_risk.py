@@ -241,10 +241,7 @@ def churn_risk(
 ) -> Report:
     """Fit on every member's purchase days up to `as_of`; rows are the scope's members,
     highest value at risk first."""
-    check_scope(con, scope)
-    data = member_histories(con, as_of, scope)
-    fit = fit_bgnbd(*history_weeks(data))
-    figures = member_figures(fit, data, horizon_days)
+    data, fit, figures = _fitted(con, as_of, scope, horizon_days)
     in_scope = np.flatnonzero(np.array([u is not None for u in data["unit"]], dtype=bool))
     return Report(
         name="churn_risk",
@@ -264,6 +261,37 @@ def churn_risk(
             ),
         },
     )
+
+
+def _fitted(con, as_of: date, scope: Scope, horizon_days: int):
+    """The members' histories, the model fitted on them and each member's figures."""
+    check_scope(con, scope)
+    data = member_histories(con, as_of, scope)
+    fit = fit_bgnbd(*history_weeks(data))
+    return data, fit, member_figures(fit, data, horizon_days)
+
+
+def risk_of_members(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    member_ids: list[str],
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> tuple[BgNbdFit, list[tuple[float | None, float | None]]]:
+    """The fitted model and (p_alive, value_at_risk) of the given members, as churn_risk
+    reports them (None for a member without a purchase day), without a row per fitted
+    member: `churn --list --risk` needs a few thousand of a million."""
+    data, fit, figures = _fitted(con, as_of, Scope(), horizon_days)
+    position = {member: i for i, member in enumerate(data["member_id"].tolist())}
+    alive, at_risk = figures["p_alive"], figures["value_at_risk"]
+    found = []
+    for member in member_ids:
+        i = position.get(member)
+        if i is None:
+            found.append((None, None))
+        else:
+            value = float(at_risk[i])
+            found.append((float(alive[i]), None if math.isnan(value) else round(value, 2)))
+    return fit, found
 
 
 def history_weeks(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,16 +10,12 @@ if TYPE_CHECKING:
     import duckdb
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, period_params, run_query
+from memberkit.reports import Report, check_scope, data_through, period_params, run_query
 from memberkit.reports.analyses import _edges
 
 ACTIVATION_DAYS = 30  # a new member who buys within 30 days of joining is activated
 DEFAULT_GRADE_EDGES = (500, 2000, 5000)  # D < 500 ≤ C < 2000 ≤ B < 5000 ≤ A
 GRADES = ("A", "B", "C", "D")
-
-
-def _data_through(con: duckdb.DuckDBPyConnection):
-    return con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]
 
 
 def new_members(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:
@@ -34,7 +30,7 @@ def new_members(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) ->
     }
     rows = run_query(con, "new_members", params)
     notes = []
-    through = _data_through(con)
+    through = data_through(con)
     if through is None or through < period.end + timedelta(days=ACTIVATION_DAYS):
         reach = f"the tickets reach {through}" if through else "there are no tickets"
         notes.append(
