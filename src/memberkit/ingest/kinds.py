@@ -15,6 +15,10 @@ class Column:
     type: str  # text | date | timestamp | money | int | gender | month | move_kind | satisfaction
     aliases: tuple[str, ...] = ()
     required: bool = False
+    # Free text written by people (names, comments): the only columns where a quoted value
+    # may span lines, and where characters inside a value are kept as written (SPEC 3.1).
+    # Ids, codes, dates and numbers are never free text.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ KINDS: dict[str, Kind] = {
             table="members",
             columns=(
                 Column("member_id", "text", ("会员卡号", "会员编号", "卡号"), required=True),
-                Column("name", "text", ("姓名", "会员姓名")),
+                Column("name", "text", ("姓名", "会员姓名"), free_text=True),
                 Column("gender", "gender", ("性别",)),
                 Column("birth_date", "date", ("出生日期", "生日")),
                 Column("phone", "text", ("手机号", "手机", "电话")),
@@ -88,7 +92,7 @@ KINDS: dict[str, Kind] = {
             table="stores",
             columns=(
                 Column("store_id", "text", ("门店编号",), required=True),
-                Column("store_name", "text", ("门店名称",)),
+                Column("store_name", "text", ("门店名称",), free_text=True),
                 Column("region", "text", ("区域",)),
             ),
             key=("store_id",),
@@ -110,7 +114,7 @@ KINDS: dict[str, Kind] = {
             table="gifts",
             columns=(
                 Column("gift_id", "text", ("礼品编号", "赠品编号"), required=True),
-                Column("gift_name", "text", ("礼品名称", "赠品名称")),
+                Column("gift_name", "text", ("礼品名称", "赠品名称"), free_text=True),
                 Column("unit", "text", ("单位",)),
                 Column("unit_cost", "money", ("单价", "成本单价")),
             ),
@@ -180,7 +184,7 @@ KINDS: dict[str, Kind] = {
                 Column("location", "text", ("盘点地点", "地点", "门店编号"), required=True),
                 Column("gift_id", "text", ("礼品编号", "赠品编号"), required=True),
                 Column("counted_qty", "int", ("实盘数量", "盘点数量", "实际数量"), required=True),
-                Column("counted_by", "text", ("盘点人",)),
+                Column("counted_by", "text", ("盘点人",), free_text=True),
             ),
             key=("count_date", "location", "gift_id"),
             on_conflict="replace",  # a recount of the same day replaces the earlier count
