@@ -239,12 +239,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One explicit transaction. Any failure rolls back: DuckDB's client may otherwise let a
-    later COMMIT silently discard work after a failed statement (STYLE.md)."""
+    later COMMIT silently discard work after a failed statement (STYLE.md).
+
+    The error that failed the work is the one raised: a COMMIT inside the block that failed
+    (a full disk) leaves DuckDB no transaction to roll back, and "cannot rollback - no
+    transaction is active" would hide the reason. Nothing uncommitted is ever kept."""
+    import duckdb
+
     con.execute("begin transaction")
     try:
         yield
     except BaseException:
-        con.execute("rollback")
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass  # no transaction left (see above), or none that could be kept: re-raise
         raise
     con.execute("commit")
 
