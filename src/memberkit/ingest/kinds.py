@@ -306,7 +306,8 @@ def map_header(
     """Match file headers to canonical columns; return {column: position} and ignored headers.
 
     A missing required column is an error naming the column and the file; so is a column
-    that two headers claim (the file would be ambiguous)."""
+    that two headers claim (the file would be ambiguous), and (`hint`: the file is being
+    loaded, not just compared) headers that fit another kind better (SPEC 3.1)."""
     lookup = {c.name.lower(): c.name for c in kind.columns}
     for c in kind.columns:
         lookup.update({alias.lower(): c.name for alias in c.aliases})
@@ -337,7 +338,40 @@ def map_header(
             hint=(_wrong_kind_hint(header, kind) if hint else None)
             or "map other header names with --mapping FILE",
         )
+    if hint:
+        _refuse_another_kind(header, kind, _fit(kind, positions, ignored), file_label)
     return positions, ignored
+
+
+def _fit(kind: Kind, positions: dict[str, int], ignored: list[str]) -> int:
+    """How many of a file's headers a kind recognises: its columns, and the headers that
+    belong on its form without being stored (informational)."""
+    informational = {normalise_header(h) for h in kind.informational}
+    return len(positions) + len({normalise_header(h) for h in ignored} & informational)
+
+
+def _refuse_another_kind(header: list[str], kind: Kind, fit: int, file_label: str) -> None:
+    """A file fits another kind better when that kind finds all its required columns in it
+    and recognises strictly more of its headers: `load stores targets.csv` would otherwise
+    store every target's store as a store without a name or region. A tie loads as asked."""
+    best, best_fit = None, fit
+    for other in KINDS.values():
+        if other is kind:
+            continue
+        try:
+            positions, ignored = map_header(header, other, "", {}, hint=False)
+        except InputRejected:
+            continue
+        if (other_fit := _fit(other, positions, ignored)) > best_fit:
+            best, best_fit = other, other_fit
+    if best is not None:
+        raise InputRejected(
+            f"{file_label}: its headers fit a {best.name} file, not {kind.name}: {best_fit} of "
+            f"its {len(header)} columns are {best.name} columns, {fit} are {kind.name} "
+            "columns; nothing was loaded",
+            hint=f"load it with `memberkit load {best.name} ...`; if it is a {kind.name} file, "
+            f"leave out the {best.name} columns",
+        )
 
 
 def _wrong_kind_hint(header: list[str], kind: Kind) -> str | None:
