@@ -4,6 +4,7 @@ and a load that fills the disk says so and leaves the database as it was."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import MEMBER_HEADER, fingerprint, rows, run_cli, write
 from memberkit import db
 from memberkit.ingest.kinds import KINDS, Kind, map_header
 from test_faults import memberkit
+from test_hostile_input import check_load, only_load
 
 
 def state(db_file: Path) -> dict:
@@ -98,29 +100,27 @@ def test_stores_asked_for_a_targets_file_is_refused_naming_targets(db_path, tmp_
 
 
 def test_every_sample_file_loads_as_its_own_kind_and_no_other(db_path, tmp_path):
-    """All kinds × all files `memberkit sample-data` writes: a file asked to load as another
-    kind is refused (exit 3: columns missing, or a better-fitting kind named) and changes
-    nothing; as its own kind it loads."""
+    """All kinds × all files `memberkit sample-data` writes: each loads as its own kind, and
+    as any other kind is refused (exit 3: columns missing, or a better-fitting kind named)
+    and changes nothing."""
     data = tmp_path / "sample"
     made = run_cli("sample-data", data, "--tickets", "300", "--members", "40", "--months", "2")
     assert made.exit_code == 0, made.output
-    db.connect(db_path).close()
     for own, name in SAMPLE_FILES.items():  # in an order that loads stores before counts
-        path = data / name
-        before = state(db_path)
-        for kind in SAMPLE_FILES:
-            if kind == own:
-                continue
-            result = run_cli("--db", db_path, "load", kind, path)
-            assert result.exit_code == 3, (own, kind, result.output)
+        result = run_cli("--db", db_path, "load", own, data / name)
+        assert result.exit_code == 0, (own, result.output)
+        assert "0 rejected" in result.stdout, (own, result.output)
+    before = state(db_path)
+    for kind in SAMPLE_FILES:
+        others = {own: data / name for own, name in SAMPLE_FILES.items() if own != kind}
+        result = run_cli("--db", db_path, "load", kind, *others.values())
+        assert result.exit_code == 3, (kind, result.output)
+        for own, path in others.items():
             refusal = f"memberkit: {path}: "
             assert refusal + "missing required column" in result.stderr or (
                 refusal + f"its headers fit a {own} file, not {kind}" in result.stderr
             ), (own, kind, result.stderr)
-        assert state(db_path) == before, own
-        result = run_cli("--db", db_path, "load", own, path)
-        assert result.exit_code == 0, (own, result.output)
-        assert "0 rejected" in result.stdout, (own, result.output)
+    assert state(db_path) == before
 
 
 def variants(kind: Kind) -> list[list[str]]:
@@ -143,3 +143,149 @@ def test_each_kind_own_headers_are_its_own(name):
     for header in variants(kind):
         positions, _ = map_header(header, kind, "f.csv", {})
         assert {c.name for c in kind.columns if c.required} <= set(positions), header
+
+
+# --- partial files (issue case 2, SPEC 3.1 Partial files) ----------------------------------
+
+
+def expiring(db_file: Path) -> list[tuple]:
+    result = run_cli(
+        "--db", db_file, "expiring", "--as-of", "2026-10-05", "--format", "json", "--show-phone"
+    )
+    assert result.exit_code == 0, result.output
+    return sorted((r["member_id"], r["phone"]) for r in json.loads(result.stdout)["rows"])
+
+
+def test_a_members_update_without_phone_and_expiry_keeps_them(db_path, tmp_path):
+    """A members file without the phone and expiry columns, loaded as an update, used to
+    erase every stored phone and expiry date: the expiring list went empty."""
+    full = write(
+        tmp_path / "members.csv",
+        f"{MEMBER_HEADER}\n"
+        "M1,张伟,男,1980-01-02,13800000001,S001,2024-01-05,2026-11-04\n"
+        "M2,王芳,女,1985-03-04,13800000002,S002,2024-02-01,2026-11-20\n"
+        "M3,李娜,女,1990-05-06,13800000003,S001,2024-03-01,2026-11-30\n",
+    )
+    assert run_cli("--db", db_path, "load", "members", full).exit_code == 0
+    listed = [("M1", "13800000001"), ("M2", "13800000002"), ("M3", "13800000003")]
+    assert expiring(db_path) == listed
+    update = write(
+        tmp_path / "update.csv",
+        "会员卡号,姓名,性别,出生日期,开卡门店,开卡日期\n"
+        "M1,张薇,女,1980-01-02,S001,2024-01-05\n"  # name and gender corrected: replaced
+        "M2,王芳,女,1985-03-04,S002,2024-02-01\n"  # the same on its columns: duplicate
+        "M3,,女,1990-05-06,S003,2024-03-01\n"  # name blank in the export, moved store
+        "M4,赵六,男,1995-07-08,S001,2026-10-01\n",  # new
+    )
+    result = run_cli("--db", db_path, "load", "members", update)
+    assert result.exit_code == 0, result.output
+    assert "4 read, 3 loaded, 2 replaced, 1 duplicate, 0 rejected" in result.stdout
+    assert expiring(db_path) == listed
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert rows(
+            con,
+            "select member_id, name, gender, store_id, phone, expiry_date::varchar "
+            "from members order by 1",
+        ) == [
+            ("M1", "张薇", "F", "S001", "13800000001", "2026-11-04"),
+            ("M2", "王芳", "F", "S002", "13800000002", "2026-11-20"),
+            ("M3", None, "F", "S003", "13800000003", "2026-11-30"),  # blank: now empty
+            ("M4", "赵六", "M", "S001", None, None),
+        ]
+        # the versions replaced are kept whole
+        assert rows(
+            con, "select member_id, name, store_id, phone from members_history order by 1"
+        ) == [("M1", "张伟", "S001", "13800000001"), ("M3", "李娜", "S001", "13800000003")]
+    finally:
+        con.close()
+
+
+# Two versions of one row of each kind that replaces by key; the second differs from the
+# first in every column that is not part of the key.
+VERSIONS = {
+    "members": (
+        "M1,张伟,男,1980-01-02,13800000001,S001,2024-01-05,2026-11-04",
+        "M1,张薇,女,1981-02-03,13900000009,S002,2024-02-06,2027-11-04",
+    ),
+    "stores": ("S001,徐汇店,华东", "S001,徐汇旗舰店,华南"),
+    "gifts": ("G01,保温杯,个,35.50", "G01,大保温杯,只,36.00"),
+    "gift-counts": ("2024-09-30,HQ,G01,61,吴刚", "2024-09-30,HQ,G01,58,李娜"),
+    "complaints": (
+        "C1,2024-09-01 10:00:00,S001,M1,门店,服务态度,2024-09-01 12:00:00,2024-09-02 10:00:00,满意",
+        "C1,2024-09-01 11:00:00,S002,M2,热线,收银结算,2024-09-01 13:00:00,2024-09-03 10:00:00,一般",
+    ),
+}
+
+
+def stored(db_file: Path, kind: Kind, key_value: str) -> dict:
+    con = db.connect(db_file, read_only=True)
+    try:
+        names = ", ".join(kind.column_names)
+        found = rows(  # names are ours; the key value is bound
+            con, f"select {names} from {kind.table} where {kind.key[-1]} = $k", {"k": key_value}
+        )
+    finally:
+        con.close()
+    assert len(found) == 1, found
+    return dict(zip(kind.column_names, found[0], strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONS))
+def test_a_later_row_replaces_only_the_columns_its_file_has(name, tmp_path):
+    """For every kind that replaces by key with optional columns: a later file that lacks
+    some of them replaces the columns it has and keeps the stored values of the others; the
+    same file again (other bytes) is identical on its columns: a duplicate."""
+    kind = KINDS[name]
+    names = kind.column_names
+    key = names.index(kind.key[-1])  # the key column, given a new value for each case
+    optional = [c.name for c in kind.columns if not c.required]
+    subsets = [[]] + [[c] for c in optional] + [optional]  # the columns left out
+
+    def version(which: int, case: int) -> list[str]:
+        values = VERSIONS[name][which].split(",")
+        return [v + f"X{case}" if i == key else v for i, v in enumerate(values)]
+
+    def csv(columns: list[str], *records: list[str]) -> str:
+        picked = [[r[names.index(c)] for c in columns] for r in records]
+        return "\n".join(",".join(r) for r in [columns, *picked]) + "\n"
+
+    def stored() -> dict[str, dict]:
+        con = db.connect(db_file, read_only=True)
+        try:  # table and column names are ours
+            found = rows(con, f"select {', '.join(names)} from {kind.table}")
+        finally:
+            con.close()
+        return {r[key]: dict(zip(names, r, strict=True)) for r in found}
+
+    # what each version is once stored (gender, satisfaction, ... normalised)
+    db_file = tmp_path / "alone.duckdb"
+    check_load(
+        db_file, name, write(tmp_path / "alone.csv", csv(names, version(0, 0), version(1, 1)))
+    )
+    old, new = stored()[version(0, 0)[key]], stored()[version(1, 1)[key]]
+
+    db_file = tmp_path / "partial.duckdb"
+    first = [version(0, n) for n in range(len(subsets))]
+    loaded = check_load(db_file, name, write(tmp_path / "full.csv", csv(names, *first)))
+    assert only_load(loaded)[3:] == (len(subsets), len(subsets), 0, 0, 0)
+    texts = []
+    for n, left_out in enumerate(subsets):
+        columns = [c for c in names if c not in left_out]
+        texts.append(csv(columns, version(1, n)))
+        # (read, loaded, replaced, duplicate, rejected); a file of only the key says nothing
+        # new about a stored key: it is identical on its columns
+        changes = len(columns) > len(kind.key)
+        counts = (1, 1, 1, 0, 0) if changes else (1, 0, 0, 1, 0)
+        path = write(tmp_path / f"partial{n}.csv", texts[-1])
+        assert only_load(check_load(db_file, name, path))[3:] == counts, left_out
+    now = stored()
+    for n, left_out in enumerate(subsets):
+        for column in names:
+            if column != names[key]:
+                expected = (old if column in left_out else new)[column]
+                assert now[version(1, n)[key]][column] == expected, (left_out, column, now)
+    for n in (1, len(subsets) - 1):  # one column left out, all optional ones left out
+        again = write(tmp_path / f"again{n}.csv", texts[n].replace("\n", "\r\n"))
+        assert only_load(check_load(db_file, name, again))[3:] == (1, 0, 0, 1, 0)
+    assert stored() == now

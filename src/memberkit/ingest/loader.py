@@ -202,14 +202,18 @@ def _load_prepared(
         prepared.count_records()
     invalid = prepared.data_records - accounted
 
+    replace = kind.on_conflict == "replace"
     _find_clashes(con, kind, load_id, had_rows)
+    # A column the file lacks keeps what is stored (SPEC 3.1 Partial files): a row that
+    # replaces by key is compared, and replaces, on the file's own columns only.
+    absent = [c for c in kind.column_names if c not in positions] if replace else []
     # Kinds with warnings are small and every loaded row of theirs may need its line.
     every_row = bool(kind.warnings)
     if not every_row and (invalid or con.execute("select count(*) from mk_clash").fetchall()[0][0]):
         _commit_bulk_rows(con, prepared, kind, load_id, started)
     clash = _key_in_clash(kind, "t")
     located = None  # records found by the second read, for the rejects table
-    if every_row or invalid or _clashes_differ(con, kind):
+    if every_row or invalid or _clashes_differ(con, kind, absent):
         located = _read_rows_needing_care(
             con,
             prepared,
@@ -238,6 +242,7 @@ def _load_prepared(
         f"delete from {kind.table} t where load_id = $load_id and {'true' if every_row else clash}",
         {"load_id": load_id},
     )
+    _keep_stored_values(con, kind, absent)
 
     _classify(con, kind)
     counts = dict(
@@ -253,7 +258,6 @@ def _load_prepared(
             strict=True,
         )
     )
-    replace = kind.on_conflict == "replace"
     rejected = len(parse_rejects) + counts["invalid"] + counts["dup_diff"]
     rejected += 0 if replace else counts["old_diff"]
     duplicates = counts["dup_same"] + counts["old_same"]
@@ -573,9 +577,10 @@ def _key_in_clash(kind: Kind, alias: str) -> str:
     return f"exists (select 1 from mk_clash c where {_key_match(kind, alias, 'c')})"
 
 
-def _clashes_differ(con, kind: Kind) -> bool:
-    """Does any repeated key come with more than one content (the table's rows)?"""
-    content = ", ".join(f"t.{c}" for c in kind.column_names)
+def _clashes_differ(con, kind: Kind, absent: list[str]) -> bool:
+    """Does any repeated key come with more than one content (the table's rows), on the
+    columns the file has?"""
+    content = ", ".join(f"t.{c}" for c in kind.column_names if c not in absent)
     differing = con.execute(
         f"""
         select 1 from mk_clash c join {kind.table} t on {_key_match(kind, "t", "c")}
@@ -585,6 +590,20 @@ def _clashes_differ(con, kind: Kind) -> bool:
         """
     ).fetchall()
     return bool(differing)
+
+
+def _keep_stored_values(con, kind: Kind, absent: list[str]) -> None:
+    """Give the file's rows whose key is stored that row's values in the columns the file
+    lacks: a later row then replaces only what its file says, and is identical (skipped)
+    when it agrees on those columns. Run once the load's own rows of these keys are out of
+    the table, so the only rows a key matches are earlier loads' (one each)."""
+    if not absent:
+        return
+    stored = ", ".join(f"{c} = t.{c}" for c in absent)
+    con.execute(
+        f"update mk_rows s set {stored} from {kind.table} t "
+        f"where s.reason is null and {_key_match(kind, 's', 't')}"
+    )
 
 
 def _classify(con, kind: Kind) -> None:
