@@ -289,3 +289,127 @@ def test_a_later_row_replaces_only_the_columns_its_file_has(name, tmp_path):
         again = write(tmp_path / f"again{n}.csv", texts[n].replace("\n", "\r\n"))
         assert only_load(check_load(db_file, name, again))[3:] == (1, 0, 0, 1, 0)
     assert stored() == now
+
+
+# --- gift moves: every row is a movement (issue case 9, SPEC 3.1 Gift moves) ----------------
+
+# an anonymous 赠品发放登记表: no ref, no member; two handouts of one gift on one day
+HANDOUTS = "日期,地点,赠品编号,类型,数量\n" + "2026-10-05,S001,G01,issue,1\n" * 2
+MOVES = "move_date,location,gift_id,kind,qty,ref,to_location,member_id\n"
+
+
+def gift_chain(db_path: Path, tmp_path: Path) -> None:
+    """A store, a gift and an opening stock of 10 at the store (ref OPN)."""
+    for kind, text in (
+        ("stores", "store_id,store_name,region\nS001,一店,华东\n"),
+        ("gifts", "gift_id,gift_name,unit,unit_cost\nG01,保温杯,个,35.50\n"),
+        ("gift-moves", MOVES + "2026-10-01,S001,G01,opening,10,OPN,,\n"),
+    ):
+        result = run_cli("--db", db_path, "load", kind, write(tmp_path / f"{kind}.csv", text))
+        assert result.exit_code == 0, result.output
+
+
+def stock(db_path: Path) -> tuple[int, int]:
+    """(issued, closing) of G01 at S001 for October 2026."""
+    result = run_cli("--db", db_path, "gifts", "stock", "--as-of", "2026-10-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = [r for r in json.loads(result.stdout)["rows"] if r["location"] == "S001"]
+    return row["issued"], row["closing"]
+
+
+def test_two_identical_handouts_in_one_file_are_two(db_path, tmp_path):
+    """They used to load as one plus a "duplicate": stock one too high."""
+    gift_chain(db_path, tmp_path)
+    checked = check_load(db_path, "gift-moves", write(tmp_path / "handouts.csv", HANDOUTS))
+    assert checked.exit_code == 0, checked.output
+    assert only_load(checked)[3:] == (2, 2, 0, 0, 0)  # read, loaded, replaced, dup, rejected
+    assert stock(db_path) == (2, 8)
+    # a count of 8 after the two handouts matches the book
+    count = write(
+        tmp_path / "count.csv", "count_date,location,gift_id,counted_qty\n2026-10-06,S001,G01,8\n"
+    )
+    assert run_cli("--db", db_path, "load", "gift-counts", count).exit_code == 0
+    result = run_cli("--db", db_path, "gifts", "reconcile", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["rows"]
+    assert (row["book_qty"], row["counted_qty"], row["status"]) == (8, 8, "match")
+    # `memberkit check` does not call the two handouts a key held twice
+    result = run_cli("--db", db_path, "check", "--format", "json")
+    assert result.exit_code == 0, result.output
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["unique_keys.gift-moves"]["status"] == "pass"
+    assert checks["ledger.gift-moves"]["status"] == "pass"
+    # the same file again is recognised by its hash and changes nothing
+    again = run_cli("--db", db_path, "load", "gift-moves", tmp_path / "handouts.csv")
+    assert "already loaded" in again.stdout and stock(db_path) == (2, 8)
+
+
+def test_an_overlapping_export_without_refs_loads_with_a_warning(db_path, tmp_path):
+    """Rows without a ref cannot be told from an earlier file's: they load (they may be new
+    handouts), and each one equal to an earlier load's row is named in a warning."""
+    gift_chain(db_path, tmp_path)
+    assert check_load(db_path, "gift-moves", write(tmp_path / "w1.csv", HANDOUTS)).exit_code == 0
+    overlap = write(tmp_path / "w2.csv", HANDOUTS + "2026-10-06,S001,G01,issue,1\n")
+    checked = check_load(db_path, "gift-moves", overlap)
+    assert checked.exit_code == 0 and only_load(checked)[3:] == (3, 3, 0, 0, 0)
+    warned = [line for line in checked.stderr.splitlines() if "without a ref" in line]
+    assert [line.split(": warning: ")[1].split(":")[0] for line in warned] == [
+        "line 2, column ref",
+        "line 3, column ref",
+    ]
+    assert warned[0].startswith(f"{overlap}: warning: ")
+    assert stock(db_path) == (5, 5)
+
+
+def test_rows_with_a_ref_are_matched_against_earlier_loads(db_path, tmp_path):
+    """A row whose ref is loaded with the same content is skipped; with other content it is
+    rejected; within a file two rows of one ref are two lines of the document."""
+    gift_chain(db_path, tmp_path)
+    lines = "2026-10-05,S001,G01,issue,1,ISS-7,,M1\n" * 2
+    first = check_load(db_path, "gift-moves", write(tmp_path / "r1.csv", MOVES + lines))
+    assert only_load(first)[3:] == (2, 2, 0, 0, 0)
+    assert stock(db_path) == (2, 8)
+    overlap = write(
+        tmp_path / "r2.csv",
+        MOVES
+        + "2026-10-01,S001,G01,opening,10,OPN,,\n"  # loaded before: duplicate
+        + "2026-10-05,S001,G01,issue,1,ISS-7,,M1\n"  # loaded before: duplicate
+        + "2026-10-05,S001,G01,issue,3,ISS-7,,M1\n"  # ISS-7 with another quantity: rejected
+        + "2026-10-06,S001,G01,issue,1,ISS-8,,M2\n",  # new
+    )
+    checked = check_load(db_path, "gift-moves", overlap, args=("--max-reject-ratio", "1"))
+    assert checked.exit_code == 0, checked.output
+    assert only_load(checked)[3:] == (4, 1, 0, 2, 1)
+    assert "line 4, column move_date/" in checked.stderr
+    assert "/member_id already loaded with different content" in checked.stderr
+    assert stock(db_path) == (3, 7)
+
+
+def test_check_finds_a_gift_move_with_a_ref_held_by_two_loads(db_path, tmp_path):
+    """What the loader keeps unique for movements: a key with a ref comes from one load."""
+    gift_chain(db_path, tmp_path)
+    assert check_load(db_path, "gift-moves", write(tmp_path / "h.csv", HANDOUTS)).exit_code == 0
+    con = db.connect(db_path)
+    try:  # the opening row again, as if the handouts' load had held it; the ledger agrees
+        (handouts,) = rows(con, "select load_id from loads where file_name = 'h.csv'")[0]
+        con.execute(
+            "insert into gift_moves select * replace ($id as load_id) from gift_moves "
+            "where ref = 'OPN'",
+            {"id": handouts},
+        )
+        con.execute(
+            "update loads set rows_read = rows_read + 1, rows_loaded = rows_loaded + 1 "
+            "where load_id = $id",
+            {"id": handouts},
+        )
+    finally:
+        con.close()
+    result = run_cli("--db", db_path, "check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    failed = {c["name"]: c for c in json.loads(result.stdout)["checks"] if c["status"] == "fail"}
+    assert list(failed) == ["unique_keys.gift-moves"]
+    assert failed["unique_keys.gift-moves"]["detail"].startswith(
+        "1 key of gift_moves (move_date, location, gift_id, kind, ref, to_location, member_id) "
+        "held by rows of more than one load, 2 rows in all; e.g. (2026-10-01, S001, G01, "
+        "opening, OPN, null, null)"
+    )

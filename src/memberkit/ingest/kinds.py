@@ -39,10 +39,16 @@ class Kind:
     # Headers that belong on the form but are not stored (no "unknown column" warning).
     informational: tuple[str, ...] = ()
     # Rows that load but deserve a look: (SQL condition on a loaded row `r`, evaluated after
-    # the merge so it can consult the tables; the column; the message).
+    # the merge so it can consult the tables, $load_id the load's own id; the column; the
+    # message).
     warnings: tuple[tuple[str, str, str], ...] = ()
     # The loader adds new store ids of this kind's rows to ticket_stores.
     lists_stores: bool = False
+    # Every row is a movement (gift moves, SPEC 3.1): two identical rows of a file are two
+    # handouts, never a duplicate. Only a row with this reference column set is matched
+    # against earlier loads (the same content: skipped; other content: rejected); a row
+    # without one always loads.
+    movement_ref: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -135,9 +141,11 @@ KINDS: dict[str, Kind] = {
                 Column("member_id", "text", ("会员卡号",)),
             ),
             # a move has no id of its own: the same move is the same date, place, gift, kind,
-            # document and counterpart; a different quantity for it is a conflict
+            # document and counterpart; a different quantity for it is a conflict (matched
+            # against earlier loads only for rows with a ref: see movement_ref)
             key=("move_date", "location", "gift_id", "kind", "ref", "to_location", "member_id"),
             on_conflict="reject",
+            movement_ref="ref",
             checks=(
                 (
                     "kind = 'transfer' and to_location is null",
@@ -173,6 +181,18 @@ KINDS: dict[str, Kind] = {
                     "and e.gift_id = r.gift_id and e.move_date <= r.move_date) < 0",
                     "qty",
                     "takes book stock below zero",
+                ),
+                (
+                    # rows without a ref cannot be told apart from an overlapping export's
+                    "r.ref is null and exists (select 1 from gift_moves g "
+                    "where g.load_id <> $load_id and g.ref is null "
+                    "and g.move_date = r.move_date and g.location = r.location "
+                    "and g.gift_id = r.gift_id and g.kind = r.kind and g.qty = r.qty "
+                    "and g.to_location is not distinct from r.to_location "
+                    "and g.member_id is not distinct from r.member_id)",
+                    "ref",
+                    "the same move without a ref was loaded before; loaded as another move "
+                    "(if this file overlaps an earlier one, its rows need a ref)",
                 ),
             ),
         ),

@@ -207,8 +207,9 @@ def _load_prepared(
     # A column the file lacks keeps what is stored (SPEC 3.1 Partial files): a row that
     # replaces by key is compared, and replaces, on the file's own columns only.
     absent = [c for c in kind.column_names if c not in positions] if replace else []
-    # Kinds with warnings are small and every loaded row of theirs may need its line.
-    every_row = bool(kind.warnings)
+    # Kinds with warnings are small and every loaded row of theirs may need its line; so
+    # are movements, whose rows are all looked at (none is a duplicate within the file).
+    every_row = bool(kind.warnings) or kind.movement_ref is not None
     if not every_row and (invalid or con.execute("select count(*) from mk_clash").fetchall()[0][0]):
         _commit_bulk_rows(con, prepared, kind, load_id, started)
     clash = _key_in_clash(kind, "t")
@@ -273,7 +274,7 @@ def _load_prepared(
         con.execute(f"delete from {kind.table} where load_id = $id", {"id": load_id})
     else:
         _merge(con, kind, load_id)
-        warnings = _warnings(con, prepared, kind)
+        warnings = _warnings(con, prepared, kind, load_id)
     result = LoadResult(
         file=prepared.label,
         kind=kind.name,
@@ -607,7 +608,11 @@ def _keep_stored_values(con, kind: Kind, absent: list[str]) -> None:
 
 
 def _classify(con, kind: Kind) -> None:
-    """Find later rows of an id within the file, and rows whose id is already loaded."""
+    """Find later rows of an id within the file, and rows whose id is already loaded.
+
+    Movements (gift moves) have no repeats within a file, and only rows with a ref are
+    matched against earlier loads; several stored rows may hold such a key (two lines of
+    one document), and a row is the same as the stored one if it equals any of them."""
     key = ", ".join(kind.key)
     key_match = _key_match(kind, "v", "f")
     con.execute(
@@ -622,17 +627,19 @@ def _classify(con, kind: Kind) -> None:
         from valid v
         join firsts f on {key_match}
         join valid first on first.ord = f.first_ord
-        where v.ord <> f.first_ord
+        where v.ord <> f.first_ord {"and false" if kind.movement_ref else ""}
         """
     )
-    old_match = _key_match(kind, "s", "t")
+    same = _same_content(kind, "s", "t")
+    movement = kind.movement_ref
     con.execute(
         f"""
         create temp table mk_existing as
-        select s.ord, {_same_content(kind, "s", "t")} as identical
+        select s.ord, {f"bool_or({same})" if movement else same} as identical
         from (select * from mk_rows where reason is null) s
-        join {kind.table} t on {old_match}
+        join {kind.table} t on {_key_match(kind, "s", "t")}
         where s.ord not in (select ord from mk_dupes)
+        {f"and s.{movement} is not null group by s.ord" if movement else ""}
         """
     )
 
@@ -674,7 +681,7 @@ def _merge(con, kind: Kind, load_id: int) -> None:
         )
 
 
-def _warnings(con, prepared: PreparedFile, kind: Kind) -> list[RejectSample]:
+def _warnings(con, prepared: PreparedFile, kind: Kind, load_id: int) -> list[RejectSample]:
     """Loaded rows that match the kind's warning rules, with the line they came from."""
     if not kind.warnings:
         return []
@@ -692,7 +699,8 @@ def _warnings(con, prepared: PreparedFile, kind: Kind) -> list[RejectSample]:
               and r.ord not in (select ord from mk_existing)
               and ({condition})
             order by r.ord
-            """
+            """,
+            {"load_id": load_id} if "$load_id" in condition else {},
         ).fetchall()
         found += [(o[0], column, message) for o in ords]
     if not found:
