@@ -32,7 +32,8 @@ def check(
     Checks the schema version; that no load was left half-done; that the load_ids sequence
     is ahead of every load; that each load's ledger adds up (read = loaded + duplicate +
     rejected) and the rejects table holds its rejected rows; that no key is held twice in
-    any table; that each kind's rows agree with its loads (members with members_history);
+    any table (gift moves: no key with a ref by two loads, since every row of a file is a
+    movement); that each kind's rows agree with its loads (members with members_history);
     and that ticket_stores lists exactly the stores on tickets. Stores on tickets missing
     from the stores table are a warning.
 
