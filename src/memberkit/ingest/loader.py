@@ -627,7 +627,7 @@ def _classify(con, kind: Kind) -> None:
         from valid v
         join firsts f on {key_match}
         join valid first on first.ord = f.first_ord
-        where v.ord <> f.first_ord {"and false" if kind.movement_ref else ""}
+        where {"false" if kind.movement_ref else "v.ord <> f.first_ord"}
         """
     )
     same = _same_content(kind, "s", "t")
