@@ -108,7 +108,7 @@ def table(db_path, kind: str, history: bool = False) -> list[tuple]:
         con.close()
 
 
-@fuzz(20)
+@fuzz(16)
 @given(data=st.data(), kind=st.sampled_from(sorted(VALUES)))
 def test_partial_files_over_full_ones_change_only_their_columns(data, kind):
     files = data.draw(load_files(kind))
