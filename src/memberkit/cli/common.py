@@ -45,13 +45,22 @@ class _LazyConsole:
 out = _LazyConsole()
 err = _LazyConsole(stderr=True)
 
-DbOption = Annotated[
+# An explicit --db wins over MEMBERKIT_DB, before or after the command name (SPEC 6): only
+# the option before the command reads the variable, so one given after it always wins.
+RootDbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
         envvar=db.DB_ENV,
         show_envvar=True,
         help="Database file (default ./memberkit.duckdb).",
+    ),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help=f"Database file (default: ${db.DB_ENV}, else ./memberkit.duckdb).",
     ),
 ]
 WaitOption = Annotated[
@@ -73,7 +82,8 @@ class TableOrJson(enum.StrEnum):
 
 
 def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:
-    """--db given after the subcommand wins over the one given before it."""
+    """--db given after the subcommand, else the one before it, else $MEMBERKIT_DB (read by
+    the option before it), else ./memberkit.duckdb."""
     return db.resolve_db_path(db_path or (ctx.obj or {}).get("db"))
 
 
