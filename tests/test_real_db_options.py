@@ -237,3 +237,176 @@ def test_which_database_a_load_writes(tmp_path, monkeypatch, env, root, sub, exp
 def test_the_environment_variable_is_still_shown_in_help():
     for command in (["--help"], ["load", "--help"], ["info", "--help"], ["churn", "--help"]):
         assert "MEMBERKIT_DB" in run_cli(*command).output
+
+
+# --- case 12: option values ---------------------------------------------------------------------
+
+STORES = "门店编号,门店名称,区域\nS001,徐汇店,华东\nS002,天河店,华南\n"
+MEMBERS = (
+    f"{MEMBER_HEADER}\n"
+    "M1,张伟,男,1990-03-01,13812345678,S001,2024-01-01,2026-11-20\n"
+    "M2,王芳,女,1985-07-01,13900001111,S002,2026-10-03,\n"
+)
+GIFTS = "礼品编号,礼品名称,单位,单价\nG01,保温杯,个,35.50\n"
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("options")
+    db_file = folder / "m.duckdb"
+    for kind, text in (
+        ("stores", STORES),
+        ("members", MEMBERS),
+        ("transactions", TICKETS),
+        ("gifts", GIFTS),
+    ):
+        result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
+        assert result.exit_code == 0, result.output
+    return db_file
+
+
+# (command, bad option, value, options the command needs besides)
+BAD = [
+    ("spend-bands", "--bands", "nan,100", ()),
+    ("spend-bands", "--bands", "inf", ()),
+    ("spend-bands", "--bands", "100,inf", ()),
+    ("spend-bands", "--bands", "-5,100", ()),
+    ("spend-bands", "--bands", "100,50", ()),
+    ("spend-bands", "--bands", "100.001", ()),
+    ("spend-bands", "--bands", "1e13", ()),
+    ("spend-bands", "--bands", "", ()),
+    ("spend-bands", "--year", "0000", ()),
+    ("spend-bands", "--year", "1899", ()),
+    ("spend-bands", "--year", "3000", ()),
+    ("spend-bands", "--month", "9999-12", ()),
+    ("spend-bands", "--month", "0001-01", ()),
+    ("spend-bands", "--month", "2026-13", ()),
+    ("spend-bands", "--month", "", ()),
+    ("spend-bands", "--store", " ", ()),
+    ("spend-bands", "--wait", "nan", ()),
+    ("spend-bands", "--wait", "inf", ()),
+    ("demographics", "--age-bands", "-10,20", ()),
+    ("demographics", "--age-bands", "0,20", ()),
+    ("demographics", "--age-bands", "20,121", ()),
+    ("demographics", "--age-bands", "20.5", ()),
+    ("demographics", "--age-bands", "nan", ()),
+    ("spending-power", "--month", "1899-12", ()),
+    ("spending-power", "--year", "10000", ()),
+    ("churn", "--inactive-days", "99999999999", ()),
+    ("churn", "--inactive-days", "36501", ()),
+    ("churn", "--inactive-days", "0", ()),
+    ("churn", "--month", "9999-12", ("--list",)),
+    ("expiring", "--as-of", "9999-12-31", ()),
+    ("expiring", "--as-of", "0001-01-01", ()),
+    ("expiring", "--as-of", "2026-02-30", ()),
+    ("expiring", "--as-of", "20261005", ()),
+    ("expiring", "--month", "9999-12", ()),
+    ("expiring", "--month", "0001-01", ()),
+    ("expiring", "--min-visits", "99999999999999999999", ()),
+    ("expiring", "--min-spend", "nan", ()),
+    ("expiring", "--min-spend", "inf", ()),
+    ("expiring", "--min-spend", "-1", ()),
+    ("new-members", "--month", "3000-01", ()),
+    ("new-members", "--year", "1899", ("--problems",)),
+    ("grades", "--grade-edges", "nan,1,2", ()),
+    ("grades", "--grade-edges", "1,2,inf", ()),
+    ("grades", "--grade-edges", "-1,1,2", ()),
+    ("grades", "--year", "0000", ("--migration",)),
+    ("complaints", "--month", "0001-01", ()),
+    ("complaints", "--year", "0000", ("--overdue",)),
+    ("callbacks", "--min-amount", "nan", ()),
+    ("callbacks", "--min-amount", "inf", ()),
+    ("callbacks", "--inactive-days", "99999999999", ()),
+    ("callbacks", "--per-store", "99999999999999999999", ()),
+    ("callbacks", "--kind", "", ()),
+    ("callbacks", "--month", "9999-12", ()),
+    ("churn-risk", "--as-of", "9999-12-31", ()),
+    ("churn-risk", "--as-of", "0000-01-01", ()),
+    ("churn-risk", "--as-of", "1899-12-31", ()),
+    ("churn-risk", "--horizon-days", "99999999999", ()),
+    ("churn-risk", "--horizon-days", "0", ()),
+    ("gifts stock", "--as-of", "9999-12-31", ()),
+    ("gifts count-sheet", "--date", "0001-01-01", ("--location", "HQ", "-o", "sheet.xlsx")),
+    ("gifts reconcile", "--date", "9999-12-31", ()),
+    ("gifts reconcile", "--tolerance", "99999999999999999999", ()),
+    ("gifts issues", "--month", "9999-12", ()),
+    ("report", "--month", "9999-12", ("-o", "book.xlsx")),
+    ("report", "--year", "0000", ("-o", "book.xlsx")),
+    ("check", "--wait", "nan", ()),
+    ("info", "--loads", "99999999999999999999", ()),
+    ("info", "--wait", "inf", ()),
+    ("load", "--max-reject-ratio", "nan", ("transactions", "t.csv")),
+    ("load", "--wait", "1e9", ("transactions", "t.csv")),
+]
+
+
+@pytest.mark.parametrize(
+    "command, option, value, extra", BAD, ids=[f"{c}{o}={v}" for c, o, v, _ in BAD]
+)
+def test_a_bad_option_value_is_a_usage_error_naming_the_option(
+    small_db, tmp_path, monkeypatch, command, option, value, extra
+):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "t.csv", TICKETS)
+    before = digest(small_db)
+    result = run_cli(*command.split(), "--db", small_db, *extra, option, value)
+    assert result.exit_code == 2, result.output
+    assert option in result.stderr, result.stderr
+    assert "unexpected error" not in result.stderr
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no file written
+    assert digest(small_db) == before
+
+
+def json_rows(*args) -> list[dict]:
+    result = run_cli(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["rows"]
+
+
+def test_edge_values_within_the_range_still_work(small_db, tmp_path):
+    db = ("--db", small_db)
+    # figures with edges at the ends of the range: M1 spent 100.00, M2 50.00 in 2026-10
+    (row,) = json_rows("spend-bands", *db, "--month", "2026-10", "--bands", "0,50.01,1e12")
+    assert [(b["label"], b["members"]) for b in row["bands"]] == [
+        ("<0.00", 0),
+        ("0.00–50.01", 1),
+        ("50.01–1000000000000.00", 1),
+        ("≥1000000000000.00", 0),
+    ]
+    (row,) = json_rows("demographics", *db, "--month", "2026-10", "--age-bands", "1,41,120")
+    assert [(b["label"], b["members"]) for b in row["age_bands"]][:3] == [
+        ("<1", 0),
+        ("1–41", 1),
+        ("41–120", 1),
+    ]
+    grades = json_rows("grades", *db, "--month", "2026-10", "--grade-edges", "0,50,100.00")
+    assert [(g["label"], g["members"]) for g in grades[0]["grades"]] == [
+        ("A", 1),
+        ("B", 1),
+        ("C", 0),
+        ("D", 0),
+    ]
+    for period in (("--month", "1900-01"), ("--month", "2999-12"), ("--year", "1900")):
+        for command in ("spend-bands", "spending-power", "new-members", "complaints"):
+            assert len(json_rows(command, *db, *period)) == 1, (command, period)
+        churned = json_rows("churn", *db, *period, "--inactive-days", "36500")
+        assert churned[0]["scope"] == "ALL"
+        listed = json_rows("churn", *db, *period, "--list", "--inactive-days", "36500")
+        assert {r["member_id"] for r in listed} <= {"M2"}  # M1's card ended in 2026
+        assert json_rows("grades", *db, *period, "--migration")
+        assert run_cli("callbacks", *db, *period, "--inactive-days", "36500").exit_code == 0
+    assert json_rows("spend-bands", *db, "--year", "2999")[0]["active_members"] == 0
+    for day in ("1900-01-01", "2999-12-31", "2026-1-5"):
+        assert run_cli("expiring", *db, "--as-of", day, "--min-visits", "1000000000").exit_code == 0
+        assert run_cli("gifts", "stock", *db, "--as-of", day).exit_code == 0
+    expiring = run_cli("expiring", *db, "--as-of", "2999-12-31")
+    assert "3000-01: 0 members" in expiring.stderr
+    assert json_rows("expiring", *db, "--as-of", "2026-10-05")[0]["member_id"] == "M1"
+    result = run_cli("gifts", "reconcile", *db, "--tolerance", "1000000000", "--wait", "86400")
+    assert result.exit_code == 0, result.output
+    assert run_cli("info", *db, "--loads", "1000000000").exit_code == 0
+    assert run_cli("check", *db, "--wait", "0").exit_code == 0
+    book = tmp_path / "book.xlsx"
+    assert run_cli("report", *db, "--month", "2999-12", "-o", book).exit_code == 0
+    assert book.exists()
