@@ -410,3 +410,118 @@ def test_edge_values_within_the_range_still_work(small_db, tmp_path):
     book = tmp_path / "book.xlsx"
     assert run_cli("report", *db, "--month", "2999-12", "-o", book).exit_code == 0
     assert book.exists()
+
+
+# --- case 13: every bad FILE path named before anything loads; the real cause of thin data -------
+
+
+def test_a_folder_or_missing_path_among_files_loads_nothing(tmp_path):
+    first = write(tmp_path / "first.csv", TICKETS)
+    last = write(tmp_path / "last.csv", f"{TX_HEADER}\nT9,S001,2026-10-07,M1,9.00,1\n")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    db_file = tmp_path / "m.duckdb"
+    args = ("--db", db_file, "load", "transactions", first, folder, last, tmp_path / "nope.csv")
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert f"{folder}: is a folder, not a file" in result.stderr
+    assert f"{tmp_path / 'nope.csv'}: no such file" in result.stderr
+    assert "nothing was loaded: 2 of the 4 paths given are not files" in result.stderr
+    assert not db_file.exists()
+    # into an existing database: nothing of the good files either
+    assert (
+        run_cli("--db", db_file, "load", "stores", write(tmp_path / "s.csv", STORES)).exit_code == 0
+    )
+    assert run_cli(*args).exit_code == 2
+    assert ticket_count(db_file) == 0
+    assert run_cli("--db", db_file, "load", "transactions", first, last).exit_code == 0
+    assert ticket_count(db_file) == 3
+
+
+def db_with(tmp_path: Path, **files: str) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    db_file = tmp_path / "thin.duckdb"
+    for kind, text in files.items():
+        result = run_cli("--db", db_file, "load", kind, write(tmp_path / f"{kind}.csv", text))
+        assert result.exit_code == 0, result.output
+    return db_file
+
+
+@pytest.mark.parametrize(
+    "files, args, said, hint",
+    [
+        (
+            {"transactions": TICKETS},
+            (),
+            "no member ids are on file: the members table is empty (2 member ids on tickets",
+            "memberkit load members",
+        ),
+        ({"members": MEMBERS}, (), "no tickets are loaded", "memberkit load transactions"),
+        (
+            {"members": MEMBERS, "transactions": TICKETS},
+            ("--as-of", "2020-01-01"),
+            "no ticket on or before 2020-01-01 (the first is on 2026-10-05)",
+            "choose a later day",
+        ),
+        (
+            {
+                "members": MEMBERS,
+                "transactions": TICKETS.replace(",M1,", ",,").replace(",M2,", ",,"),
+            },
+            (),
+            "no ticket up to",
+            "member id column",
+        ),
+        (
+            {
+                "members": MEMBERS.replace("M1,", "M8,").replace("M2,", "M9,"),
+                "transactions": TICKETS,
+            },
+            ("--as-of", "2026-10-31"),
+            "only 0 of the 2 member ids on tickets up to 2026-10-31 are in the members table "
+            "(2 members on file)",
+            "memberkit load members",
+        ),
+    ],
+    ids=["no-members", "no-tickets", "as-of-too-early", "no-member-ids", "unknown-members"],
+)
+def test_churn_risk_names_what_is_missing(tmp_path, files, args, said, hint):
+    db_file = db_with(tmp_path, **files)
+    result = run_cli("churn-risk", "--db", db_file, *args)
+    assert result.exit_code == 3, result.output
+    assert said in result.stderr and hint in result.stderr, result.stderr
+    assert "0 of 0" not in result.stderr
+    if "as-of" not in said and args == ():
+        assert "--as-of" not in result.stderr
+
+
+def test_churn_list_with_risk_names_the_empty_members_table(tmp_path):
+    db_file = db_with(tmp_path, transactions=TICKETS)
+    result = run_cli("churn", "--db", db_file, "--month", "2026-10", "--list", "--risk")
+    assert result.exit_code == 3, result.output
+    assert "the members table is empty" in result.stderr and "0 of 0" not in result.stderr
+
+
+def test_reports_say_which_table_is_empty(tmp_path, small_db):
+    tickets_only = db_with(tmp_path / "t", transactions=TICKETS)
+    (row,) = json_rows("spend-bands", "--db", tickets_only, "--month", "2026-10")
+    assert (row["members_total"], row["active_members"]) == (0, 2)
+    result = run_cli("spend-bands", "--db", tickets_only, "--month", "2026-10", "--by", "region")
+    assert result.exit_code == 0, result.output
+    assert "no members are on file (the members table is empty)" in result.stderr
+    assert "memberkit load members FILE" in result.stderr
+    assert "no stores are loaded" in result.stderr and "memberkit load stores" in result.stderr
+    members_only = db_with(tmp_path / "m", members=MEMBERS)
+    for command in (["expiring", "--as-of", "2026-10-05"], ["spending-power"], ["churn"]):
+        result = run_cli(*command, "--db", members_only)
+        assert result.exit_code == 0, result.output
+        assert "no tickets are loaded" in result.stderr, (command, result.stderr)
+        assert "memberkit load transactions FILE" in result.stderr
+        assert "members are on file" not in result.stderr
+    result = run_cli("complaints", "--db", small_db, "--month", "2026-10")
+    assert result.exit_code == 0 and "no complaints are loaded" in result.stderr
+    for command in ("spend-bands", "churn", "grades", "callbacks"):
+        result = run_cli(command, "--db", small_db, "--month", "2026-10", "--by", "region")
+        if command != "callbacks":
+            assert result.exit_code == 0, result.output
+            assert "loaded" not in result.stderr and "on file" not in result.stderr

@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import MAX_COUNT, MAX_DAYS, err, report_connection, reports_errors
+from memberkit.cli.common import (
+    MAX_COUNT,
+    MAX_DAYS,
+    err,
+    report_connection,
+    reports_errors,
+    say_empty_tables,
+)
 from memberkit.cli.reports import OutputFormat, Request, _run, period_report
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
@@ -85,6 +92,7 @@ def _write_workbook(request: Request, period, compute) -> None:
     scope = choose_scope(request.store, request.region, None)
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = compute(con, period, scope)
+        say_empty_tables(con, "callbacks")
         names = store_names(con)
         info = workbook_info(con)
     callbacks_workbook(report, request.output, request.lang.value, info, names)

@@ -26,6 +26,7 @@ from memberkit.cli.common import (
     out,
     report_connection,
     reports_errors,
+    say_empty_tables,
 )
 from memberkit.errors import UsageError
 from memberkit.files import atomic_output
@@ -199,6 +200,7 @@ def _run(
     workbook = None
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = compute(con, period, scope)
+        say_empty_tables(con, name, scope.by)
         if fmt is OutputFormat.xlsx:
             from memberkit.render.workbooks import report_sheet, workbook_info
 
@@ -229,6 +231,7 @@ def report(
     with report_connection(ctx, db_path, wait) as con:
         check_scope(con, scope)
         sheets = monthly_workbook(con, period, scope, lang.value, output)
+        say_empty_tables(con, "report", scope.by)
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
 
@@ -277,6 +280,7 @@ def expiring(
 
     with report_connection(ctx, db_path, wait) as con:
         report = expiring_members(con, day, period, min_visits, min_spend)
+        say_empty_tables(con, "expiring")
         names = store_names(con)
         info = workbook_info(con)
     stores = len({row["store_id"] for row in report.rows})
