@@ -525,3 +525,23 @@ def test_reports_say_which_table_is_empty(tmp_path, small_db):
         if command != "callbacks":
             assert result.exit_code == 0, result.output
             assert "loaded" not in result.stderr and "on file" not in result.stderr
+
+
+def test_a_schema_left_half_made_is_finished_by_a_writer(tmp_path):
+    """A first load killed while it created the schema leaves memberkit's first tables and an
+    empty meta: that is memberkit's, not another application's."""
+    db_file = tmp_path / "half.duckdb"
+    con = duckdb.connect(str(db_file))
+    con.execute("create table meta (key varchar primary key, value varchar)")
+    con.execute("create sequence load_ids start 1")
+    con.close()
+    assert run_cli("--db", db_file, "load", "transactions", tickets(tmp_path)).exit_code == 0
+    assert ticket_count(db_file) == 2
+    # the same tables holding another application's rows are not
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table meta (key varchar, value varchar)")
+    con.execute("insert into meta values ('owner', 'crm')")
+    con.close()
+    result = run_cli("--db", other, "load", "transactions", tickets(tmp_path))
+    assert result.exit_code == 2 and "another application's" in result.stderr

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +60,7 @@ def check_db_path(path: Path) -> bool:
     for suffix in DATA_SUFFIXES:
         if any(name.endswith(suffix + c) for c in _COMPRESSED):
             raise UsageError(
-                f"--db {path} names a data file ({suffix}), not a database",
+                f"the database path {path} names a data file ({suffix}), not a database",
                 hint=f"did you mean `memberkit load KIND {path}`? --db names the database "
                 f"memberkit keeps (like {DEFAULT_DB}); it is created if it does not exist",
             )
@@ -67,11 +68,11 @@ def check_db_path(path: Path) -> bool:
         return False
     if path.is_dir():
         raise UsageError(
-            f"--db {path} is a folder, not a database file",
+            f"the database path {path} is a folder, not a database file",
             hint=f"name a file, like {path / DEFAULT_DB}",
         )
     if not path.is_file():
-        raise UsageError(f"--db {path} is not a regular file (a device or a pipe?)")
+        raise UsageError(f"the database path {path} is not a regular file (a pipe?)")
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
@@ -79,8 +80,8 @@ def check_db_path(path: Path) -> bool:
         raise UsageError(f"cannot read the database {path}: {exc.strerror or exc}") from None
     if head[8:12] != DUCKDB_MAGIC:
         raise UsageError(
-            f"--db {path} is {_what_file(head)}, not a memberkit database; memberkit will not "
-            "open or change it",
+            f"the database path {path} is {_what_file(head)}, not a memberkit database; "
+            "memberkit will not open or change it",
             hint="--db names the database memberkit keeps (a new path creates one); to read "
             "a file into it, use `memberkit load KIND FILE`",
         )
@@ -116,6 +117,8 @@ def _classify(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     if not objects:
         return "empty"
     version = _schema_version(con) if ("main", "meta") in objects else None
+    if version is None and _half_made(con, objects):
+        return "memberkit"  # its schema half made (killed while creating it): a writer ends it
     if version is not None and version.isdigit():
         if int(version) <= int(SCHEMA_VERSION):
             return "memberkit"  # older ones are upgraded by a writer: the schema only adds
@@ -129,10 +132,25 @@ def _classify(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     names = [t if s == "main" else f"{s}.{t}" for s, t in objects]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     raise UsageError(
-        f"--db {path} is another application's DuckDB database (tables: {shown}), not a "
-        "memberkit database; memberkit will not write into it",
+        f"the database path {path} is another application's DuckDB database (tables: "
+        f"{shown}), not a memberkit database; memberkit will not write into it",
         hint="choose another --db path: memberkit creates its database there",
     )
+
+
+@cache
+def _schema_tables() -> frozenset[str]:
+    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"create table if not exists (\w+)", ddl))
+
+
+def _half_made(con: duckdb.DuckDBPyConnection, objects: list[tuple[str, str]]) -> bool:
+    """Only memberkit's tables, an empty meta among them: ensure_schema did not finish."""
+    if ("main", "meta") not in objects or any(
+        s != "main" or t not in _schema_tables() for s, t in objects
+    ):
+        return False
+    return not con.execute("select exists (from meta)").fetchall()[0][0]
 
 
 def _lock_holder(message: str) -> str:
