@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,114 @@ def _config() -> dict[str, str | bool]:
 def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
     """--db, else $MEMBERKIT_DB, else ./memberkit.duckdb."""
     return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+# DuckDB 2 opens a path with a data file's name as an in-memory database over that file (a
+# view), new or not: a load into it "succeeds" and keeps nothing. Such a name is refused.
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".jsonl", ".ndjson", ".parquet")
+_COMPRESSED = ("", ".gz", ".zst")
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_db_path(path: Path) -> bool:
+    """Refuse, before DuckDB opens it, a path that cannot be a memberkit database (SPEC 3.1):
+    a data file's name, a folder, any existing file that is not a DuckDB database. True when
+    a DuckDB file is there (whose tables `_classify` checks once it is open)."""
+    name = path.name.lower()
+    for suffix in DATA_SUFFIXES:
+        if any(name.endswith(suffix + c) for c in _COMPRESSED):
+            raise UsageError(
+                f"the database path {path} names a data file ({suffix}), not a database",
+                hint=f"did you mean `memberkit load KIND {path}`? --db names the database "
+                f"memberkit keeps (like {DEFAULT_DB}); it is created if it does not exist",
+            )
+    if not path.exists():
+        return False
+    if path.is_dir():
+        raise UsageError(
+            f"the database path {path} is a folder, not a database file",
+            hint=f"name a file, like {path / DEFAULT_DB}",
+        )
+    if not path.is_file():
+        raise UsageError(f"the database path {path} is not a regular file (a pipe?)")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise UsageError(f"cannot read the database {path}: {exc.strerror or exc}") from None
+    if head[8:12] != DUCKDB_MAGIC:
+        raise UsageError(
+            f"the database path {path} is {_what_file(head)}, not a memberkit database; "
+            "memberkit will not open or change it",
+            hint="--db names the database memberkit keeps (a new path creates one); to read "
+            "a file into it, use `memberkit load KIND FILE`",
+        )
+    return True
+
+
+def _what_file(head: bytes) -> str:
+    if not head:
+        return "an empty file (0 bytes)"
+    for magic, what in (
+        (b"PAR1", "a Parquet file"),
+        (b"PK\x03\x04", "a ZIP archive (an XLSX workbook?)"),
+        (b"\xd0\xcf\x11\xe0", "an Office file (an XLS workbook?)"),
+        (b"SQLite format 3\x00", "an SQLite database"),
+    ):
+        if head.startswith(magic):
+            return what
+    if b"\x00" not in head:
+        return "a text file (a CSV?)"
+    return "a file that is not a DuckDB database"
+
+
+def _classify(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """'memberkit' or 'empty' (a DuckDB file without tables); any other DuckDB file is
+    refused, and the connection closed, before anything is written to it."""
+    objects = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and not internal "
+        "union all select schema_name, view_name from duckdb_views() "
+        "where database_name = current_database() and not internal "
+        "order by all"
+    ).fetchall()
+    if not objects:
+        return "empty"
+    version = _schema_version(con) if ("main", "meta") in objects else None
+    if version is None and _half_made(con, objects):
+        return "memberkit"  # its schema half made (killed while creating it): a writer ends it
+    if version is not None and version.isdigit():
+        if int(version) <= int(SCHEMA_VERSION):
+            return "memberkit"  # older ones are upgraded by a writer: the schema only adds
+        con.close()
+        raise UsageError(
+            f"the database {path} was made by a newer memberkit (schema {version}; this "
+            f"memberkit knows {SCHEMA_VERSION}); it is left as it is",
+            hint="upgrade memberkit (pip install -U memberkit)",
+        )
+    con.close()
+    names = [t if s == "main" else f"{s}.{t}" for s, t in objects]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise UsageError(
+        f"the database path {path} is another application's DuckDB database (tables: "
+        f"{shown}), not a memberkit database; memberkit will not write into it",
+        hint="choose another --db path: memberkit creates its database there",
+    )
+
+
+@cache
+def _schema_tables() -> frozenset[str]:
+    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"create table if not exists (\w+)", ddl))
+
+
+def _half_made(con: duckdb.DuckDBPyConnection, objects: list[tuple[str, str]]) -> bool:
+    """Only memberkit's tables, an empty meta among them: ensure_schema did not finish."""
+    if ("main", "meta") not in objects or any(
+        s != "main" or t not in _schema_tables() for s, t in objects
+    ):
+        return False
+    return not con.execute("select exists (from meta)").fetchall()[0][0]
 
 
 def _lock_holder(message: str) -> str:
@@ -147,10 +256,14 @@ def connect(
     If another process holds it, retry with back-off for up to `wait` seconds (telling
     `on_wait` once), then raise DatabaseBusy naming that process."""
     path = resolve_db_path(db)
+    exists = check_db_path(path)
     if read_only:
-        if not path.exists():
+        if not exists:
             raise UsageError(f"no database at {path}", hint="load data first with `memberkit load`")
         con = _open(path, True, wait, on_wait)
+        if _classify(con, path) == "empty":
+            con.close()
+            raise _no_data(path)
         if _schema_version(con) == SCHEMA_VERSION and not _interrupted_loads(con):
             return con
         # A database from an older memberkit lacks tables the reports read, and one where a
@@ -159,19 +272,33 @@ def connect(
         con.close()
         connect(path, wait=wait, on_wait=on_wait).close()
         return _open(path, True, wait, on_wait)
-    created = not path.exists()
-    if created:
+    if exists and Path(f"{path}.wal").exists():
+        # Opening for writing replays a pending log into the file: look read-only first,
+        # so that another application's file is not changed even then.
+        look = _open(path, True, wait, on_wait)
+        _classify(look, path)  # refused: closed, and an error raised
+        look.close()
+    if not exists:
         path.parent.mkdir(parents=True, exist_ok=True)
     # The file holds names and phones: create it readable by its owner only, and the WAL and
     # spill files DuckDB creates beside it no more readable than it.
     with _private_umask():
         con = _open(path, False, wait, on_wait)
-    if created:
+    if exists:
+        _classify(con, path)  # before the first write
+    else:
         path.chmod(0o600)
     side_files_like(path)
     ensure_schema(con)
     undo_interrupted_loads(con)
     return con
+
+
+def _no_data(path: Path) -> UsageError:
+    return UsageError(
+        f"the database {path} is an empty DuckDB file: no memberkit data yet",
+        hint="load data first with `memberkit load`",
+    )
 
 
 def connect_as_is(
@@ -183,9 +310,11 @@ def connect_as_is(
     first (`memberkit check` shows the state an incident left). A writer holding it is
     'database busy', so a 'loading' row seen here is a load that was killed."""
     path = resolve_db_path(db)
-    if not path.exists():
+    if not check_db_path(path):
         raise UsageError(f"no database at {path}", hint="check the --db path")
-    return _open(path, True, wait, on_wait)
+    con = _open(path, True, wait, on_wait)
+    _classify(con, path)  # another application's file is refused; an empty one fails a check
+    return con
 
 
 def _interrupted_loads(con: duckdb.DuckDBPyConnection) -> list[int]:

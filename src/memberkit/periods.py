@@ -51,21 +51,53 @@ def last_complete_month(today: date) -> Period:
     return month(previous.year, previous.month)
 
 
-def parse_month(text: str) -> Period:
+# Dates and periods given as options lie within these years: every date a report derives
+# from them (a year earlier, the previous month, E - N days, E + 30 days, the month after)
+# then exists, for Python and for DuckDB alike (SPEC 6: exit 2 naming the option otherwise).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _check_year(y: int, option: str, text: str, what: str) -> None:
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise UsageError(
+            f"{option} wants {what} in the years {FIRST_YEAR}-{LAST_YEAR}, not {text!r}",
+            hint="memberkit supports dates from 1900-01-01 to 2999-12-31",
+        )
+
+
+def parse_month(text: str, option: str = "--month") -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UsageError(f"--month wants YYYY-MM (like 2026-10), not {text!r}")
+        raise UsageError(f"{option} wants YYYY-MM (like 2026-10), not {text!r}")
+    _check_year(int(match.group(1)), option, text, "a month")
     return month(int(match.group(1)), int(match.group(2)))
 
 
+def parse_year(text: str, option: str = "--year") -> Period:
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise UsageError(f"{option} wants YYYY (like 2026), not {text!r}")
+    _check_year(int(text), option, text, "a year")
+    return year(int(text))
+
+
+def parse_day(text: str, option: str) -> date:
+    """YYYY-MM-DD (or YYYY-M-D) within the supported years: --as-of, --date."""
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text.strip())
+    if not match:
+        raise UsageError(f"{option} wants YYYY-MM-DD (like 2026-10-05), not {text!r}")
+    _check_year(int(match.group(1)), option, text, "a day")
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a day of the calendar") from None
+
+
 def choose_period(month_text: str | None, year_text: str | None, today: date) -> Period:
-    if month_text and year_text:
+    if month_text is not None and year_text is not None:
         raise UsageError("give --month or --year, not both")
-    if year_text:
-        if not re.fullmatch(r"\d{4}", year_text.strip()):
-            raise UsageError(f"--year wants YYYY (like 2026), not {year_text!r}")
-        return year(int(year_text))
-    if month_text:
+    if year_text is not None:
+        return parse_year(year_text)
+    if month_text is not None:
         return parse_month(month_text)
     return last_complete_month(today)
 
@@ -88,6 +120,9 @@ class Scope:
 
 
 def choose_scope(store: str | None, region: str | None, by: str | None) -> Scope:
+    for option, value, what in (("--store", store, "store id"), ("--region", region, "region")):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} wants a {what}, not {value!r}")
     if store and region:
         raise UsageError("give --store or --region, not both")
     if by not in (None, "store", "region"):
@@ -97,4 +132,14 @@ def choose_scope(store: str | None, region: str | None, by: str | None) -> Scope
     return Scope(store=store, region=region, by=by)
 
 
-__all__ = ["Period", "Scope", "choose_period", "choose_scope", "month", "year"]
+__all__ = [
+    "Period",
+    "Scope",
+    "choose_period",
+    "choose_scope",
+    "month",
+    "parse_day",
+    "parse_month",
+    "parse_year",
+    "year",
+]

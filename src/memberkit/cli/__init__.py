@@ -20,7 +20,7 @@ from memberkit.cli import (
     risk,
     sample,
 )
-from memberkit.cli.common import DbOption
+from memberkit.cli.common import RootDbOption
 
 app = typer.Typer(
     name="memberkit",
@@ -44,7 +44,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    db: DbOption = None,
+    db: RootDbOption = None,
     version: Annotated[
         bool,
         typer.Option(

@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import err, report_connection, reports_errors
+from memberkit.cli.common import (
+    MAX_COUNT,
+    MAX_DAYS,
+    err,
+    report_connection,
+    reports_errors,
+    say_empty_tables,
+)
 from memberkit.cli.reports import OutputFormat, Request, _run, period_report
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
@@ -25,11 +32,18 @@ def callbacks(
         float, typer.Option(min=0, help="Smallest ticket that earns an after-sale call.")
     ] = float(DEFAULT_MIN_AMOUNT),
     inactive_days: Annotated[
-        int, typer.Option(min=1, help="Days without a ticket after which a member is lapsed.")
+        int,
+        typer.Option(
+            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+        ),
     ] = DEFAULT_INACTIVE_DAYS,
     per_store: Annotated[
         int | None,
-        typer.Option(min=1, help="Keep each store's N highest amounts per kind (its capacity)."),
+        typer.Option(
+            min=1,
+            max=MAX_COUNT,
+            help="Keep each store's N highest amounts per kind (its capacity).",
+        ),
     ] = None,
     kind: Annotated[
         list[str] | None,
@@ -78,6 +92,7 @@ def _write_workbook(request: Request, period, compute) -> None:
     scope = choose_scope(request.store, request.region, None)
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = compute(con, period, scope)
+        say_empty_tables(con, "callbacks")
         names = store_names(con)
         info = workbook_info(con)
     callbacks_workbook(report, request.output, request.lang.value, info, names)

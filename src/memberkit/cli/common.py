@@ -9,13 +9,20 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from memberkit import db
-from memberkit.errors import EXIT_UNEXPECTED, MemberkitError, environment_error, redact
+from memberkit.errors import (
+    EXIT_UNEXPECTED,
+    MemberkitError,
+    UsageError,
+    environment_error,
+    redact,
+)
 
 
 class _LazyConsole:
@@ -45,7 +52,9 @@ class _LazyConsole:
 out = _LazyConsole()
 err = _LazyConsole(stderr=True)
 
-DbOption = Annotated[
+# An explicit --db wins over MEMBERKIT_DB, before or after the command name (SPEC 6): only
+# the option before the command reads the variable, so one given after it always wins.
+RootDbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
@@ -54,11 +63,27 @@ DbOption = Annotated[
         help="Database file (default ./memberkit.duckdb).",
     ),
 ]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help=f"Database file (default: ${db.DB_ENV}, else ./memberkit.duckdb).",
+    ),
+]
+# Upper bounds of numeric options: a value beyond one is exit 2 naming the option (SPEC 6),
+# never an overflow deep inside a query. Typer's min/max also refuse nan for floats.
+MAX_DAYS = 36_500  # day counts: 100 years, so E - N days exists for every supported E
+MAX_COUNT = 1_000_000_000  # counts, limits and tolerances: well inside DuckDB's integers
+MAX_WAIT = 86_400  # seconds: a day of waiting for another process
+MAX_YUAN = Decimal(10) ** 12  # band and grade edges: far above any member's spend
+MAX_AGE = 120  # ages above it count as unknown (queries/demographics.sql)
+
 WaitOption = Annotated[
     float,
     typer.Option(
         "--wait",
         min=0,
+        max=MAX_WAIT,
         metavar="SECONDS",
         help="If another process holds the database, retry for this long.",
     ),
@@ -72,8 +97,41 @@ class TableOrJson(enum.StrEnum):
     json = "json"
 
 
+def money_edges(text: str, option: str, example: str) -> list[Decimal]:
+    """Band or grade edges in yuan: ascending, from 0, in cents (amounts are in cents)."""
+    return _edges(text, option, example, Decimal(0), MAX_YUAN, Decimal("0.01"), "yuan")
+
+
+def age_edges(text: str, option: str, example: str) -> list[Decimal]:
+    """Age band edges: ascending whole years from 1 to 120."""
+    return _edges(text, option, example, Decimal(1), Decimal(MAX_AGE), Decimal(1), "whole years")
+
+
+def _edges(text, option, example, low, high, step, unit) -> list[Decimal]:
+    wants = f"{option} wants ascending {unit} from {low:,} to {high:,}, like {example}"
+    values = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue  # 100,,300 or a trailing comma
+        try:
+            value = Decimal(part)
+        except InvalidOperation:
+            raise UsageError(f"{wants}; {part!r} is not a number") from None
+        if not value.is_finite() or not low <= value <= high:
+            raise UsageError(f"{wants}; {part!r} is out of that range")
+        if value % step:
+            raise UsageError(f"{wants}; {part!r} is finer than {step}")
+        values.append(value)
+    if not values:
+        raise UsageError(f"{wants}, not {text!r}")
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise UsageError(f"{wants}; {text!r} is not ascending")
+    return values
+
+
 def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:
-    """--db given after the subcommand wins over the one given before it."""
+    """--db given after the subcommand, else the one before it, else $MEMBERKIT_DB (read by
+    the option before it), else ./memberkit.duckdb."""
     return db.resolve_db_path(db_path or (ctx.obj or {}).get("db"))
 
 
@@ -107,6 +165,48 @@ def report_connection(
         yield con
     finally:
         con.close()
+
+
+# The tables whose rows a report counts: when one is empty, its zeros have that cause, and
+# the report says so (the load the user forgot) instead of printing zeros without a word.
+NEEDS = {
+    "spend-bands": ("transactions", "members"),
+    "demographics": ("transactions", "members"),
+    "spending-power": ("transactions",),
+    "churn": ("transactions", "members"),
+    "churn-list": ("transactions", "members"),
+    "churn-list-risk": ("transactions", "members"),
+    "new-members": ("members", "transactions"),
+    "member-problems": ("members",),
+    "grades": ("transactions", "members"),
+    "grade-migration": ("transactions", "members"),
+    "callbacks": ("transactions", "members"),
+    "expiring": ("members", "transactions"),
+    "complaints": ("complaints",),
+    "complaints-overdue": ("complaints",),
+    "report": ("transactions", "members"),
+}
+_EMPTY = {  # table: (what its emptiness means, the load kind that fills it)
+    "transactions": ("no tickets are loaded: sales, visits and spend are zeros", "transactions"),
+    "members": (
+        "no members are on file (the members table is empty): members on file, genders, "
+        "ages and expiry dates are zeros or unknown",
+        "members",
+    ),
+    "complaints": ("no complaints are loaded: every figure is zero", "complaints"),
+    "stores": ("no stores are loaded: every store is under '(no region)'", "stores"),
+}
+
+
+def say_empty_tables(con: Any, report: str, by: str | None = None) -> None:
+    """A note on stderr for each table the report counts that holds no row."""
+    from memberkit.reports import empty_tables
+
+    tables = NEEDS.get(report, ()) + (("stores",) if by == "region" else ())
+    for table in empty_tables(con, tables):
+        what, kind = _EMPTY[table]
+        err.print(f"memberkit: {what}", markup=False)
+        err.print(f"  hint: load them with `memberkit load {kind} FILE`", markup=False)
 
 
 def fail(message: str, code: int, hint: str | None = None) -> typer.Exit:

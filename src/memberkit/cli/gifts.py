@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import DbOption, WaitOption, err, report_connection, reports_errors
+from memberkit.cli.common import (
+    MAX_COUNT,
+    DbOption,
+    WaitOption,
+    err,
+    report_connection,
+    reports_errors,
+)
 from memberkit.cli.reports import (
     FormatOption,
     Lang,
@@ -21,6 +28,7 @@ from memberkit.cli.reports import (
     period_report,
 )
 from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
+from memberkit.periods import parse_day
 
 app = typer.Typer(
     help="Gift stock: ledger, counts and reconciliation (礼品管理).",
@@ -32,12 +40,7 @@ Location = Annotated[str | None, typer.Option("--location", help="HQ or a store 
 
 
 def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} wants YYYY-MM-DD, not {text!r}") from None
+    return None if text is None else parse_day(text, option)
 
 
 def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang) -> None:
@@ -112,7 +115,9 @@ def reconcile(
     count_date: Annotated[
         str | None, typer.Option("--date", help="Count date (default: each location's latest).")
     ] = None,
-    tolerance: Annotated[int, typer.Option(min=0, help="|variance| up to this is a match.")] = 0,
+    tolerance: Annotated[
+        int, typer.Option(min=0, max=MAX_COUNT, help="|variance| up to this is a match.")
+    ] = 0,
     summary: Annotated[bool, typer.Option("--summary", help="One row per location.")] = False,
     fail_on_variance: Annotated[
         bool, typer.Option("--fail-on-variance", help="Exit 5 if any line is not a match.")

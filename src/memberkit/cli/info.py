@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import (
+    MAX_COUNT,
     DbOption,
     TableOrJson,
     WaitOption,
@@ -22,7 +23,9 @@ from memberkit.errors import printable
 def info(
     ctx: typer.Context,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
-    loads: Annotated[int, typer.Option(min=1, help="How many recent loads to list.")] = 10,
+    loads: Annotated[
+        int, typer.Option(min=1, max=MAX_COUNT, help="How many recent loads to list.")
+    ] = 10,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from memberkit.cli.common import DbOption, WaitOption, err, open_database, out, reports_errors
-from memberkit.errors import EXIT_INPUT_REJECTED, MemberkitError
+from memberkit.errors import EXIT_INPUT_REJECTED, EXIT_USAGE, MemberkitError
 from memberkit.ingest.kinds import KINDS
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def load(
         mapping=mapping,
         max_reject_ratio=max_reject_ratio,
     )
+    _check_paths(files)
     con = open_database(ctx, db_path, wait)
     results: list[LoadResult] = []
     failed = False
@@ -88,6 +89,31 @@ def load(
         con.close()
     if failed:
         raise typer.Exit(EXIT_INPUT_REJECTED)
+
+
+def _check_paths(files: list[Path]) -> None:
+    """Every FILE must be there, and a file, before anything loads: a missing path or a
+    folder among several files stopped the rest half-way, without saying so (exit 2)."""
+    bad = [
+        f"{path}: no such file" if not path.exists() else f"{path}: is a folder, not a file"
+        for path in files
+        if not path.exists() or path.is_dir()
+    ]
+    if not bad:
+        return
+    for line in bad:
+        _say(err, f"memberkit: {line}")
+    _say(
+        err,
+        f"memberkit: nothing was loaded: {len(bad)} of the {len(files)} paths given "
+        f"{'is not a file' if len(bad) == 1 else 'are not files'}",
+    )
+    _say(
+        err,
+        "  hint: fix or leave out those paths; a folder's files are given one by one, "
+        "like DIR/*.csv",
+    )
+    raise typer.Exit(EXIT_USAGE)
 
 
 def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> LoadResult:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import err, reports_errors
-from memberkit.cli.reports import Request, _numbers, _run, period_report
+from memberkit.cli.common import err, money_edges, reports_errors
+from memberkit.cli.reports import Request, _run, period_report
 from memberkit.errors import UsageError
 from memberkit.reports import Report
 from memberkit.reports import members as m
@@ -67,7 +67,7 @@ def grades(
     ] = False,
 ) -> None:
     """会员分级: members on file graded A/B/C/D on 365 days' net spend; --migration."""
-    edges = _numbers(grade_edges, "--grade-edges")
+    edges = money_edges(grade_edges, "--grade-edges", "500,2000,5000")
     if len(edges) != 3:
         raise UsageError("--grade-edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
     if migration:

@@ -16,12 +16,17 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import (
+    MAX_COUNT,
+    MAX_DAYS,
     DbOption,
     WaitOption,
+    age_edges,
     err,
+    money_edges,
     out,
     report_connection,
     reports_errors,
+    say_empty_tables,
 )
 from memberkit.errors import UsageError
 from memberkit.files import atomic_output
@@ -56,16 +61,6 @@ ByOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 LangOption = Annotated[Lang, typer.Option("--lang", help="Labels of tables and workbooks.")]
-
-
-def _numbers(text: str, option: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"{option} wants numbers separated by commas, not {text!r}") from None
-    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise UsageError(f"{option} wants ascending numbers, like 100,300,500,1000")
-    return values
 
 
 def _emit(
@@ -205,6 +200,7 @@ def _run(
     workbook = None
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = compute(con, period, scope)
+        say_empty_tables(con, name, scope.by)
         if fmt is OutputFormat.xlsx:
             from memberkit.render.workbooks import report_sheet, workbook_info
 
@@ -235,6 +231,7 @@ def report(
     with report_connection(ctx, db_path, wait) as con:
         check_scope(con, scope)
         sheets = monthly_workbook(con, period, scope, lang.value, output)
+        say_empty_tables(con, "report", scope.by)
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
 
@@ -247,7 +244,9 @@ def expiring(
     month: Annotated[
         str | None, typer.Option("--month", help="Expiry month, YYYY-MM (default: the next).")
     ] = None,
-    min_visits: Annotated[int, typer.Option(min=0, help="Visits that earn the waiver.")] = 3,
+    min_visits: Annotated[
+        int, typer.Option(min=0, max=MAX_COUNT, help="Visits that earn the waiver.")
+    ] = 3,
     min_spend: Annotated[float, typer.Option(min=0, help="Net spend that earns it.")] = 1000,
     split_by_store: Annotated[
         Path | None,
@@ -266,14 +265,11 @@ def expiring(
     wait: WaitOption = 0.0,
 ) -> None:
     """到期会员名单: members whose card expires next month without the fee waiver (cron: 5th)."""
-    from memberkit.periods import parse_month
+    from memberkit.periods import parse_day, parse_month
     from memberkit.reports.expiring import expiring_members, month_after, store_names
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        raise UsageError(f"--as-of wants YYYY-MM-DD, not {as_of!r}") from None
-    period = parse_month(month) if month else month_after(day)
+    day = parse_day(as_of, "--as-of") if as_of is not None else date.today()
+    period = parse_month(month) if month is not None else month_after(day)
     if output is not None:
         output = Path(str(output).replace("{month}", period.label))
     if split_by_store is not None:
@@ -284,6 +280,7 @@ def expiring(
 
     with report_connection(ctx, db_path, wait) as con:
         report = expiring_members(con, day, period, min_visits, min_spend)
+        say_empty_tables(con, "expiring")
         names = store_names(con)
         info = workbook_info(con)
     stores = len({row["store_id"] for row in report.rows})
@@ -315,7 +312,7 @@ def spend_bands(
     bands: Annotated[str, typer.Option(help="Band edges in yuan.")] = "100,300,500,1000",
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
-    edges = _numbers(bands, "--bands")
+    edges = money_edges(bands, "--bands", "100,300,500,1000")
     _run(request, lambda con, p, s: analyses.spend_bands(con, p, s, edges), "spend-bands")
 
 
@@ -326,7 +323,7 @@ def demographics(
     age_bands: Annotated[str, typer.Option(help="Age band edges in years.")] = "20,30,40",
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
-    edges = _numbers(age_bands, "--age-bands")
+    edges = age_edges(age_bands, "--age-bands", "20,30,40")
     _run(request, lambda con, p, s: analyses.demographics(con, p, s, edges), "demographics")
 
 
@@ -342,7 +339,10 @@ def spending_power(request: Request) -> None:
 def churn(
     request: Request,
     inactive_days: Annotated[
-        int, typer.Option(min=1, help="Days without a ticket after which a member is lapsed.")
+        int,
+        typer.Option(
+            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+        ),
     ] = analyses.DEFAULT_INACTIVE_DAYS,
     list_members: Annotated[
         bool, typer.Option("--list", help="The call-back list of lapsed members instead.")

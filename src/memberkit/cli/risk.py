@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import DbOption, WaitOption, err, report_connection, reports_errors
+from memberkit.cli.common import (
+    MAX_DAYS,
+    DbOption,
+    WaitOption,
+    err,
+    report_connection,
+    reports_errors,
+)
 from memberkit.cli.reports import (
     ByOption,
     FormatOption,
@@ -20,14 +27,15 @@ from memberkit.cli.reports import (
     _emit,
 )
 from memberkit.errors import UsageError
-from memberkit.periods import choose_scope
+from memberkit.periods import choose_scope, parse_day
 
 AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="YYYY-MM-DD: fit on purchases up to this day (default: today)."),
 ]
 HorizonDays = Annotated[
-    int, typer.Option("--horizon-days", min=1, help="Days ahead for expected purchases.")
+    int,
+    typer.Option("--horizon-days", min=1, max=MAX_DAYS, help="Days ahead for expected purchases."),
 ]
 
 
@@ -52,10 +60,7 @@ def churn_risk(
 
     if fmt is OutputFormat.xlsx and output is None:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
-    try:
-        end = datetime.strptime(as_of, "%Y-%m-%d").date() if as_of else date.today()
-    except ValueError:
-        raise UsageError(f"--as-of wants YYYY-MM-DD, not {as_of!r}") from None
+    end = parse_day(as_of, "--as-of") if as_of is not None else date.today()
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         report = compute(con, end, scope, horizon_days=horizon_days)

@@ -112,6 +112,60 @@ def data_through(con: duckdb.DuckDBPyConnection):
     return con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]
 
 
+def empty_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    """Which of these tables hold no row: a report's zeros then have that cause."""
+    return [  # names from the code, not from input
+        t for t in tables if not con.execute(f"select exists (from {t})").fetchall()[0][0]
+    ]
+
+
+def missing_history(con: duckdb.DuckDBPyConnection, end) -> InputRejected | None:
+    """Why no member has a purchase history up to `end`, when a whole table or the period is
+    the cause (the churn-risk model would only say '0 of 0 members'); None otherwise."""
+    members, tickets, first_day, ids, known = con.execute(
+        """
+        select
+            (select count(*) from members),
+            (select count(*) from transactions),
+            (select min(txn_time)::date from transactions),
+            count(distinct t.member_id),
+            count(distinct t.member_id) filter (where m.member_id is not null),
+        from transactions t
+        left join members m on m.member_id = t.member_id
+        where t.member_id is not null and t.txn_time < $end::date + interval 1 day
+        """,
+        {"end": end},
+    ).fetchall()[0]
+    if not tickets:
+        return InputRejected(
+            "no tickets are loaded: there is no purchase history",
+            hint="load the tickets first: `memberkit load transactions FILE`",
+        )
+    if not members:
+        return InputRejected(
+            f"no member ids are on file: the members table is empty ({ids:,} member ids "
+            f"on tickets up to {end})",
+            hint="load the members file: `memberkit load members FILE`",
+        )
+    if first_day > end:
+        return InputRejected(
+            f"no ticket on or before {end} (the first is on {first_day})",
+            hint="choose a later day (--as-of) or month (--month)",
+        )
+    if not ids:
+        return InputRejected(
+            f"no ticket up to {end} carries a member id ({tickets:,} tickets loaded)",
+            hint="check the member id column of the tickets files",
+        )
+    if known * 2 < ids:
+        return InputRejected(
+            f"only {known:,} of the {ids:,} member ids on tickets up to {end} are in the "
+            f"members table ({members:,} members on file)",
+            hint="load the members file those tickets belong to: `memberkit load members FILE`",
+        )
+    return None
+
+
 def has_transactions(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> bool:
     row = con.execute(
         """

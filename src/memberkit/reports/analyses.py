@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
+from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, has_transactions, period_params, run_query
 
@@ -19,6 +20,8 @@ DEFAULT_INACTIVE_DAYS = 180
 def _edges(values) -> list:
     """Keep whole numbers as ints (labels read '100', not '100.0'); others as Decimal."""
     parsed = [Decimal(str(v)) for v in values]
+    if not all(v.is_finite() for v in parsed):  # nan compares false: every band would shift
+        raise UsageError(f"band edges are finite numbers, not {list(values)}")
     if all(v == v.to_integral_value() for v in parsed):
         return [int(v) for v in parsed]
     return parsed

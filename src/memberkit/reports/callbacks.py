@@ -22,6 +22,8 @@ def parse_kinds(values: Iterable[str] | None) -> tuple[str, ...]:
     """--kind after_sale --kind new, or --kind after_sale,new; none given: every kind."""
     wanted = {part.strip() for value in values or () for part in value.split(",")} - {""}
     unknown = sorted(wanted - set(KINDS))
+    if values and not wanted:  # --kind "" is not "every kind"
+        unknown = [repr("".join(values))]
     if unknown:
         raise UsageError(f"--kind takes {', '.join(KINDS)}, not {', '.join(unknown)}")
     return tuple(k for k in KINDS if k in wanted) or KINDS

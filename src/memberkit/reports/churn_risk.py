@@ -23,7 +23,7 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from memberkit.errors import InputRejected
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, query_relation
+from memberkit.reports import Report, check_scope, missing_history, query_relation
 
 if TYPE_CHECKING:
     import duckdb
@@ -267,6 +267,8 @@ def _fitted(con, as_of: date, scope: Scope, horizon_days: int):
     """The members' histories, the model fitted on them and each member's figures."""
     check_scope(con, scope)
     data = member_histories(con, as_of, scope)
+    if np.count_nonzero(data["x"] > 0) < MIN_REPEATERS and (why := missing_history(con, as_of)):
+        raise why  # a missing table or period, not a short history, is the cause
     fit = fit_bgnbd(*history_weeks(data))
     return data, fit, member_figures(fit, data, horizon_days)
 
