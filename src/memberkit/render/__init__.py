@@ -70,7 +70,7 @@ def format_value(value: Any, fmt: Format, *, show_phone: bool = True) -> str:
         return str(value) if show_phone else mask_phone(str(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return defuse_formula(value) if isinstance(value, str) else str(value)
+    return str(value)
 
 
 def mask_phone(phone: str) -> str:
@@ -183,27 +183,36 @@ def to_json(report: Report, name: str) -> str:
 
 
 def to_csv(report: Report, name: str) -> str:
-    """English keys as the header; amounts with two decimals, ratios unrounded."""
+    """English keys as the header; amounts with two decimals, ratios unrounded; text that a
+    spreadsheet would run as a formula with a leading ' (SPEC 6)."""
     template = load_template(name)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes a value holding "\n" but not one holding a lone "\r" (a name typed with one,
+    # kept in quotes by the loader), which every reader takes for the end of the row
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     header_written = False
     for row in report.rows:
         cells = flatten(row, template, "en")
         if not header_written:
             writer.writerow([c.key for c in cells])
             header_written = True
-        writer.writerow([_csv_value(c.value, c.format) for c in cells])
+        values = [_csv_value(c.value, c.format) for c in cells]
+        (quoted if any("\r" in v for v in values) else writer).writerow(values)
     if not header_written:
         writer.writerow([c.key for c in template.columns])
     return buffer.getvalue()
 
 
 def _csv_value(value: Any, fmt: Format) -> str:
+    """A cell's CSV text. An amount, count or ratio is written as a number, however negative;
+    a str is text from outside (a name, an id, a phone as written) and is guarded."""
     if value is None:
         return ""
     if fmt == "money":
         return str(money(value))
+    if isinstance(value, str):
+        return defuse_formula(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
