@@ -149,15 +149,13 @@ _NOT_IN_SHEET_NAMES = frozenset("[]:*?/\\")
 def unique_sheet_name(name: str, used: set[str]) -> str:
     """`name` as Excel accepts a sheet name, unique among `used` (which it joins).
 
-    Store ids and names come from outside: a character Excel refuses ([]:*?/\\) and anything
-    not printable but a space (a control character is not even valid in the workbook's XML,
-    a bidi override would reverse the tab's text) become '_';
-    so does an apostrophe at either end. The name is cut to 31 UTF-16 units; one that is taken,
-    case-insensitively as Excel compares them, or is "History" (which Excel reserves), gets
-    " (2)", " (3)", ... Every sheet of every workbook is named here."""
-    clean = "".join(
-        "_" if ch in _NOT_IN_SHEET_NAMES or not _shows(ch) else ch for ch in name
-    )
+    Store ids and names come from outside. A character Excel refuses ([]:*?/\\), anything not
+    printable but a space (a control character is not even valid in the workbook's XML; a
+    bidi override would reverse the tab's text) and an apostrophe at either end become '_'.
+    The name is cut to 31 UTF-16 units; one that is taken (case-insensitively, as Excel
+    compares them) or is "History" (which Excel reserves) gets " (2)", " (3)", ... Every
+    sheet of every workbook is named here."""
+    clean = "".join("_" if ch in _NOT_IN_SHEET_NAMES or not _shows(ch) else ch for ch in name)
     clean = _unquoted(_cut(_unquoted(clean), SHEET_NAME_LIMIT)) or "Sheet"
     candidate, n = clean, 2
     while candidate.casefold() in used or candidate.casefold() == "history":
