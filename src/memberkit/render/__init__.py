@@ -201,11 +201,16 @@ def to_json(report: Report, name: str) -> str:
 def to_csv(report: Report, name: str) -> str:
     """English keys as the header; amounts with two decimals, ratios unrounded; text that a
     spreadsheet would run as a formula with a leading ' (SPEC 6)."""
-    template = load_template(name)
+    text = _csv(report, load_template(name), quote_cr=False)
+    # csv quotes a value holding "\n" but not one holding a lone "\r" (a name typed with one,
+    # kept in quotes by the loader), which every reader takes for the end of the row: a file
+    # with a CR anywhere is written again, quoting every value of the rows that hold one
+    return _csv(report, load_template(name), quote_cr=True) if "\r" in text else text
+
+
+def _csv(report: Report, template: Template, *, quote_cr: bool) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    # csv quotes a value holding "\n" but not one holding a lone "\r" (a name typed with one,
-    # kept in quotes by the loader), which every reader takes for the end of the row
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     header_written = False
     for row in report.rows:
@@ -214,7 +219,10 @@ def to_csv(report: Report, name: str) -> str:
             writer.writerow([c.key for c in cells])
             header_written = True
         values = [_csv_value(c.value, c.format) for c in cells]
-        (quoted if any("\r" in v for v in values) else writer).writerow(values)
+        if quote_cr and any("\r" in v for v in values):
+            quoted.writerow(values)
+        else:
+            writer.writerow(values)
     if not header_written:
         writer.writerow([c.key for c in template.columns])
     return buffer.getvalue()
