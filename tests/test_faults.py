@@ -386,9 +386,6 @@ def test_csv_reports_defuse_names_that_look_like_formulas():
         "'-A1",
         "'\t=1",
     ]
-    assert [defuse_formula(v) for v in ("-12.50", "王芳", "S001", "")] == [
-        "-12.50",
-        "王芳",
-        "S001",
-        "",
-    ]
+    # SPEC 6: any text starting with '-' (numbers in numeric columns are never text)
+    assert defuse_formula("-12.50") == "'-12.50"
+    assert [defuse_formula(v) for v in ("王芳", "S001", "")] == ["王芳", "S001", ""]

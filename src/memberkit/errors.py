@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import re
+import unicodedata
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -101,13 +102,18 @@ def quoted(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, keep_spaces: bool = False) -> str:
     """Text for a terminal, a log or the ledger: control characters, bidi overrides and the
     undecodable bytes of a file name (kept by surrogateescape) are written as escapes, so
-    nothing from a file can move the cursor, recolour the screen or break a line."""
+    nothing from a file can move the cursor, recolour the screen or break a line.
+    `keep_spaces` leaves spaces such as U+3000 as they are (names in a table: 张　三 is how
+    two-character names are aligned); a message escapes them, so the value can be typed."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+    return "".join(
+        c if c.isprintable() or (keep_spaces and unicodedata.category(c) == "Zs") else _escape(c)
+        for c in text
+    )
 
 
 def _escape(c: str) -> str:

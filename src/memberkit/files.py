@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,19 +42,22 @@ def atomic_output(path: Path, *, private: bool, suffix: str = "") -> Iterator[Pa
         raise
 
 
-# A CSV cell Excel would run as a formula (=HYPERLINK(...), +cmd, @SUM, -2+3): CSV files are
-# for opening in Excel, so such text is written with a leading apostrophe, as OWASP advises.
-# A plain negative number ("-12.50") is not a formula and is left alone.
-SPREADSHEET_FORMULA = r"^(?:[=+@\t\r]|-[^0-9.])"
+# A text cell a spreadsheet would run as a formula: =HYPERLINK(...), +cmd|..., -2+3+cmd|...,
+# @SUM(...), or one of these behind a tab or CR. CSV files are for opening in Excel, so every
+# TEXT cell starting with one of these characters is written with a leading apostrophe, as
+# OWASP advises; "-12.50" as text gets one too (Excel would compute it). Numbers are not text:
+# every CSV writer passes amounts, counts and ratios as numbers, which are never prefixed.
+FORMULA_STARTS = "=+-@\t\r"
+# the same test as a regular expression, for writers that work on whole columns (polars)
+SPREADSHEET_FORMULA = r"^[=+\-@\t\r]"
 
 
 def defuse_formula(text: str) -> str:
-    if text[:1] not in _FORMULA_STARTS:  # nearly every cell: no regex
-        return text
-    return "'" + text if re.match(SPREADSHEET_FORMULA, text) else text
+    """A text cell for a CSV file: with a leading ' if a spreadsheet would run it."""
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
-_FORMULA_STARTS = frozenset("=+@\t\r-")
+_FORMULA_STARTS = frozenset(FORMULA_STARTS)
 
 
 _user_umask: int | None = None  # the umask the process started with, before any tightening

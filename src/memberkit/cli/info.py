@@ -45,6 +45,7 @@ def info(
 
 def _print(facts: dict) -> None:
     from rich.table import Table  # rich is imported only when a table is printed
+    from rich.text import Text
 
     rows = Table(title="Tables", title_justify="left")
     rows.add_column("table")
@@ -65,7 +66,7 @@ def _print(facts: dict) -> None:
         f"{m['without_expiry'] or 0:,} without expiry date",
         f"tickets with an unknown member id: {u['tickets']:,} ({u['member_ids']:,} member ids)",
         f"stores: {s['stores']:,} in {s['regions']:,} regions; "
-        f"store ids without a store row: {', '.join(s['unknown']) or 'none'}",
+        f"store ids without a store row: {printable(', '.join(s['unknown'])) or 'none'}",
     ]
     for line in lines:
         out.print(line, markup=False)
@@ -94,7 +95,8 @@ def _print(facts: dict) -> None:
         loads.add_row(
             str(row["load_id"]),
             row["kind"],
-            printable(row["file_name"]),  # ledger rows from before names were escaped
+            # ledger rows from before names were escaped; a Text, never markup ('[vip].csv')
+            Text(printable(row["file_name"])),
             row["status"],
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",

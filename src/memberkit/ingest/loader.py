@@ -804,7 +804,9 @@ def _record_rejects(
 
 
 def export_rejects(con, load_ids: list[int], target: Path) -> int:
-    """Write the rejects of these loads as CSV (with a BOM, so Excel reads the Chinese)."""
+    """Write the rejects of these loads as CSV (with a BOM, so Excel reads the Chinese); a
+    text cell a spreadsheet would run gets a leading ' (files.defuse_formula's rule, applied
+    to whole columns), the line number stays a number."""
     rejected = frame(
         con,
         "select file_name as file, line, column_name as column, reason, raw "

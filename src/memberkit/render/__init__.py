@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -70,7 +71,7 @@ def format_value(value: Any, fmt: Format, *, show_phone: bool = True) -> str:
         return str(value) if show_phone else mask_phone(str(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return defuse_formula(value) if isinstance(value, str) else str(value)
+    return str(value)
 
 
 def mask_phone(phone: str) -> str:
@@ -84,6 +85,19 @@ def mask_phone(phone: str) -> str:
 _json_string = json.encoder.encode_basestring
 
 
+def _json_shown(text: str) -> str:
+    """A str from data as JSON that is safe on a screen: besides what json escapes, DEL, C1,
+    bidi and other non-printable characters (but spaces such as U+3000) as \\u escapes. A
+    JSON reader gets the same value; a terminal gets nothing it would act on."""
+    quoted = _json_string(text)
+    if quoted.isprintable():
+        return quoted
+    return "".join(
+        c if c.isprintable() or unicodedata.category(c) == "Zs" else json.dumps(c)[1:-1]
+        for c in quoted
+    )
+
+
 def _json_text(value: Any, fmt: Format) -> str:
     """One value as JSON text; an amount as a number with exactly two decimals."""
     if value is None:
@@ -91,7 +105,7 @@ def _json_text(value: Any, fmt: Format) -> str:
     if fmt == "money":
         return str(money(value))
     if isinstance(value, str):
-        return _json_string(value)
+        return _json_shown(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -100,7 +114,7 @@ def _json_text(value: Any, fmt: Format) -> str:
         return repr(float(value))
     if isinstance(value, datetime | date):
         return f'"{value.isoformat()}"'
-    return _json_string(str(value))
+    return _json_shown(str(value))
 
 
 def _json_money(value: Any) -> str:
@@ -133,7 +147,9 @@ def _json_column(values: list[Any], fmt: Format, fields: dict[str, Format] | Non
     elif fmt == "money":
         convert = _json_money
     elif isinstance(sample, str):
-        convert = _json_string
+        # one C-speed test for the whole column; escapes only where a value needs them
+        printable = "".join(filter(None, values)).isprintable()
+        convert = _json_string if printable else _json_shown
     elif isinstance(sample, int) and not isinstance(sample, bool):
         convert = str
     elif isinstance(sample, float):
@@ -162,7 +178,7 @@ def to_json(report: Report, name: str) -> str:
         if "scope" not in keys:  # SPEC 6: every row names its scope, lists' rows too
             keys.insert(0, "scope")
             label = report.scope.label if report.scope else "ALL"
-            columns.insert(0, [_json_string(label)] * len(report.rows))
+            columns.insert(0, [_json_shown(label)] * len(report.rows))
         # one %-template per row shape: the keys are written once, the values filled in
         layout = "{" + ", ".join(f"{_json_string(k).replace('%', '%%')}: %s" for k in keys) + "}"
         lines = [layout % values for values in zip(*columns, strict=True)]
@@ -183,27 +199,44 @@ def to_json(report: Report, name: str) -> str:
 
 
 def to_csv(report: Report, name: str) -> str:
-    """English keys as the header; amounts with two decimals, ratios unrounded."""
-    template = load_template(name)
+    """English keys as the header; amounts with two decimals, ratios unrounded; text that a
+    spreadsheet would run as a formula with a leading ' (SPEC 6)."""
+    text = _csv(report, load_template(name), quote_cr=False)
+    # csv quotes a value holding "\n" but not one holding a lone "\r" (a name typed with one,
+    # kept in quotes by the loader), which every reader takes for the end of the row: a file
+    # with a CR anywhere is written again, quoting every value of the rows that hold one
+    return _csv(report, load_template(name), quote_cr=True) if "\r" in text else text
+
+
+def _csv(report: Report, template: Template, *, quote_cr: bool) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     header_written = False
     for row in report.rows:
         cells = flatten(row, template, "en")
         if not header_written:
             writer.writerow([c.key for c in cells])
             header_written = True
-        writer.writerow([_csv_value(c.value, c.format) for c in cells])
+        values = [_csv_value(c.value, c.format) for c in cells]
+        if quote_cr and any("\r" in v for v in values):
+            quoted.writerow(values)
+        else:
+            writer.writerow(values)
     if not header_written:
         writer.writerow([c.key for c in template.columns])
     return buffer.getvalue()
 
 
 def _csv_value(value: Any, fmt: Format) -> str:
+    """A cell's CSV text. An amount, count or ratio is written as a number, however negative;
+    a str is text from outside (a name, an id, a phone as written) and is guarded."""
     if value is None:
         return ""
     if fmt == "money":
         return str(money(value))
+    if isinstance(value, str):
+        return defuse_formula(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
-from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.excel import Sheet, WorkbookInfo, unique_sheet_name, write_workbook
 from memberkit.render.templates import Lang, load_template
 from memberkit.reports import Report, analyses, callbacks, complaints, data_through, members
 
@@ -210,7 +210,7 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
         book = xlsxwriter.Workbook(
             str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
         )
-        ws = book.add_worksheet("盘点表" if zh else "Count")
+        ws = book.add_worksheet(unique_sheet_name("盘点表" if zh else "Count", set()))
         bold = book.add_format({"bold": True, "font_size": 14})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         cell = book.add_format({"border": 1})
