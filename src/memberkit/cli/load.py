@@ -51,8 +51,8 @@ def load(
         str,
         typer.Option(
             "--timezone",
-            help="Time zone of the exports: ISO times with an offset (Z, +08:00) are read "
-            "as wall time here.",
+            help="The exports' time zone: ISO times with an offset (Z, +08:00) are "
+            "converted to wall time in it.",
         ),
     ] = "Asia/Shanghai",
     date_format: Annotated[

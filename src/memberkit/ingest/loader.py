@@ -472,7 +472,9 @@ def _parsed_rows(
         args = ", $timezone, $date_format" if value_type in _DATE_TYPES else ""
         if value_type in _FAST:
             fast.append(f"mk_fast_{value_type}(c{i}) as f{i}")
-            cleaned.append(f"case when f{i} is null then mk_clean_code(c{i}) end as k{i}")
+            cleaned.append(
+                f"case when f{i} is null and c{i} is not null then mk_clean_code(c{i}) end as k{i}"
+            )
             values.append(f"coalesce(f{i}, mk_{value_type}(k{i}{args})) as {name}")
         else:
             cleaned.append(f"mk_clean_code(c{i}) as k{i}")
