@@ -22,6 +22,7 @@ from conftest import MEMBER_HEADER, TX_HEADER, rows, run_cli, write
 from memberkit import db
 from memberkit.errors import InputRejected, UsageError
 from memberkit.ingest import LoadOptions, load_file
+from test_real_values import BAD_TIME, TOO_PRECISE
 
 LENIENT = LoadOptions("transactions", max_reject_ratio=1.0)
 GOOD = "S01,2026-03-01 10:00:00,M1,12.50,1"  # a valid row after its txn_id
@@ -197,7 +198,7 @@ def test_mixed_line_endings_load_every_row(con, tmp_path):
         ("T2", "S01", 1),
         ("T4", "S01", 1),
     ]
-    assert rejects(con) == [(4, "txn_time", "bad date/time")]
+    assert rejects(con) == [(4, "txn_time", BAD_TIME)]
 
 
 def test_windows_crlf_file_loads(con, tmp_path):
@@ -208,7 +209,7 @@ def test_windows_crlf_file_loads(con, tmp_path):
     result = load(con, path)
     assert (result.rows_read, result.loaded, result.rejected) == (3, 2, 1)
     assert rows(con, "select txn_id from transactions order by txn_id") == [("T1",), ("T3",)]
-    assert rejects(con) == [(3, "txn_time", "bad date/time")]
+    assert rejects(con) == [(3, "txn_time", BAD_TIME)]
 
 
 def test_old_mac_cr_only_line_endings_are_loaded_or_clearly_refused(db_path, tmp_path):
@@ -247,7 +248,7 @@ def test_quoted_commas_and_newlines_load_intact_and_later_lines_keep_physical_nu
         ("T2", 'S02 "north"', "a\nb\nc"),
         ("T4", "S01", "M1"),
     ]
-    assert rejects(con) == [(7, "txn_time", "bad date/time"), (9, "item_qty", "not a whole number")]
+    assert rejects(con) == [(7, "txn_time", BAD_TIME), (9, "item_qty", "not a whole number")]
 
 
 def test_too_many_and_too_few_columns_are_rejected_with_their_lines(con, tmp_path):
@@ -311,7 +312,7 @@ def test_blank_lines_are_not_rows_and_do_not_shift_line_numbers(con, tmp_path, n
     )
     result = load(con, path)
     assert (result.rows_read, result.loaded, result.rejected) == (4, 2, 2)
-    assert rejects(con) == [(6, "txn_time", "bad date/time"), (9, "item_qty", "not a whole number")]
+    assert rejects(con) == [(6, "txn_time", BAD_TIME), (9, "item_qty", "not a whole number")]
 
 
 # --- bad values -------------------------------------------------------------------------
@@ -353,7 +354,11 @@ def test_amounts_are_exact_or_rejected(con, tmp_path):
         ("T4", Decimal("-12.00")),
         ("T5", Decimal("12.30")),
     ]
-    assert rejects(con) == [(line, "amount", "amount not a number") for line in (2, 3, 7)]
+    assert rejects(con) == [
+        (2, "amount", "amount not a number"),
+        (3, "amount", TOO_PRECISE),
+        (7, "amount", TOO_PRECISE),
+    ]
 
 
 def test_item_qty_must_be_a_plain_whole_number(con, tmp_path):
@@ -472,7 +477,7 @@ def test_rejects_option_writes_a_bom_csv_with_file_line_column_reason_raw(db_pat
             "some_bad.csv",
             "3",
             "txn_time",
-            "bad date/time",
+            BAD_TIME,
             "T2,东门店,2026-02-30 10:00:00,M1,1.00,1",
         ],
         [

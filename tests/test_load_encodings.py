@@ -17,6 +17,7 @@ import xlsxwriter
 from conftest import MEMBER_HEADER, TX_HEADER, rows, run_cli, write
 from memberkit import db
 from memberkit.ingest import LoadOptions, load_file
+from test_real_values import BAD_DATE, BAD_TIME
 
 TX_LINES = [
     TX_HEADER,
@@ -129,7 +130,7 @@ def test_bad_row_in_a_gb18030_file_keeps_its_line_and_chinese_raw_text(con, tmp_
     result = load_file(con, path, LoadOptions("members", max_reject_ratio=1.0))
     assert (result.rows_read, result.loaded, result.rejected) == (3, 2, 1)
     assert rows(con, "select line, column_name, reason, raw from rejects") == [
-        (4, "birth_date", "bad date", "M003,李娜,女,1990-02-30,13800000003,东门店,2024-03-01,")
+        (4, "birth_date", BAD_DATE, "M003,李娜,女,1990-02-30,13800000003,东门店,2024-03-01,")
     ]
 
 
@@ -268,7 +269,7 @@ def test_xlsx_members_sheet(con, tmp_path):
         ),
     ]
     assert rows(con, "select line, column_name, reason from rejects") == [
-        (5, "birth_date", "bad date")
+        (5, "birth_date", BAD_DATE)
     ]
 
 
@@ -293,7 +294,7 @@ def test_xlsx_transactions_sheet(con, tmp_path):
         ("T0001", "东门店", datetime(2026, 3, 1, 10, 15), "M001", Decimal("88.50"), 2)
     ]
     assert rows(con, "select line, column_name, reason from rejects order by line") == [
-        (5, "txn_time", "bad date/time"),
+        (5, "txn_time", BAD_TIME),
         (6, "txn_id", "duplicate txn_id with different content (first at line 4)"),
     ]
 

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import TX_HEADER, fingerprint, rows, write
 from memberkit.ingest import LoadOptions, load_file
+from test_real_values import BAD_TIME
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def test_reject_lines_stay_exact_in_a_file_read_in_parallel(con, tmp_path):
             expected[line] = ("amount", "amount not a number")
         elif kind == "time":
             lines[index] = lines[index].replace("2026-03-", "2026-13-")
-            expected[line] = ("txn_time", "bad date/time")
+            expected[line] = ("txn_time", BAD_TIME)
         elif kind == "wide":
             lines[index] += ",extra"
             expected[line] = (None, "too many columns")

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from memberkit.ingest.loader import LoadOptions, LoadResult
 
 LoadKind = enum.Enum("LoadKind", {name: name for name in KINDS}, type=str)
+
+
+class DateFormat(enum.StrEnum):
+    dmy = "dmy"
+    mdy = "mdy"
+
+
 PROGRESS_MIN_BYTES = 32 << 20
 
 
@@ -40,6 +47,21 @@ def load(
     max_reject_ratio: Annotated[
         float, typer.Option(min=0, max=1, help="Refuse a file with more rejected rows.")
     ] = 0.01,
+    timezone: Annotated[
+        str,
+        typer.Option(
+            "--timezone",
+            help="The exports' time zone: ISO times with an offset (Z, +08:00) are "
+            "converted to wall time in it.",
+        ),
+    ] = "Asia/Shanghai",
+    date_format: Annotated[
+        DateFormat | None,
+        typer.Option(
+            "--date-format",
+            help="Order of day and month in dates such as 05/10/2026 (refused without it).",
+        ),
+    ] = None,
     rejects: Annotated[
         Path | None, typer.Option(help="Write the rejected rows of this run to a CSV file.")
     ] = None,
@@ -61,6 +83,8 @@ def load(
         delimiter=delimiter,
         mapping=mapping,
         max_reject_ratio=max_reject_ratio,
+        timezone=timezone,
+        date_format=date_format.value if date_format else None,
     )
     _check_paths(files)
     con = open_database(ctx, db_path, wait)

@@ -316,8 +316,13 @@ def read_mapping(path: Path | None, kind: Kind) -> dict[str, str]:
     return {normalise_header(h): t for h, t in extra.items()}
 
 
+# Never part of a header name: white space (str.strip's, U+00A0 and U+3000 included), the
+# zero-width characters and U+FEFF (a BOM), trimmed as from values (SPEC 3.1).
+_ZERO_WIDTH = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def normalise_header(header: str) -> str:
-    return header.strip().strip("\ufeff").strip().lower()
+    return header.translate(_ZERO_WIDTH).strip().lower()
 
 
 def map_header(

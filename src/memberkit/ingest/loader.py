@@ -18,22 +18,44 @@ import duckdb
 import polars as pl
 
 from memberkit.db import frame, transaction, undo_interrupted_loads
-from memberkit.errors import InputRejected, printable
+from memberkit.errors import InputRejected, UsageError, printable, quoted
 from memberkit.files import SPREADSHEET_FORMULA, atomic_output
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
 from memberkit.ingest.records import MAX_RAW_CHARS, locate, stray_carriage_return
 from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
-# What a bad value of each type is called in the rejects table.
+# What a bad value of each type is called in the rejects table, with the forms accepted
+# (SPEC 3.1). "id" is a text column that is not free text (ids, phones, codes).
+_DATES = "2026-10-05, 2026/10/05, 2026.10.05, 20261005, 2026年10月5日"
+_MONEY = "accepted: 1234.50, 1,234.50, ¥1234.50, 1234.50元, RMB 1234.50, (5.00) for -5.00"
 _BAD_VALUE = {
-    "date": "bad date",
-    "timestamp": "bad date/time",
-    "month": "bad month (expected YYYY-MM)",
+    "date": f"bad date (accepted: {_DATES})",
+    "timestamp": "bad date/time (accepted: 2026-10-05 14:30:15, 2026/10/05 14:30, 2026.10.05, "
+    "20261005, 2026年10月5日, 2026-10-05T14:30+08:00)",
+    "month": "bad month (accepted: 2026-10, 2026/10, 202610, 2026年10月 or a date)",
     "money": "amount not a number",
     "int": "not a whole number",
     "move_kind": "unknown move kind (opening, receipt, transfer, issue or adjust)",
     "satisfaction": "unknown satisfaction (满意, 一般, 不满意 or a score of 1-5)",
+    "id": "a number in scientific notation (Excel damage): export this column as text",
 }
+# Sharper reasons, tried before the one above: (SQL test of the cleaned value `{v}`, reason).
+_DATE_REASONS = (
+    (
+        "mk_needs_date_order({v}, $date_format)",
+        "day and month order unknown (05/10/2026): pass --date-format dmy or mdy",
+    ),
+    ("mk_short_year({v})", f"two-digit year (accepted: {_DATES})"),
+)
+_WHY_BAD = {
+    "date": _DATE_REASONS,
+    "timestamp": _DATE_REASONS,
+    "money": (("mk_money_too_precise({v})", f"more than two decimals ({_MONEY})"),),
+}
+_DATE_TYPES = ("date", "timestamp", "month")
+# The types with a fast path for values in the common export format (mk_fast_<type>).
+_FAST = ("id", "timestamp", "date", "money", "int")
+DATE_FORMATS = ("dmy", "mdy")
 _SQL_TYPE = {
     "text": "varchar",
     "move_kind": "varchar",
@@ -61,6 +83,10 @@ class LoadOptions:
     delimiter: str | None = None
     mapping: Path | None = None
     max_reject_ratio: float = 0.01
+    # Times with a UTC offset (ISO ...T14:30+08:00) become wall time in this zone.
+    timezone: str = "Asia/Shanghai"
+    # The order of day and month in dates written 05/10/2026: dmy, mdy or None (refused).
+    date_format: str | None = None
 
 
 @dataclass
@@ -102,6 +128,7 @@ def load_file(
     progress: Progress | None = None,
 ) -> LoadResult:
     kind = get_kind(options.kind)
+    _check_options(con, options)
     extra_aliases = read_mapping(options.mapping, kind)
     known = {c.name.lower() for c in kind.columns} | set(extra_aliases)
     known |= {a.lower() for c in kind.columns for a in c.aliases}
@@ -155,6 +182,28 @@ def load_file(
         prepared.cleanup()
 
 
+def _check_options(con, options: LoadOptions) -> None:
+    """--timezone and --date-format are usage errors (exit 2) before any file is read."""
+    if options.date_format not in (None, *DATE_FORMATS):
+        raise UsageError(
+            f"--date-format: {quoted(str(options.date_format))} is not dmy or mdy",
+            hint="dmy reads 05/10/2026 as 5 October, mdy as May 10",
+        )
+    zone = options.timezone
+    # ICU takes unknown names as "Etc/Unknown" (UTC) without a word: look the name up
+    known = con.execute(
+        "select count(*) from pg_timezone_names() where lower(name) = lower($zone)",
+        {"zone": zone},
+    ).fetchall()[0][0]
+    if not known or zone.upper() == "CST":
+        raise UsageError(
+            f"--timezone: unknown time zone {quoted(zone)}"
+            if known == 0
+            else "--timezone: CST is US Central time in the time-zone database",
+            hint="name a zone such as Asia/Shanghai (China) or UTC",
+        )
+
+
 def _load_prepared(
     con,
     prepared: PreparedFile,
@@ -172,11 +221,15 @@ def _load_prepared(
     everywhere, no line numbers are needed and the second read is skipped."""
     con.execute(resources.files("memberkit.ingest").joinpath("parse.sql").read_text("utf-8"))
     if prepared.plain:
-        con.execute("create or replace temp macro mk_clean(x) as mk_text_plain(x)")
+        con.execute(
+            "create or replace temp macro mk_clean(x) as mk_text_plain(x);"
+            "create or replace temp macro mk_clean_code(x) as mk_text_plain(x);"
+            "create or replace temp macro mk_bare_code(x) as mk_bare_plain(x)"
+        )
     _drop_scratch(con)
     load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
     had_rows = con.execute(f"select count(*) > 0 from {kind.table}").fetchall()[0][0]
-    parsed, params = _parsed_rows(prepared, kind, positions)
+    parsed, params = _parsed_rows(prepared, kind, positions, options)
     columns = ", ".join(kind.column_names)
     # File order does not matter for the bulk rows (positions come from the second read),
     # and not keeping it lets DuckDB write the table in parallel with far less memory.
@@ -395,45 +448,61 @@ _REREAD_REJECTS = (
 )
 
 
-def _parsed_rows(prepared: PreparedFile, kind: Kind, positions: dict[str, int]) -> tuple[str, dict]:
+def _parsed_rows(
+    prepared: PreparedFile, kind: Kind, positions: dict[str, int], options: LoadOptions
+) -> tuple[str, dict]:
     """A query of the file's rows, typed, with the column and reason that make a row bad.
 
     The SQL is assembled from the kind's own column list (never from file contents); file
     headers are replaced by positional names c0, c1, ... so no header text reaches SQL.
-    `{rejects}` is left for the caller: how the reader treats rows it cannot parse."""
-    values, checks = [], []
+    `{rejects}` is left for the caller: how the reader treats rows it cannot parse.
+
+    A value cN is read in up to three steps (parse.sql): fN, the fast path on the untouched
+    value; kN, the value cleaned, only where the fast path failed; then the careful parser
+    of kN. A check of a row looks at kN, never at the raw value again."""
+    fast, cleaned, values, checks, suspect = [], [], [], [], []
     for column in kind.columns:
         name = column.name
         if name not in positions:
             values.append(f"null::{_SQL_TYPE[column.type]} as {name}")
             continue
-        raw = f"c{positions[name]}"
-        if column.type == "text":
-            values.append(f"mk_clean({raw}) as {name}")
-            missing = f"{name} is null"
+        i = positions[name]
+        if column.free_text:  # names: trimmed and unguarded, inner characters kept
+            values.append(f"mk_clean(c{i}) as {name}")
+            if column.required:
+                checks.append((f"{name} is null", name, "missing required value"))
+                suspect.append(f"{name} is null")
+            continue
+        value_type = "id" if column.type == "text" else column.type
+        args = ", $timezone, $date_format" if value_type in _DATE_TYPES else ""
+        if value_type in _FAST:
+            fast.append(f"mk_fast_{value_type}(c{i}) as f{i}")
+            cleaned.append(
+                f"case when f{i} is null and c{i} is not null then mk_clean_code(c{i}) end as k{i}"
+            )
+            values.append(f"coalesce(f{i}, mk_{value_type}(k{i}{args})) as {name}")
         else:
-            values.append(f"mk_raw_{column.type}({raw}) as {name}")
-            # only a value that did not parse is looked at again
-            missing = f"{name} is null and mk_clean({raw}) is null"
+            cleaned.append(f"mk_clean_code(c{i}) as k{i}")
+            values.append(f"mk_{value_type}(k{i}{args}) as {name}")
+        # only a value that did not parse is looked at again
         if column.required:
-            checks.append((missing, name, "missing required value"))
-        if column.type in _BAD_VALUE:
-            bad = f"{name} is null and mk_clean({raw}) is not null"
-            checks.append((bad, name, _BAD_VALUE[column.type]))
+            checks.append((f"{name} is null and k{i} is null", name, "missing required value"))
+        for test, why in _WHY_BAD.get(value_type, ()):
+            checks.append((f"{name} is null and {test.format(v=f'k{i}')}", name, why))
+        if value_type in _BAD_VALUE:  # not gender: anything else is "unknown" (SPEC 2)
+            checks.append((f"{name} is null and k{i} is not null", name, _BAD_VALUE[value_type]))
+        # Most rows break no rule: a cheap test of the parsed values lets them skip the CASE
+        # (an optional value that is null was blank in the file, or bad).
+        if column.required:
+            suspect.append(f"{name} is null")
+        elif value_type in _BAD_VALUE:
+            suspect.append(f"{name} is null and c{i} is not null")
     checks += list(kind.checks)
     # one CASE finds the first rule a row breaks; its column and reason are looked up
     problem = " ".join(f"when {cond} then {i}" for i, (cond, _, _) in enumerate(checks, 1))
-    # Most rows break no rule: a cheap test of the parsed values lets them skip the CASE.
-    suspect = " or ".join(
-        [
-            f"{c.name} is null"
-            for c in kind.columns
-            if c.name in positions and (c.required or c.type in _BAD_VALUE)
-        ]
-        + [f"({cond})" for cond, _, _ in kind.checks]
-    )
+    suspect += [f"({cond})" for cond, _, _ in kind.checks]
     blamed = ", ".join(f"'{col}'" for _, col, _ in checks)
-    reasons = ", ".join(f"'{why}'" for _, _, why in checks)
+    reasons = ", ".join("'{}'".format(why.replace("'", "''")) for _, _, why in checks)
     # new_line is left to DuckDB on purpose: with auto_detect off and strict mode on,
     # new_line='\\r\\n' makes duckdb 2.0 return no rows at all for a CRLF file.
     sql = f"""
@@ -444,8 +513,14 @@ def _parsed_rows(prepared: PreparedFile, kind: Kind, positions: dict[str, int]) 
                 null_padding = false, encoding = 'utf-8', {{rejects}}
             )
         ),
-        typed as (select *, {", ".join(values)} from raw),
-        judged as (select *, case when {suspect} then case {problem} end end as problem from typed)
+        fast as (select *{"".join(", " + f for f in fast)} from raw),
+        cleaned as (select *{"".join(", " + k for k in cleaned)} from fast),
+        typed as (select *, {", ".join(values)} from cleaned),
+        judged as (
+            select *, case when {" or ".join(f"({s})" for s in suspect) or "false"}
+                then case {problem} end end as problem
+            from typed
+        )
         select {", ".join(kind.column_names)},
             [{blamed}][problem] as bad_column,
             [{reasons}][problem] as reason
@@ -456,6 +531,8 @@ def _parsed_rows(prepared: PreparedFile, kind: Kind, positions: dict[str, int]) 
         "columns": {f"c{i}": "VARCHAR" for i in range(len(prepared.header))},
         "delim": prepared.delimiter,
     }
+    if any(kind.column(c).type in _DATE_TYPES for c in positions):  # DuckDB refuses extras
+        params |= {"timezone": options.timezone, "date_format": options.date_format}
     return sql, params
 
 

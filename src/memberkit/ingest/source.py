@@ -34,7 +34,11 @@ class Progress(Protocol):
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
-WIDE_SPACE = "\u3000".encode()
+# Characters the loader must trim or take out of values (SPEC 3.1): a file holding none
+# of them (and no tab, quote or lone CR) is plain, and its values take the fast path.
+# U+00A0, U+3000, U+200B-U+200D, U+2060, U+FEFF (a BOM after the start of the file).
+INVISIBLE = "\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE_BYTES = tuple(c.encode() for c in INVISIBLE)
 MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is not a header
 
 
@@ -51,7 +55,7 @@ class PreparedFile:
     # count, which blank lines and quoted line breaks make too high (see count_records).
     data_records: int
     records_exact: bool = True
-    # No tab, quote, lone CR or full-width space anywhere: only spaces can pad a value.
+    # No tab, quote, lone CR or INVISIBLE character anywhere: only spaces can pad a value.
     plain: bool = False
     sheet_rows: list[int] | None = None  # XLSX: the sheet row of each data record
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
@@ -102,28 +106,47 @@ class Scan:
     head: bytes = b""
     has_quote: bool = False
     has_tab: bool = False
-    has_wide_space: bool = False  # U+3000, the full-width space of Chinese input
+    has_invisible: bool = False  # one of INVISIBLE (U+3000, U+00A0, zero-width, a BOM)
 
     _tail: bytes = b""  # the last bytes seen: a sequence may straddle two chunks
+    _seen: int = 0  # bytes seen
 
     @property
     def plain(self) -> bool:
-        return not (self.has_quote or self.has_tab or self.has_wide_space) and (
+        return not (self.has_quote or self.has_tab or self.has_invisible) and (
             self.crs == self.crlf
         )
 
-    def note_text(self, chunk: bytes) -> None:
-        """Count the line ends of the next chunk of text and see whether it is plain."""
+    def note_text(self, chunk: bytes, text: str | None = None) -> None:
+        """Count the line ends of the next chunk of text and see whether it is plain.
+
+        `text` is the chunk decoded, if the caller has it (from an incremental decoder, so
+        no character straddles two chunks): searching it is several times faster than
+        searching the bytes for each character."""
         if b"\r" in chunk or self.last_byte == 13:
             self.crs += chunk.count(b"\r")
             self.crlf += chunk.count(b"\r\n") + (self.last_byte == 13 and chunk[:1] == b"\n")
         self.newlines += chunk.count(b"\n")
         self.has_quote = self.has_quote or b'"' in chunk
         self.has_tab = self.has_tab or b"\t" in chunk
-        if not (self.has_wide_space or (chunk.isascii() and self._tail.isascii())):
-            self.has_wide_space = WIDE_SPACE in chunk or WIDE_SPACE in self._tail + chunk[:2]
+        if not self.has_invisible:
+            self.has_invisible = self._invisible(chunk, text)
         self._tail = chunk[-2:]
+        self._seen += len(chunk)
         self.last_byte = chunk[-1]
+
+    def _invisible(self, chunk: bytes, text: str | None) -> bool:
+        if text is not None:  # the file's own BOM, at its very start, is in no value
+            return not text.isascii() and (
+                any(c in text for c in INVISIBLE[:-1])
+                or text.find("\ufeff", 1 if self._seen == 0 else 0) >= 0
+            )
+        if not self.utf8_ok or (chunk.isascii() and self._tail.isascii()):
+            return False  # ASCII; or not UTF-8, and then the UTF-8 copy is scanned instead
+        joined = self._tail + chunk  # a character may straddle two chunks
+        if self._seen == len(self._tail) and joined.startswith(codecs.BOM_UTF8):
+            joined = joined[3:]
+        return any(c in joined for c in _INVISIBLE_BYTES)
 
 
 def scan(path: Path, progress: Progress | None = None) -> Scan:
@@ -161,12 +184,13 @@ def _scan(path: Path, progress: Progress | None) -> Scan:
                 continue
             if not result.head:
                 result.head = chunk[: 1 << 20]
+            text = None
             if result.utf8_ok and (not chunk.isascii() or utf8.getstate()[0]):
                 try:
-                    utf8.decode(chunk)
+                    text = utf8.decode(chunk)
                 except UnicodeDecodeError:
                     result.utf8_ok = False
-            result.note_text(chunk)
+            result.note_text(chunk, text)
         if hashing is not None:
             hashing.result()
     if result.utf8_ok and not result.is_sheet:
@@ -318,7 +342,7 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
                 data = data.replace(b"\r", b"\n")
             out.write(data)
             if data:
-                copy.note_text(data)
+                copy.note_text(data, text)
             if not chunk:
                 break
     return copy
