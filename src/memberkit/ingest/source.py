@@ -80,10 +80,6 @@ class PreparedFile:
     def name(self) -> str:
         return printable(self.path.name)
 
-    @property
-    def sheet_rows(self) -> list[int] | None:
-        return self.sheets.sheet_rows if self.sheets else None
-
     def count_records(self) -> int:
         """The exact record count (RecordScanner over the file DuckDB reads)."""
         if not self.records_exact:
