@@ -65,6 +65,14 @@ def load(
     rejects: Annotated[
         Path | None, typer.Option(help="Write the rejected rows of this run to a CSV file.")
     ] = None,
+    sheet: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sheet",
+            help="XLSX: read only this sheet (repeat for several; default: every sheet "
+            "that holds data).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
@@ -85,6 +93,7 @@ def load(
         max_reject_ratio=max_reject_ratio,
         timezone=timezone,
         date_format=date_format.value if date_format else None,
+        sheets=sheet or None,
     )
     _check_paths(files)
     con = open_database(ctx, db_path, wait)
@@ -187,6 +196,8 @@ def _report(result: LoadResult, max_ratio: float) -> None:
         return
     if result.ignored_columns:
         _say(err, f"{name}: warning: ignoring unknown column(s): {_names(result.ignored_columns)}")
+    for note in result.notes:
+        _say(err, f"{name}: warning: {note}")
     how = f"{result.encoding}, {_delimiter_name(result.delimiter)}"
     if result.status == "refused":
         # nothing of a refused file is loaded: say so instead of counts that look partial,
@@ -210,6 +221,7 @@ def _report(result: LoadResult, max_ratio: float) -> None:
         _say(err, f"{name}: ... {len(result.warnings) - 20:,} more warnings")
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
+        where += f" {sample.sheet}" if sample.sheet else ""
         column = f", column {_names([sample.column])}" if sample.column else ""
         _say(err, f"  {where}{column}: {sample.reason}")
     if result.rejected > len(result.first_rejects):

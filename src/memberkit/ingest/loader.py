@@ -21,6 +21,7 @@ from memberkit.db import frame, transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected, UsageError, printable, quoted
 from memberkit.files import SPREADSHEET_FORMULA, atomic_output
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
+from memberkit.ingest.quotes import check_quotes
 from memberkit.ingest.records import MAX_RAW_CHARS, locate, stray_carriage_return
 from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
@@ -87,6 +88,7 @@ class LoadOptions:
     timezone: str = "Asia/Shanghai"
     # The order of day and month in dates written 05/10/2026: dmy, mdy or None (refused).
     date_format: str | None = None
+    sheets: list[str] | None = None  # XLSX: read only these sheets (--sheet)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class RejectSample:
     line: int | None
     column: str | None
     reason: str
+    sheet: str | None = None  # a workbook's sheet, when rows come from several
 
 
 @dataclass
@@ -115,6 +118,7 @@ class LoadResult:
     refusal: str | None = None  # why a refused file was refused
     previous_load_id: int | None = None
     previous_loaded_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # about the file: title lines skipped, ...
 
     @property
     def reject_ratio(self) -> float:
@@ -130,44 +134,57 @@ def load_file(
     kind = get_kind(options.kind)
     _check_options(con, options)
     extra_aliases = read_mapping(options.mapping, kind)
-    known = {c.name.lower() for c in kind.columns} | set(extra_aliases)
-    known |= {a.lower() for c in kind.columns for a in c.aliases}
-    # A file loaded before is recognised by its hash, before any decoding or parsing.
+    # A file loaded before is recognised by its hash, before any decoding or parsing. The
+    # file stays open from here on: what is read is what was hashed (SPEC 3.1).
     scanned = scan(path, progress)
-    previous = con.execute(
-        "select load_id, finished_at, encoding, delimiter from loads "
-        "where sha256 = $sha and kind = $kind and status = 'loaded' "
-        "order by load_id limit 1",
-        {"sha": scanned.sha256, "kind": kind.name},
-    ).fetchall()
-    if previous:
-        load_id, finished_at, encoding, delimiter = previous[0]
-        return LoadResult(
-            file=printable(str(path)),
-            kind=kind.name,
-            status="already_loaded",
-            encoding=encoding,
-            delimiter=delimiter,
-            previous_load_id=load_id,
-            previous_loaded_at=finished_at,
-        )
+    try:
+        result = _load_scanned(con, path, scanned, kind, extra_aliases, options, progress)
+        result.file = printable(str(path))
+        return result
+    finally:
+        if scanned.source is not None:
+            scanned.source.close()
+
+
+def _load_scanned(con, path, scanned, kind: Kind, extra_aliases, options, progress) -> LoadResult:
+    picking = bool(options.sheets) and scanned.is_sheet
+    if not picking and (previous := _previous_load(con, scanned.sha256, kind, None)):
+        return previous
     if progress:
         progress.phase("reading the file")
     prepared = prepare(
         path,
         scanned,
+        kind=kind,
+        extra=extra_aliases,
         encoding=options.encoding,
         delimiter=options.delimiter,
-        is_header=lambda row: any(normalise_header(v) in known for v in row),
+        sheets=options.sheets,
     )
     try:
+        # a workbook loaded with --sheet is known by its hash and the sheets picked
+        if picking and (previous := _previous_load(con, prepared.sha256, kind, prepared.encoding)):
+            return previous
         positions, ignored = map_header(prepared.header, kind, prepared.label, extra_aliases)
+        if prepared.has_quote:
+            # quoted values may span lines only in free-text columns (or ones not read)
+            strict = {i for name, i in positions.items() if not kind.column(name).free_text}
+            free = set(range(len(prepared.header))) - strict
+            check_quotes(
+                prepared.csv_path,
+                prepared.label,
+                prepared.header,
+                prepared.delimiter,
+                free,
+                prepared.line_offset,
+            )
         started = datetime.now()
         if progress:
             progress.phase("loading into the database")
         try:
             with transaction(con):
                 result = _load_prepared(con, prepared, kind, positions, options, started)
+                prepared.check_unchanged()  # else the rows may not be the ones hashed
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # if the bulk insert failed
                 con.execute("set preserve_insertion_order = true")
@@ -177,6 +194,7 @@ def load_file(
         result.ignored_columns = [
             h for h in ignored if h and normalise_header(h) not in informational
         ]
+        result.notes = prepared.notes
         return result
     finally:
         prepared.cleanup()
@@ -202,6 +220,30 @@ def _check_options(con, options: LoadOptions) -> None:
             else "--timezone: CST is US Central time in the time-zone database",
             hint="name a zone such as Asia/Shanghai (China) or UTC",
         )
+
+
+def _previous_load(con, sha256: str, kind: Kind, picked: str | None) -> LoadResult | None:
+    """The load of this file that counts: all of it, or (picked) the same sheets of it."""
+    previous = con.execute(
+        "select load_id, finished_at, encoding, delimiter from loads "
+        "where sha256 = $sha and kind = $kind and status = 'loaded' "
+        "and ($picked is null and not starts_with(encoding, 'xlsx [') "
+        "or encoding in ('xlsx', $picked)) "
+        "order by load_id limit 1",
+        {"sha": sha256, "kind": kind.name, "picked": picked},
+    ).fetchall()
+    if not previous:
+        return None
+    load_id, finished_at, encoding, delimiter = previous[0]
+    return LoadResult(
+        file="",
+        kind=kind.name,
+        status="already_loaded",
+        encoding=encoding,
+        delimiter=delimiter,
+        previous_load_id=load_id,
+        previous_loaded_at=finished_at,
+    )
 
 
 def _load_prepared(
@@ -359,8 +401,9 @@ def _load_prepared(
 
 def _reader_failed(prepared: PreparedFile, exc: Exception) -> InputRejected:
     """DuckDB's reader gave up on the whole file instead of rejecting rows: say where."""
-    line = stray_carriage_return(prepared.csv_path)
+    line = stray_carriage_return(prepared.csv_path, prepared.delimiter)
     if line is not None:
+        line += prepared.line_offset
         return InputRejected(
             f"{prepared.label}: line {line} holds a carriage return (CR) outside quotes, which "
             "the CSV reader cannot place; nothing was loaded",
@@ -585,7 +628,9 @@ def _read_rows_needing_care(
         ).fetchall()
     ]
     con.execute("drop table mk_marks")
-    located = locate(prepared.csv_path, reader_rejects, ords, whole=True)
+    located = locate(
+        prepared.csv_path, reader_rejects, ords, whole=True, delimiter=prepared.delimiter
+    )
     found = located[1]
     exact = "true" if every_row else f"reason is not null or {_key_in_clash(kind, 't')}"
     with tempfile.TemporaryDirectory(prefix="memberkit-") as folder:
@@ -782,7 +827,9 @@ def _warnings(con, prepared: PreparedFile, kind: Kind, load_id: int) -> list[Rej
         found += [(o[0], column, message) for o in ords]
     if not found:
         return []
-    _, by_ordinal = locate(prepared.csv_path, [], [o for o, _, _ in found])
+    _, by_ordinal = locate(
+        prepared.csv_path, [], [o for o, _, _ in found], delimiter=prepared.delimiter
+    )
     samples = []
     for ordinal, column, message in sorted(found):
         where = by_ordinal.get(ordinal)
@@ -825,9 +872,27 @@ def _record_rejects(
     if located is not None and all(o in located[1] for o in wanted):
         by_record, by_ordinal = located
     else:
-        by_record, by_ordinal = locate(prepared.csv_path, (r[0] for r in parse_rejects), wanted)
+        by_record, by_ordinal = locate(
+            prepared.csv_path,
+            (r[0] for r in parse_rejects),
+            wanted,
+            delimiter=prepared.delimiter,
+        )
     canonical = {index: name for name, index in positions.items()}
+    converted = prepared.sheets.rejects if prepared.sheets else {}
     rows = []
+
+    def place(where) -> tuple:
+        """line, file name (with the sheet for a workbook of several), sheet order"""
+        if where is None:
+            return None, prepared.name, 0
+        book = prepared.sheets
+        return (
+            prepared.line_of_record(where.record, where.line),
+            prepared.name_of_record(where.record),
+            book.record_sheets[where.record - 1] if book and where.record >= 1 else 0,
+        )
+
     for record_no, column, error_type, message in parse_rejects:
         where = by_record.get(record_no)
         reason = _PARSE_ERRORS.get(error_type, error_type.lower())
@@ -842,42 +907,46 @@ def _record_rejects(
             # positional name back to ours (or, for a column we do not read, the file's)
             index = int(column[1:])
             column = canonical.get(index, prepared.header[index])
-        rows.append(
-            (
-                prepared.line_of_record(where.record, where.line) if where else None,
-                column if error_type != "TOO MANY COLUMNS" else None,
-                f"{reason} ({detail})" if detail else reason,
-                where.raw[:MAX_RAW_CHARS] if where else None,
-            )
-        )
+        raw = where.raw[:MAX_RAW_CHARS] if where else None
+        reason = f"{reason} ({detail})" if detail else reason
+        column = column if error_type != "TOO MANY COLUMNS" else None
+        if where is not None and where.record in converted:
+            # a workbook row the conversion rejected (written a field too long on purpose)
+            column, reason, raw = converted[where.record]
+        rows.append((*place(where), column, reason, raw))
     for ordinal, column, reason, first_ord in row_rejects:
         where = by_ordinal.get(ordinal)
         if first_ord is not None and first_ord in by_ordinal:
-            first = by_ordinal[first_ord]
-            reason = f"{reason} (first at line {prepared.line_of_record(first.record, first.line)})"
-        rows.append(
-            (
-                prepared.line_of_record(where.record, where.line) if where else None,
-                column,
-                reason,
-                where.raw[:MAX_RAW_CHARS] if where else None,
-            )
-        )
+            line, name, _ = place(by_ordinal[first_ord])
+            sheet = f" of {name.removeprefix(prepared.name).strip()}" if prepared.sheets else ""
+            reason = f"{reason} (first at line {line}{sheet if name != prepared.name else ''})"
+        rows.append((*place(where), column, reason, where.raw[:MAX_RAW_CHARS] if where else None))
     frame = pl.DataFrame(
         rows,
-        schema={"line": pl.Int64, "column_name": pl.Utf8, "reason": pl.Utf8, "raw": pl.Utf8},
+        schema={
+            "line": pl.Int64,
+            "file_name": pl.Utf8,
+            "sheet": pl.Int64,
+            "column_name": pl.Utf8,
+            "reason": pl.Utf8,
+            "raw": pl.Utf8,
+        },
         orient="row",
-    ).sort("line", nulls_last=True)
+    ).sort("sheet", "line", nulls_last=True)
     con.register("mk_new_rejects", frame)
     try:
         con.execute(
-            "insert into rejects select $load_id, $kind, $name, line, column_name, reason, raw "
-            "from mk_new_rejects",
-            {"load_id": load_id, "kind": kind.name, "name": prepared.name},
+            "insert into rejects select $load_id, $kind, file_name, line, column_name, reason, "
+            "raw from mk_new_rejects",
+            {"load_id": load_id, "kind": kind.name},
         )
     finally:
         con.unregister("mk_new_rejects")
-    return [RejectSample(r[0], r[1], r[2]) for r in frame.head(5).iter_rows()]
+    named = prepared.sheets is not None and prepared.sheets.name_sheets
+    return [
+        RejectSample(r[0], r[3], r[4], r[1].removeprefix(prepared.name).strip() if named else None)
+        for r in frame.head(5).iter_rows()
+    ]
 
 
 def export_rejects(con, load_ids: list[int], target: Path) -> int:

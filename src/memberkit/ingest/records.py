@@ -3,8 +3,13 @@
 DuckDB's CSV reader reports rejected rows by record number (blank lines count, quoted line
 breaks do not) and can drop rows silently when its line-ending setting is wrong, so the
 loader checks DuckDB's accounting against this count, and turns record numbers into the line
-numbers a person sees in an editor. A record ends at a newline outside double quotes
-(RFC 4180: an escaped quote "" flips the parity twice, so parity is enough).
+numbers a person sees in an editor. A record ends at a newline outside double quotes.
+
+Quotes are read as DuckDB's reader (and Python's csv module) reads them: a quote opens a
+quoted value only at the start of a field (after the delimiter, a line break or the file's
+start); inside one, "" is a quote and a lone quote closes it. A quote anywhere else (S0"1,
+O"Brien) is a character of the value. So the quotes that count are found first, and the
+parity of those says which newlines are inside quotes (an escaped "" flips it twice).
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ NL, CR, QUOTE = 10, 13, 34
 MAX_RAW_CHARS = 2000
 
 
+_BOM = b"\xef\xbb\xbf"
+_VECTOR_STRAYS = 16  # strays in one chunk found the vectorised way; more take a Python loop
+
+
 @dataclass
 class _Terminators:
     """Record terminators of one chunk, with what the callers need to know about each."""
@@ -27,15 +36,88 @@ class _Terminators:
     positions: np.ndarray  # global byte offsets of the terminating newlines
     newline_index: np.ndarray  # global index of each among all newlines (quoted ones too)
     blank: np.ndarray  # the record it ends is empty (or just '\r')
+    quoted: np.ndarray  # global byte offsets of the newlines inside quotes
+
+
+class _QuoteState:
+    """Which quotes of a chunk count (open, close or escape), carried from chunk to chunk."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = ord(delimiter.encode("utf-8")[:1] or b",")
+        self.in_quote = False
+        self.last_byte = NL  # the byte before the chunk (a virtual newline before the file)
+        self.last_counted = False  # ... and it is a quote that counts
+        self.start = 0  # where the first field starts (after a BOM)
+        self._head = b""
+
+    def see_head(self, chunk: bytes) -> None:
+        """Watch the file's first bytes for a BOM (chunks may be tiny)."""
+        self._head += chunk[: 3 - len(self._head)]
+        self.start = 3 if self._head == _BOM else 0
+
+    def counted(self, buf: np.ndarray, quotes: np.ndarray, offset: int) -> np.ndarray:
+        """A mask of the quotes that count (the others are characters of unquoted values),
+        and the state after the chunk. Each quote outside quotes must stand at a field's
+        start, or be the second of an escaped "" (right after a quote that counts)."""
+        n = len(quotes)
+        counts = np.ones(n, dtype=bool)
+        if n == 0:
+            self.last_byte = int(buf[-1]) if len(buf) else self.last_byte
+            self.last_counted = False
+            return counts
+        prev = np.empty(n, dtype=np.uint8)
+        prev[1:] = buf[quotes[1:] - 1]
+        prev[0] = buf[quotes[0] - 1] if quotes[0] > 0 else self.last_byte
+        at_start = (prev == self.delimiter) | (prev == NL) | (quotes + offset == self.start)
+        after_quote = prev == QUOTE
+        first, in_quote = 0, self.in_quote
+        for _ in range(_VECTOR_STRAYS):
+            if first == n:
+                break
+            # assume every quote from `first` on counts, and find the first that cannot
+            before = (np.arange(n - first) + in_quote) & 1
+            prev_counts = np.ones(n - first, dtype=bool)
+            prev_counts[0] = counts[first - 1] if first else self.last_counted
+            ok = (before == 1) | at_start[first:] | (after_quote[first:] & prev_counts)
+            bad = np.flatnonzero(~ok)
+            if not len(bad):
+                in_quote = bool((n - first + in_quote) & 1)
+                break
+            stray = first + int(bad[0])
+            counts[stray] = False
+            in_quote = bool((stray - first + in_quote) & 1)
+            first = stray + 1
+        else:
+            for i in range(first, n):  # many strays in one chunk: one quote at a time
+                if in_quote:
+                    in_quote = False
+                elif at_start[i] or (after_quote[i] and counts[i - 1]):  # i >= first > 0
+                    in_quote = True
+                else:
+                    counts[i] = False
+        self.in_quote = in_quote
+        self.last_counted = bool(quotes[-1] == len(buf) - 1 and counts[-1])
+        self.last_byte = int(buf[-1])
+        return counts
+
+    def inside(self, buf: np.ndarray, offset: int, positions: np.ndarray) -> np.ndarray:
+        """Which of these positions of the chunk lie inside quotes; moves on past the chunk."""
+        in_quote = self.in_quote
+        if not in_quote and QUOTE not in buf:
+            self.last_byte, self.last_counted = int(buf[-1]), False
+            return np.zeros(len(positions), dtype=bool)
+        quotes = np.flatnonzero(buf == QUOTE)
+        counted = quotes[self.counted(buf, quotes, offset)]
+        return ((np.searchsorted(counted, positions) + int(in_quote)) & 1) == 1
 
 
 class RecordScanner:
     """Feed the file's bytes chunk by chunk; it finds the record terminators."""
 
-    def __init__(self) -> None:
+    def __init__(self, delimiter: str = ",") -> None:
         self.offset = 0  # bytes fed so far
         self.newlines = 0  # newlines fed so far, quoted ones included
-        self.in_quote = False
+        self.quotes = _QuoteState(delimiter)
         self.last_terminator = -1  # global offset of the previous terminator
         self.last_terminator_newline = -1  # ... and its index among all newlines
         self.last_byte = NL  # a virtual newline before the file: an empty first line is blank
@@ -46,6 +128,8 @@ class RecordScanner:
         """Take the next chunk; with detail, return its terminators (else only count them)."""
         if not chunk:
             return None
+        if self.offset < 3:
+            self.quotes.see_head(chunk)
         terms = None
         if detail or not self._plain(chunk):
             terms = self._terminators(chunk)
@@ -60,11 +144,16 @@ class RecordScanner:
             if count:
                 self.last_terminator = self.offset + chunk.rindex(b"\n")
                 self.last_terminator_newline = self.newlines + count - 1
+            self.quotes.last_byte, self.quotes.last_counted = chunk[-1], False
         self.records += count
         self.newlines += chunk.count(b"\n")
         self.offset += len(chunk)
         self.last_byte = chunk[-1]
         return terms
+
+    @property
+    def in_quote(self) -> bool:
+        return self.quotes.in_quote
 
     def _plain(self, chunk: bytes) -> bool:
         """No quotes and no blank line in this chunk, nor one split across its start."""
@@ -80,18 +169,17 @@ class RecordScanner:
         buf = np.frombuffer(chunk, dtype=np.uint8)
         newlines = np.flatnonzero(buf == NL)
         index = np.arange(self.newlines, self.newlines + len(newlines), dtype=np.int64)
-        if self.in_quote or QUOTE in buf:
-            quotes = np.flatnonzero(buf == QUOTE)
-            parity = (np.searchsorted(quotes, newlines) + int(self.in_quote)) & 1
-            outside = parity == 0
-            newlines, index = newlines[outside], index[outside]
-            self.in_quote = bool((len(quotes) + int(self.in_quote)) & 1)
+        quoted = np.empty(0, dtype=np.int64)
+        inside = self.quotes.inside(buf, self.offset, newlines)
+        if inside.any():
+            quoted = newlines[inside].astype(np.int64) + self.offset
+            newlines, index = newlines[~inside], index[~inside]
         positions = newlines.astype(np.int64) + self.offset
         previous = np.concatenate(([self.last_terminator], positions[:-1]))
         gap = positions - previous
         byte_before = np.where(newlines >= 1, buf[np.maximum(newlines - 1, 0)], self.last_byte)
         blank = (gap == 1) | ((gap == 2) & (byte_before == CR))
-        return _Terminators(positions, index, blank)
+        return _Terminators(positions, index, blank, quoted)
 
     def has_trailing_record(self) -> bool:
         """Is there a non-blank record after the last terminator (no final newline)?"""
@@ -119,15 +207,17 @@ def locate(
     good_ordinals: Iterable[int],
     *,
     whole: bool = False,
+    delimiter: str = ",",
 ) -> tuple[dict[int, Located], dict[int, Located]]:
     """Find records by DuckDB's 1-based record number (rejected rows) and by ordinal among
     the rows DuckDB accepted (0-based; the header, blank lines and rejected rows skipped).
-    `raw` is cut to MAX_RAW_CHARS for people to read, unless `whole` (to parse it again)."""
+    `raw` is cut to MAX_RAW_CHARS for people to read, unless `whole` (to parse it again).
+    The delimiter says where fields start, and so which quotes open a quoted value."""
     rejected = np.unique(np.fromiter(reject_records, dtype=np.int64))
     wanted = np.unique(np.fromiter(good_ordinals, dtype=np.int64))
     found_rejects: dict[int, _Place] = {}
     found_good: dict[int, _Place] = {}
-    scanner = RecordScanner()
+    scanner = RecordScanner(delimiter)
     good_seen = 0
     with open(csv_path, "rb") as f:
         while chunk := f.read(CHUNK):
@@ -184,24 +274,26 @@ def _read_raw(f, found: dict[int, _Place], whole: bool) -> dict[int, Located]:
     return located
 
 
-def stray_carriage_return(csv_path: Path) -> int | None:
+def stray_carriage_return(csv_path: Path, delimiter: str = ",") -> int | None:
     """The physical line of the first CR outside quotes that is not part of a CRLF, or None.
 
     DuckDB's reader gives up on the whole file at such a CR (it records other bad rows), so
     the loader looks for it, only then, to name the line."""
-    in_quote = False
+    quotes = _QuoteState(delimiter)
     lines = 1  # the line the chunk starts on
     pending = None  # a CR that ended the previous chunk: its line, if no LF follows
+    offset = 0
     with open(csv_path, "rb") as f:
         while chunk := f.read(CHUNK):
+            if offset < 3:
+                quotes.see_head(chunk)
             buf = np.frombuffer(chunk, dtype=np.uint8)
             if pending is not None and buf[0] != NL:
                 return pending
             pending = None
             crs = np.flatnonzero(buf == CR)
+            outside = ~quotes.inside(buf, offset, crs)
             if len(crs):
-                quotes = np.flatnonzero(buf == QUOTE)
-                outside = ((np.searchsorted(quotes, crs) + int(in_quote)) & 1) == 0
                 after = buf[np.minimum(crs + 1, len(buf) - 1)]
                 for pos in crs[outside & ((crs == len(buf) - 1) | (after != NL))]:
                     line = lines + int(np.count_nonzero(buf[:pos] == NL))
@@ -209,5 +301,5 @@ def stray_carriage_return(csv_path: Path) -> int | None:
                         return line
                     pending = line  # the next chunk says whether an LF follows
             lines += chunk.count(b"\n")
-            in_quote = bool((np.count_nonzero(buf == QUOTE) + int(in_quote)) & 1)
+            offset += len(chunk)
     return pending

@@ -3,7 +3,13 @@
 The pass hashes the file (reloads are recognised by content), decides the encoding (BOM,
 then strict UTF-8, then GB18030, SPEC 3), counts records independently of DuckDB and sees
 which line endings the file uses. Only files DuckDB cannot read as they are (GB18030, UTF-16,
-mixed line endings, XLSX) are rewritten, streaming, to a temporary UTF-8 CSV.
+mixed line endings, title lines above the header, XLSX) are rewritten, streaming, to a
+temporary UTF-8 CSV.
+
+The bytes read are the bytes hashed (SPEC 3.1): the file is opened once, and hashed, copied
+and read by DuckDB through that one descriptor (/proc/self/fd/N stays on the file that was
+opened even if another file is renamed over its path). A file changed in place while it is
+loaded is refused (check_unchanged).
 """
 
 from __future__ import annotations
@@ -12,16 +18,20 @@ import codecs
 import csv
 import hashlib
 import io
+import os
+import shutil
 import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
+
+import numpy as np
 
 from memberkit.errors import InputRejected, UsageError, printable, quoted
+from memberkit.ingest.kinds import Kind
 from memberkit.ingest.records import CHUNK, RecordScanner
+from memberkit.ingest.sheets import TITLE_ROWS, HeaderRule, Workbook, convert_workbook
 
 
 class Progress(Protocol):
@@ -45,7 +55,7 @@ MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is not a header
 @dataclass
 class PreparedFile:
     path: Path
-    csv_path: Path  # the file DuckDB reads: the original or a temporary UTF-8 copy
+    csv_path: Path  # the file DuckDB reads: the original (by descriptor) or a UTF-8 copy
     sha256: str
     size: int
     encoding: str  # what the source was: utf-8, utf-8-sig, gb18030, utf-16, xlsx, ...
@@ -57,7 +67,12 @@ class PreparedFile:
     records_exact: bool = True
     # No tab, quote, lone CR or INVISIBLE character anywhere: only spaces can pad a value.
     plain: bool = False
-    sheet_rows: list[int] | None = None  # XLSX: the sheet row of each data record
+    has_quote: bool = False  # a quote somewhere in csv_path (the quote check reads it then)
+    line_offset: int = 0  # title lines above the header, left out of csv_path
+    sheets: Workbook | None = None  # XLSX: where each record came from
+    notes: list[str] = field(default_factory=list)  # for the user, beside the counts
+    source: BinaryIO | None = field(default=None, repr=False)  # the file as opened by scan()
+    stat: os.stat_result | None = field(default=None, repr=False)
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -72,7 +87,7 @@ class PreparedFile:
     def count_records(self) -> int:
         """The exact record count (RecordScanner over the file DuckDB reads)."""
         if not self.records_exact:
-            scanner = RecordScanner()
+            scanner = RecordScanner(self.delimiter)
             with open(self.csv_path, "rb") as f:
                 while chunk := f.read(CHUNK):
                     scanner.feed(chunk)
@@ -81,14 +96,59 @@ class PreparedFile:
 
     def line_of_record(self, record: int, line: int) -> int:
         """The line a person looks for: the physical line, or for XLSX the sheet row."""
-        if self.sheet_rows is None:
-            return line
-        return self.sheet_rows[record - 1] if record >= 1 else self.sheet_rows[0] - 1
+        if self.sheets is None:
+            return line + self.line_offset
+        rows = self.sheets.sheet_rows
+        return rows[record - 1] if 1 <= record <= len(rows) else (rows or [1])[0] - 1
+
+    def name_of_record(self, record: int) -> str:
+        """The file as the rejects table names it: for a workbook of several sheets, with
+        the record's sheet (`book.xlsx [Sheet2]`)."""
+        book = self.sheets
+        if book is None or not book.name_sheets or not 1 <= record <= len(book.record_sheets):
+            return self.name
+        return f"{self.name} [{printable(book.sheet_names[book.record_sheets[record - 1]])}]"
+
+    def check_unchanged(self) -> None:
+        """Refuse the load if the file changed since it was opened: what was hashed may not
+        be what was read. A file renamed over the path does not matter (the descriptor
+        stays on the one opened), unless DuckDB had to be given the path."""
+        if self.source is None or self.stat is None:
+            return
+        before = self.stat
+        now = os.fstat(self.source.fileno())
+        # a write changes the size or mtime, and the ctime even if the mtime is set back
+        # after it; so does unlinking the file (another renamed over it): not a change
+        changed = _version(now)[:2] != _version(before)[:2] or (
+            now.st_ctime_ns != before.st_ctime_ns and now.st_nlink == before.st_nlink
+        )
+        try:
+            there = os.stat(self.path)
+        except OSError:
+            there = None
+        replaced = there is None or (there.st_dev, there.st_ino) != (before.st_dev, before.st_ino)
+        if not changed and replaced and self.csv_path == self.path:
+            changed = True
+        if changed:
+            raise InputRejected(
+                f"{self.label}: changed while it was being loaded; nothing was loaded; "
+                "load it again",
+                hint="wait until the program writing it has finished",
+            )
+        if replaced:
+            self.notes.append(
+                "another file took its place while it was being loaded; the version there "
+                "when the load began was loaded (load the file again for the new one)"
+            )
 
     def cleanup(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _version(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 @dataclass
@@ -99,6 +159,10 @@ class Scan:
     size: int
     is_sheet: bool  # XLSX/XLS: none of the text fields below apply
     utf8_ok: bool = True
+    bad_utf8_line: int | None = None  # the line of the first byte that is not UTF-8
+    mixed_utf8: bool = False  # ... and lines before it hold UTF-8 beyond ASCII
+    source: BinaryIO | None = field(default=None, repr=False)  # the file, kept open
+    stat: os.stat_result | None = field(default=None, repr=False)  # as it was opened
     newlines: int = 0
     crlf: int = 0
     crs: int = 0
@@ -150,7 +214,8 @@ class Scan:
 
 
 def scan(path: Path, progress: Progress | None = None) -> Scan:
-    """Hash the file and, for text, check UTF-8 and count line ends, in one streaming pass.
+    """Open the file, hash it and, for text, check UTF-8 and count line ends, in one
+    streaming pass. The file stays open (Scan.source) for everything read later.
 
     The hash runs in a second thread (hashlib releases the GIL), so the pass costs about
     as much as reading the file."""
@@ -159,22 +224,34 @@ def scan(path: Path, progress: Progress | None = None) -> Scan:
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, not a file")
     try:
-        return _scan(path, progress)
-    except OSError as exc:  # not allowed to read it, or a disk error
+        source = open(path, "rb")  # noqa: SIM115 (closed by Scan.close)
+    except OSError as exc:  # not allowed to read it
         raise InputRejected(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return _scan(path, source, progress)
+    except OSError as exc:  # a disk error
+        source.close()
+        raise InputRejected(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except BaseException:
+        source.close()
+        raise
 
 
-def _scan(path: Path, progress: Progress | None) -> Scan:
-    size = path.stat().st_size
-    if size == 0:
+def _scan(path: Path, source: BinaryIO, progress: Progress | None) -> Scan:
+    stat = os.fstat(source.fileno())
+    if stat.st_size == 0:
         raise InputRejected(f"{path}: the file is empty (no header, no rows)")
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    with open(path, "rb") as f, ThreadPoolExecutor(1) as hasher:
-        result = Scan(sha256="", size=size, is_sheet=f.read(4) in _XLSX_MAGIC)
-        f.seek(0)
+    result = Scan(
+        sha256="", size=stat.st_size, is_sheet=source.read(4) in _XLSX_MAGIC, source=source
+    )
+    result.stat = stat
+    source.seek(0)
+    offset, last_newline, first_non_ascii = 0, -1, None
+    with ThreadPoolExecutor(1) as hasher:
         hashing = None
-        while chunk := f.read(CHUNK):
+        while chunk := source.read(CHUNK):
             if hashing is not None:
                 hashing.result()
             hashing = hasher.submit(digest.update, chunk)
@@ -184,39 +261,67 @@ def _scan(path: Path, progress: Progress | None) -> Scan:
                 continue
             if not result.head:
                 result.head = chunk[: 1 << 20]
+            ascii_chunk = chunk.isascii()
+            if first_non_ascii is None and not ascii_chunk:
+                first_non_ascii = offset + int(np.argmax(np.frombuffer(chunk, np.uint8) >= 128))
             text = None
-            if result.utf8_ok and (not chunk.isascii() or utf8.getstate()[0]):
+            if result.utf8_ok and (not ascii_chunk or utf8.getstate()[0]):
+                held = len(utf8.getstate()[0])  # bytes of a character begun in the last chunk
                 try:
                     text = utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    result.utf8_ok = False
+                except UnicodeDecodeError as exc:
+                    at = max(exc.start - held, 0)
+                    _bad_utf8(result, chunk, at, offset, last_newline, first_non_ascii)
             result.note_text(chunk, text)
+            if (i := chunk.rfind(b"\n")) >= 0:
+                last_newline = offset + i
+            offset += len(chunk)
         if hashing is not None:
             hashing.result()
     if result.utf8_ok and not result.is_sheet:
         try:
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
-            result.utf8_ok = False
+            _bad_utf8(result, b"", 0, offset, last_newline, first_non_ascii)
     result.sha256 = digest.hexdigest()
     return result
+
+
+def _bad_utf8(
+    result: Scan, chunk: bytes, at: int, offset: int, last_newline: int, first_non_ascii
+) -> None:
+    """Note the line of the first byte that is not UTF-8 (at: its place in the chunk, whose
+    line ends note_text has not counted yet), and whether earlier lines hold UTF-8 text
+    beyond ASCII: then the file mixes two encodings."""
+    result.utf8_ok = False
+    result.bad_utf8_line = result.newlines + chunk.count(b"\n", 0, at) + 1
+    before = chunk.rfind(b"\n", 0, at)
+    line_start = offset + before + 1 if before >= 0 else last_newline + 1
+    result.mixed_utf8 = first_non_ascii is not None and first_non_ascii < line_start
 
 
 def prepare(
     path: Path,
     scanned: Scan,
     *,
+    kind: Kind,
+    extra: dict[str, str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-    is_header: Callable[[list[str]], bool] = lambda row: True,
+    sheets: list[str] | None = None,
 ) -> PreparedFile:
+    """The file as DuckDB reads it. `kind` and `extra` (--mapping) say what its header looks
+    like, to find it below title lines; `sheets` (--sheet) picks a workbook's sheets."""
+    extra = extra or {}
     if scanned.is_sheet:
-        return _prepare_sheet(path, scanned, is_header)
-    return _prepare_csv(path, scanned, encoding, delimiter)
+        return _prepare_sheet(path, scanned, kind, extra, sheets)
+    if sheets:
+        raise UsageError(f"--sheet: {printable(str(path))} is not a workbook (XLSX or XLS)")
+    return _prepare_csv(path, scanned, encoding, delimiter, HeaderRule.of(kind, extra))
 
 
-def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFile:
-    source_encoding = _choose_encoding(path, scanned.head, scanned.utf8_ok, forced_encoding)
+def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter, rule: HeaderRule):
+    source_encoding = _choose_encoding(path, scanned, forced_encoding)
     # DuckDB reads LF and CRLF files alike but fails on a mix, and knows no CR-only files
     # (old Mac exports): those are rewritten with LF line ends.
     mixed_endings = 0 < scanned.crlf < scanned.newlines
@@ -230,14 +335,29 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFil
         delimiter=",",
         header=[],
         data_records=0,
+        source=scanned.source,
+        stat=scanned.stat,
     )
+    assert scanned.source is not None
+    titles, title_bytes = _title_lines(scanned.head, source_encoding, cr_only, delimiter, rule)
+    prepared.line_offset = titles
     if source_encoding in ("utf-8", "utf-8-sig") and not mixed_endings and not cr_only:
         # One record per line end (and one after the last, unterminated line), the header
         # off. The loader asks for the exact count only when DuckDB's accounting differs.
-        prepared.data_records = scanned.newlines + (scanned.last_byte != 10) - 1
+        prepared.data_records = scanned.newlines + (scanned.last_byte != 10) - 1 - titles
         prepared.records_exact = False
         prepared.plain = scanned.plain
-        if not _utf8_name(path):
+        prepared.has_quote = scanned.has_quote
+        reader = Path(f"/proc/self/fd/{scanned.source.fileno()}")
+        if titles:  # DuckDB reads from the header on: a copy without the title lines
+            prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
+            prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
+            scanned.source.seek(title_bytes)
+            with open(prepared.csv_path, "wb") as out:
+                shutil.copyfileobj(scanned.source, out, CHUNK)
+        elif reader.exists():
+            prepared.csv_path = reader
+        elif not _utf8_name(path):
             # DuckDB takes paths as UTF-8 text: give it a name it can take for the file
             prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
             prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
@@ -245,15 +365,26 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter) -> PreparedFil
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
-        copy = _transcode(path, prepared.csv_path, source_encoding, cr_only=cr_only)
+        copy = _transcode(
+            path, scanned.source, prepared.csv_path, source_encoding, cr_only=cr_only, skip=titles
+        )
         prepared.data_records = copy.newlines + (copy.last_byte != 10) - 1
         prepared.records_exact = False
         prepared.plain = copy.plain
+        prepared.has_quote = copy.has_quote
+    if titles:
+        lines = f"lines 1–{titles}" if titles > 1 else "line 1"
+        prepared.notes.append(
+            f"{lines} above the header (line {titles + 1}) "
+            f"{'are' if titles > 1 else 'is'} not data and {'were' if titles > 1 else 'was'} "
+            "skipped"
+        )
     prepared.header, prepared.delimiter = _read_header(prepared, delimiter)
     return prepared
 
 
-def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None) -> str:
+def _choose_encoding(path: Path, scanned: Scan, forced: str | None) -> str:
+    head, utf8_ok, line = scanned.head, scanned.utf8_ok, scanned.bad_utf8_line
     if forced:
         try:
             codec = codecs.lookup(forced)
@@ -270,7 +401,7 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
             return "utf-8-sig"
         if name == "utf-8" and not utf8_ok:
             raise InputRejected(
-                f"{path}: the file is not valid UTF-8",
+                f"{path}: the file is not valid UTF-8 (line {line})",
                 hint="leave out --encoding to detect it, or name the right one",
             )
         return name
@@ -279,14 +410,23 @@ def _choose_encoding(path: Path, head: bytes, utf8_ok: bool, forced: str | None)
     if head.startswith(codecs.BOM_UTF8):
         if not utf8_ok:
             raise InputRejected(
-                f"{path}: starts with a UTF-8 BOM but is not valid UTF-8",
-                hint="pass --encoding with the file's real encoding",
+                f"{path}: starts with a UTF-8 BOM but line {line} is not valid UTF-8",
+                hint="save the whole file in one encoding, or pass --encoding with the file's "
+                "real encoding",
             )
         return "utf-8-sig"
     utf16 = _utf16_without_bom(head)
     if utf16:
         raise InputRejected(
             f"{path}: looks like UTF-16 text without a BOM", hint=f"pass --encoding {utf16}"
+        )
+    if not utf8_ok and scanned.mixed_utf8 and line is not None:
+        lines = f"lines 1–{line - 1} are" if line > 2 else "line 1 is"
+        raise InputRejected(
+            f"{path}: {lines} UTF-8 but line {line} is not: the file mixes two encodings "
+            "(rows pasted from another export?); nothing was loaded",
+            hint="save the whole file in one encoding (UTF-8); if all of it is GB18030, "
+            "pass --encoding gb18030",
         )
     return "utf-8" if utf8_ok else "gb18030"
 
@@ -312,24 +452,67 @@ def _utf8_name(path: Path) -> bool:
     return True
 
 
-def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = False) -> Scan:
-    """Stream `source` into UTF-8 with LF line ends; return what the loader needs to know
-    of the copy (line count and whether it is plain), as scan() does for a UTF-8 file."""
+def _title_lines(
+    head: bytes, encoding: str, cr_only: bool, forced: str | None, rule: HeaderRule
+) -> tuple[int, int]:
+    """Title lines above the header (report exports: `会员资料导出` / `导出时间: …` / a blank
+    line): how many, and (for UTF-8) how many bytes. The header is the first of the first
+    30 lines that names every required column, else the first naming any column of the
+    kind; if none does, line 1 is the header, as before."""
+    end = b"\r" if cr_only else b"\n"
+    if encoding.startswith("utf-16"):
+        return 0, 0  # Excel's "Unicode text" has no title lines; a NUL-aware split is not worth it
+    pieces = head.split(end, TITLE_ROWS)[:TITLE_ROWS]
+    rows = []
+    for piece in pieces:
+        text = piece.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+        delimiter = _forced_delimiter(forced) if forced else _sniff_delimiter(text)
+        try:
+            rows.append(next(csv.reader([text], delimiter=delimiter), []))
+        except csv.Error:
+            rows.append([])
+    at = rule.find(rows)
+    if not at or rule.rank(rows[at]) == 0:
+        return 0, 0
+    return at, sum(len(p) + 1 for p in pieces[:at])
+
+
+def _sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in DELIMITERS}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _forced_delimiter(forced: str) -> str:
+    delimiter = {"tab": "\t", "\\t": "\t", "comma": ","}.get(forced, forced)
+    if len(delimiter) != 1:
+        raise UsageError(f"--delimiter must be one character, not {quoted(forced)}")
+    if delimiter in '"\r\n':
+        raise UsageError(f"--delimiter cannot be a quote or a line break, not {forced!r}")
+    return delimiter
+
+
+def _transcode(
+    path: Path, source: BinaryIO, target: Path, encoding: str, *, cr_only: bool, skip: int
+) -> Scan:
+    """Stream the file into UTF-8 with LF line ends, leaving out the first `skip` lines (title
+    lines); return what the loader needs to know of the copy (line count and whether it is
+    plain), as scan() does for a UTF-8 file."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     copy = Scan(sha256="", size=0, is_sheet=False)
     held_cr = b""  # a '\r' at a chunk's end may pair with a '\n' in the next chunk
     lines_before = 0
-    with open(source, "rb") as f, open(target, "wb") as out:
+    source.seek(0)
+    with open(target, "wb") as out:
         while True:
-            chunk = f.read(CHUNK)
+            chunk = source.read(CHUNK)
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
                 line = lines_before + chunk[: exc.start].count(b"\n") + 1
-                raise _undecodable(source, encoding, line) from None
+                raise _undecodable(path, source, encoding, line) from None
             except UnicodeError as exc:  # 'utf-16' and 'utf-32' without a BOM
                 raise InputRejected(
-                    f"{source}: cannot be read as {encoding}: {exc}",
+                    f"{path}: cannot be read as {encoding}: {exc}",
                     hint=f"pass --encoding {encoding}-le or {encoding}-be",
                 ) from None
             lines_before += chunk.count(b"\n")
@@ -340,6 +523,10 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
             data = data.replace(b"\r\n", b"\n")
             if cr_only:
                 data = data.replace(b"\r", b"\n")
+            while skip and data:  # title lines
+                cut = data.find(b"\n")
+                data = b"" if cut < 0 else data[cut + 1 :]
+                skip -= cut >= 0
             out.write(data)
             if data:
                 copy.note_text(data, text)
@@ -348,12 +535,13 @@ def _transcode(source: Path, target: Path, encoding: str, *, cr_only: bool = Fal
     return copy
 
 
-def _undecodable(path: Path, encoding: str, line: int) -> InputRejected:
+def _undecodable(path: Path, source: BinaryIO, encoding: str, line: int) -> InputRejected:
     guess = None
     try:
-        from charset_normalizer import from_path
+        from charset_normalizer import from_bytes
 
-        best = from_path(path, steps=3, chunk_size=4096).best()
+        source.seek(0)
+        best = from_bytes(source.read(1 << 20), steps=3, chunk_size=4096).best()
         guess = best.encoding if best else None
     except Exception:  # a guess is only a hint; never let it hide the real error
         guess = None
@@ -364,6 +552,7 @@ def _undecodable(path: Path, encoding: str, line: int) -> InputRejected:
 
 
 def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str], str]:
+    line_no = prepared.line_offset + 1
     with open(prepared.csv_path, "rb") as f:
         data = f.read(1 << 20)
         # a header of thousands of columns may be longer: read on to its end, within reason
@@ -371,91 +560,59 @@ def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str],
             data += more
     if b"\n" not in data and len(data) >= MAX_HEADER_BYTES:
         raise InputRejected(
-            f"{prepared.label}: line 1 (the header) is longer than "
+            f"{prepared.label}: line {line_no} (the header) is longer than "
             f"{MAX_HEADER_BYTES >> 20} MB; is this a CSV file?"
         )
     head = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     first_line = head.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip():
         raise InputRejected(f"{prepared.label}: line 1 is empty; the header must be on line 1")
-    if forced is not None:
-        delimiter = {"tab": "\t", "\\t": "\t", "comma": ","}.get(forced, forced)
-        if len(delimiter) != 1:
-            raise UsageError(f"--delimiter must be one character, not {quoted(forced)}")
-        if delimiter in '"\r\n':
-            raise UsageError(f"--delimiter cannot be a quote or a line break, not {forced!r}")
-    else:
-        counts = {d: first_line.count(d) for d in DELIMITERS}
-        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    delimiter = _forced_delimiter(forced) if forced is not None else _sniff_delimiter(first_line)
     try:
-        header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+        header = next(reader)
     except csv.Error as exc:
         raise InputRejected(
             f"{prepared.label}: cannot read the header line: {exc}",
             hint="is this a CSV file? if it is UTF-16 without a BOM, pass --encoding utf-16-le",
         ) from None
+    # a quote opened in the header that takes in rows below it (a header cell may hold a
+    # line break, but not a delimiter and a line break)
+    swallowed = [i for i, h in enumerate(header) if "\n" in h and delimiter in h]
+    if reader.line_num > 1 and swallowed:
+        column = swallowed[0] + 1
+        raise InputRejected(
+            f"{prepared.label}: line {line_no}, column {column} of the header: a quote opened "
+            "here takes in the lines below it (a stray quote?); nothing was loaded",
+            hint="remove the stray quote from the header",
+        )
     return [h.strip() for h in header], delimiter
 
 
 # --- XLSX -------------------------------------------------------------------------------
 
 
-def _prepare_sheet(path, scanned: Scan, is_header) -> PreparedFile:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet_name = next(
-            (s.name for s in workbook.sheets_metadata if str(s.visible).endswith("Visible")),
-            workbook.sheet_names[0],
-        )
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise InputRejected(f"{path}: cannot be read as a workbook: {exc}") from None
-    texts = [[_cell_text(v) for v in row] for row in rows]
-    header_index = next(
-        (i for i, row in enumerate(texts[:30]) if any(row) and is_header(row)),
-        next((i for i, row in enumerate(texts) if any(row)), None),
-    )
-    if header_index is None:
-        raise InputRejected(f"{path}: the first sheet is empty")
+def _prepare_sheet(path, scanned: Scan, kind: Kind, extra, picked) -> PreparedFile:
+    assert scanned.source is not None
     tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
-    csv_path = Path(tmp.name) / "data.csv"
-    sheet_rows: list[int] = []
-    with open(csv_path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        header = [h.strip() for h in texts[header_index]]
-        writer.writerow(header)
-        for i in range(header_index + 1, len(texts)):
-            if any(v.strip() for v in texts[i]):
-                writer.writerow(texts[i])
-                sheet_rows.append(i + 1)
+    try:
+        csv_path = Path(tmp.name) / "data.csv"
+        book = convert_workbook(scanned.source, path, csv_path, kind, extra, picked)
+    except BaseException:
+        tmp.cleanup()
+        raise
     return PreparedFile(
         path=path,
         csv_path=csv_path,
         sha256=scanned.sha256,
         size=scanned.size,
-        encoding="xlsx",
+        encoding=f"xlsx [{', '.join(book.sheet_names)}]" if picked else "xlsx",
         delimiter=",",
-        header=header,
-        data_records=len(sheet_rows),
-        sheet_rows=sheet_rows,
+        header=book.header,
+        data_records=len(book.sheet_rows),
+        sheets=book,
+        notes=book.notes,
+        source=scanned.source,
+        stat=scanned.stat,
         _tmp=tmp,
     )
-
-
-def _cell_text(value: object) -> str:
-    """A cell as the text a CSV export would hold (phones typed as numbers lose '.0')."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    return str(value)
