@@ -401,12 +401,12 @@ def test_a_load_killed_between_its_two_transactions(built, tmp_path):
         import os
         from pathlib import Path
         from memberkit import db
-        from memberkit.ingest import loader
+        from memberkit.ingest import loader, merge
 
         def die(*args, **kwargs):
             os._exit(9)
 
-        loader._classify = die
+        merge.classify = die
         con = db.connect({str(built)!r})
         loader.load_file(con, Path({str(tickets)!r}), loader.LoadOptions("transactions"))
         """

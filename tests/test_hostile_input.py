@@ -905,7 +905,7 @@ def test_a_file_that_cannot_be_opened_is_refused_and_the_others_still_load(
 ):
     """chmod 000 for an ordinary user; root reads any file, so for root the file's open()
     is made to fail with 'Permission denied' instead."""
-    from memberkit.ingest import source
+    from memberkit.ingest import scan as source  # where files are opened
 
     locked = write(tmp_path / "locked.csv", csv_text(TX_HEADER, f"T1,{GOOD}"))
     other = write(tmp_path / "other.csv", csv_text(TX_HEADER, f"T2,{GOOD}"))

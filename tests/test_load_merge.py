@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MEMBER_HEADER, TX_HEADER, rows, write
 from memberkit.ingest import LoadOptions, load_file
-from memberkit.ingest import loader as loader_module
+from memberkit.ingest import merge as merge_module
 
 TX = LoadOptions("transactions")
 MEMBERS = LoadOptions("members")
@@ -164,7 +164,7 @@ def test_failure_mid_load_leaves_no_rows_and_no_ledger_entry(con, tmp_path, monk
         con.execute("insert into transactions select * from transactions")  # half-done work
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(loader_module, "_merge", broken_merge)
+    monkeypatch.setattr(merge_module, "merge", broken_merge)
     with pytest.raises(RuntimeError):
         load_file(con, path, TX)
     assert rows(con, "select txn_id from transactions") == [("T1",)]
@@ -233,7 +233,7 @@ def test_failure_after_the_bulk_rows_were_committed_leaves_nothing(con, tmp_path
     def broken_merge(*args, **kwargs):
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(loader_module, "_merge", broken_merge)
+    monkeypatch.setattr(merge_module, "merge", broken_merge)
     with pytest.raises(RuntimeError):
         load_file(con, path, TX)
     assert rows(con, "select txn_id from transactions") == [("T1",)]
@@ -248,8 +248,8 @@ import os, sys
 from pathlib import Path
 from memberkit import db
 from memberkit.ingest import LoadOptions, load_file
-from memberkit.ingest import loader
-loader._merge = lambda *a, **k: os._exit(9)  # dies between the two transactions
+from memberkit.ingest import merge
+merge.merge = lambda *a, **k: os._exit(9)  # dies between the two transactions
 con = db.connect(sys.argv[1])
 load_file(con, Path(sys.argv[2]), LoadOptions("transactions"))
 """

@@ -19,6 +19,7 @@ import xlsxwriter
 from conftest import MEMBER_HEADER, TX_HEADER, rows, write
 from memberkit import db
 from test_hostile_input import check_load, csv_text, only_load
+from test_real_values import BAD_TIME
 
 GOOD = "S01,2026-03-01 10:00:00,M1,12.50,1"  # a valid ticket after its txn_id
 
@@ -215,7 +216,7 @@ def test_every_sheet_with_data_is_read_and_rejects_name_their_sheet(db_path, tmp
         ("T2", "S02", datetime(2026, 4, 2, 9, 30), "M2", Decimal("8.00"), 2),
     ]  # fmt: skip
     assert query(db_path, "select file_name, line, column_name, reason from rejects") == [
-        ("book.xlsx [四月]", 4, "txn_time", "bad date/time"),
+        ("book.xlsx [四月]", 4, "txn_time", BAD_TIME),
         (
             "book.xlsx [四月]",
             5,
@@ -223,7 +224,7 @@ def test_every_sheet_with_data_is_read_and_rejects_name_their_sheet(db_path, tmp
             "duplicate txn_id with different content (first at line 2 of [三月])",
         ),
     ]
-    assert "  line 4 [四月], column txn_time: bad date/time" in checked.stderr
+    assert f"  line 4 [四月], column txn_time: {BAD_TIME}" in checked.stderr
     assert "book.xlsx [四月]: row 1 above the header (row 2) is not data" in checked.stderr
 
 

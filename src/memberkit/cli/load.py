@@ -136,15 +136,12 @@ def _check_paths(files: list[Path]) -> None:
         return
     for line in bad:
         _say(err, f"memberkit: {line}")
+    # the hint, not a line of its own: every 'memberkit:' line names a file
     _say(
         err,
-        f"memberkit: nothing was loaded: {len(bad)} of the {len(files)} paths given "
-        f"{'is not a file' if len(bad) == 1 else 'are not files'}",
-    )
-    _say(
-        err,
-        "  hint: fix or leave out those paths; a folder's files are given one by one, "
-        "like DIR/*.csv",
+        f"  hint: nothing was loaded: {len(bad)} of the {len(files)} paths given "
+        f"{'is not a file' if len(bad) == 1 else 'are not files'}; fix or leave them out "
+        "(a folder's files are given one by one, like DIR/*.csv)",
     )
     raise typer.Exit(EXIT_USAGE)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 _EXPORTS = {
     "KINDS": "memberkit.ingest.kinds",
-    "LoadOptions": "memberkit.ingest.loader",
-    "LoadResult": "memberkit.ingest.loader",
-    "export_rejects": "memberkit.ingest.loader",
+    "LoadOptions": "memberkit.ingest.results",
+    "LoadResult": "memberkit.ingest.results",
+    "export_rejects": "memberkit.ingest.rejects",
     "load_file": "memberkit.ingest.loader",
 }
 

@@ -1,10 +1,8 @@
-"""Turn an input file into a UTF-8 CSV that DuckDB can read, in one streaming pass.
+"""Turn an input file into a UTF-8 CSV that DuckDB can read, and find its header.
 
-The pass hashes the file (reloads are recognised by content), decides the encoding (BOM,
-then strict UTF-8, then GB18030, SPEC 3), counts records independently of DuckDB and sees
-which line endings the file uses. Only files DuckDB cannot read as they are (GB18030, UTF-16,
-mixed line endings, title lines above the header, XLSX) are rewritten, streaming, to a
-temporary UTF-8 CSV.
+scan.py's pass has hashed the file and learnt its encoding and line ends. Only files DuckDB
+cannot read as they are (GB18030, UTF-16, mixed line endings, title lines above the header,
+XLSX) are rewritten, streaming, to a temporary UTF-8 CSV (encodings.py, sheets.py).
 
 The bytes read are the bytes hashed (SPEC 3.1): the file is opened once, and hashed, copied
 and read by DuckDB through that one descriptor (/proc/self/fd/N stays on the file that was
@@ -14,41 +12,26 @@ loaded is refused (check_unchanged).
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
-
-import numpy as np
+from typing import BinaryIO
 
 from memberkit.errors import InputRejected, UsageError, printable, quoted
+from memberkit.ingest.encodings import choose_encoding, transcode, utf8_name
 from memberkit.ingest.kinds import Kind
 from memberkit.ingest.records import CHUNK, RecordScanner
+from memberkit.ingest.scan import INVISIBLE, Progress, Scan, file_version, scan
 from memberkit.ingest.sheets import TITLE_ROWS, HeaderRule, Workbook, convert_workbook
 
-
-class Progress(Protocol):
-    """What a caller (the CLI's progress bar) hears of a long load."""
-
-    def advance(self, nbytes: int) -> None: ...  # bytes of the file just read
-
-    def phase(self, text: str) -> None: ...  # the work moves on to something without a size
+__all__ = ["INVISIBLE", "PreparedFile", "Progress", "Scan", "prepare", "scan"]
 
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
-_XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy xls
-# Characters the loader must trim or take out of values (SPEC 3.1): a file holding none
-# of them (and no tab, quote or lone CR) is plain, and its values take the fast path.
-# U+00A0, U+3000, U+200B-U+200D, U+2060, U+FEFF (a BOM after the start of the file).
-INVISIBLE = "\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE_BYTES = tuple(c.encode() for c in INVISIBLE)
 MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is not a header
 
 
@@ -119,7 +102,7 @@ class PreparedFile:
         now = os.fstat(self.source.fileno())
         # a write changes the size or mtime, and the ctime even if the mtime is set back
         # after it; so does unlinking the file (another renamed over it): not a change
-        changed = _version(now)[:2] != _version(before)[:2] or (
+        changed = file_version(now)[:2] != file_version(before)[:2] or (
             now.st_ctime_ns != before.st_ctime_ns and now.st_nlink == before.st_nlink
         )
         try:
@@ -147,159 +130,6 @@ class PreparedFile:
             self._tmp = None
 
 
-def _version(st: os.stat_result) -> tuple[int, int, int]:
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-@dataclass
-class Scan:
-    """What one pass over a file's bytes learns before anything is decided."""
-
-    sha256: str  # the identity a reload is recognised by
-    size: int
-    is_sheet: bool  # XLSX/XLS: none of the text fields below apply
-    utf8_ok: bool = True
-    bad_utf8_line: int | None = None  # the line of the first byte that is not UTF-8
-    mixed_utf8: bool = False  # ... and lines before it hold UTF-8 beyond ASCII
-    source: BinaryIO | None = field(default=None, repr=False)  # the file, kept open
-    stat: os.stat_result | None = field(default=None, repr=False)  # as it was opened
-    newlines: int = 0
-    crlf: int = 0
-    crs: int = 0
-    last_byte: int = 10
-    head: bytes = b""
-    has_quote: bool = False
-    has_tab: bool = False
-    has_invisible: bool = False  # one of INVISIBLE (U+3000, U+00A0, zero-width, a BOM)
-
-    _tail: bytes = b""  # the last bytes seen: a sequence may straddle two chunks
-    _seen: int = 0  # bytes seen
-
-    @property
-    def plain(self) -> bool:
-        return not (self.has_quote or self.has_tab or self.has_invisible) and (
-            self.crs == self.crlf
-        )
-
-    def note_text(self, chunk: bytes, text: str | None = None) -> None:
-        """Count the line ends of the next chunk of text and see whether it is plain.
-
-        `text` is the chunk decoded, if the caller has it (from an incremental decoder, so
-        no character straddles two chunks): searching it is several times faster than
-        searching the bytes for each character."""
-        if b"\r" in chunk or self.last_byte == 13:
-            self.crs += chunk.count(b"\r")
-            self.crlf += chunk.count(b"\r\n") + (self.last_byte == 13 and chunk[:1] == b"\n")
-        self.newlines += chunk.count(b"\n")
-        self.has_quote = self.has_quote or b'"' in chunk
-        self.has_tab = self.has_tab or b"\t" in chunk
-        if not self.has_invisible:
-            self.has_invisible = self._invisible(chunk, text)
-        self._tail = chunk[-2:]
-        self._seen += len(chunk)
-        self.last_byte = chunk[-1]
-
-    def _invisible(self, chunk: bytes, text: str | None) -> bool:
-        if text is not None:  # the file's own BOM, at its very start, is in no value
-            return not text.isascii() and (
-                any(c in text for c in INVISIBLE[:-1])
-                or text.find("\ufeff", 1 if self._seen == 0 else 0) >= 0
-            )
-        if not self.utf8_ok or (chunk.isascii() and self._tail.isascii()):
-            return False  # ASCII; or not UTF-8, and then the UTF-8 copy is scanned instead
-        joined = self._tail + chunk  # a character may straddle two chunks
-        if self._seen == len(self._tail) and joined.startswith(codecs.BOM_UTF8):
-            joined = joined[3:]
-        return any(c in joined for c in _INVISIBLE_BYTES)
-
-
-def scan(path: Path, progress: Progress | None = None) -> Scan:
-    """Open the file, hash it and, for text, check UTF-8 and count line ends, in one
-    streaming pass. The file stays open (Scan.source) for everything read later.
-
-    The hash runs in a second thread (hashlib releases the GIL), so the pass costs about
-    as much as reading the file."""
-    if not path.exists():
-        raise UsageError(f"{path}: no such file")
-    if path.is_dir():
-        raise UsageError(f"{path}: is a folder, not a file")
-    try:
-        source = open(path, "rb")  # noqa: SIM115 (closed by Scan.close)
-    except OSError as exc:  # not allowed to read it
-        raise InputRejected(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    try:
-        return _scan(path, source, progress)
-    except OSError as exc:  # a disk error
-        source.close()
-        raise InputRejected(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    except BaseException:
-        source.close()
-        raise
-
-
-def _scan(path: Path, source: BinaryIO, progress: Progress | None) -> Scan:
-    stat = os.fstat(source.fileno())
-    if stat.st_size == 0:
-        raise InputRejected(f"{path}: the file is empty (no header, no rows)")
-    digest = hashlib.sha256()
-    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    result = Scan(
-        sha256="", size=stat.st_size, is_sheet=source.read(4) in _XLSX_MAGIC, source=source
-    )
-    result.stat = stat
-    source.seek(0)
-    offset, last_newline, first_non_ascii = 0, -1, None
-    with ThreadPoolExecutor(1) as hasher:
-        hashing = None
-        while chunk := source.read(CHUNK):
-            if hashing is not None:
-                hashing.result()
-            hashing = hasher.submit(digest.update, chunk)
-            if progress:
-                progress.advance(len(chunk))
-            if result.is_sheet:
-                continue
-            if not result.head:
-                result.head = chunk[: 1 << 20]
-            ascii_chunk = chunk.isascii()
-            if first_non_ascii is None and not ascii_chunk:
-                first_non_ascii = offset + int(np.argmax(np.frombuffer(chunk, np.uint8) >= 128))
-            text = None
-            if result.utf8_ok and (not ascii_chunk or utf8.getstate()[0]):
-                held = len(utf8.getstate()[0])  # bytes of a character begun in the last chunk
-                try:
-                    text = utf8.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    at = max(exc.start - held, 0)
-                    _bad_utf8(result, chunk, at, offset, last_newline, first_non_ascii)
-            result.note_text(chunk, text)
-            if (i := chunk.rfind(b"\n")) >= 0:
-                last_newline = offset + i
-            offset += len(chunk)
-        if hashing is not None:
-            hashing.result()
-    if result.utf8_ok and not result.is_sheet:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            _bad_utf8(result, b"", 0, offset, last_newline, first_non_ascii)
-    result.sha256 = digest.hexdigest()
-    return result
-
-
-def _bad_utf8(
-    result: Scan, chunk: bytes, at: int, offset: int, last_newline: int, first_non_ascii
-) -> None:
-    """Note the line of the first byte that is not UTF-8 (at: its place in the chunk, whose
-    line ends note_text has not counted yet), and whether earlier lines hold UTF-8 text
-    beyond ASCII: then the file mixes two encodings."""
-    result.utf8_ok = False
-    result.bad_utf8_line = result.newlines + chunk.count(b"\n", 0, at) + 1
-    before = chunk.rfind(b"\n", 0, at)
-    line_start = offset + before + 1 if before >= 0 else last_newline + 1
-    result.mixed_utf8 = first_non_ascii is not None and first_non_ascii < line_start
-
-
 def prepare(
     path: Path,
     scanned: Scan,
@@ -321,7 +151,7 @@ def prepare(
 
 
 def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter, rule: HeaderRule):
-    source_encoding = _choose_encoding(path, scanned, forced_encoding)
+    source_encoding = choose_encoding(path, scanned, forced_encoding)
     # DuckDB reads LF and CRLF files alike but fails on a mix, and knows no CR-only files
     # (old Mac exports): those are rewritten with LF line ends.
     mixed_endings = 0 < scanned.crlf < scanned.newlines
@@ -357,7 +187,7 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter, rule: HeaderRu
                 shutil.copyfileobj(scanned.source, out, CHUNK)
         elif reader.exists():
             prepared.csv_path = reader
-        elif not _utf8_name(path):
+        elif not utf8_name(path):
             # DuckDB takes paths as UTF-8 text: give it a name it can take for the file
             prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
             prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
@@ -365,7 +195,7 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter, rule: HeaderRu
     else:
         prepared._tmp = tempfile.TemporaryDirectory(prefix="memberkit-")
         prepared.csv_path = Path(prepared._tmp.name) / "data.csv"
-        copy = _transcode(
+        copy = transcode(
             path, scanned.source, prepared.csv_path, source_encoding, cr_only=cr_only, skip=titles
         )
         prepared.data_records = copy.newlines + (copy.last_byte != 10) - 1
@@ -381,75 +211,6 @@ def _prepare_csv(path, scanned: Scan, forced_encoding, delimiter, rule: HeaderRu
         )
     prepared.header, prepared.delimiter = _read_header(prepared, delimiter)
     return prepared
-
-
-def _choose_encoding(path: Path, scanned: Scan, forced: str | None) -> str:
-    head, utf8_ok, line = scanned.head, scanned.utf8_ok, scanned.bad_utf8_line
-    if forced:
-        try:
-            codec = codecs.lookup(forced)
-        except (LookupError, ValueError):
-            codec = None
-        # base64, rot13, zlib, ... are codecs too, but not encodings of text
-        text = getattr(codec, "_is_text_encoding", True)
-        if codec is None or not text or codec.name == "undefined":
-            raise UsageError(
-                f"--encoding: unknown text encoding {quoted(forced)}", hint="e.g. utf-8, gb18030"
-            )
-        name = codec.name
-        if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if name == "utf-8" and not utf8_ok:
-            raise InputRejected(
-                f"{path}: the file is not valid UTF-8 (line {line})",
-                hint="leave out --encoding to detect it, or name the right one",
-            )
-        return name
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text" export
-    if head.startswith(codecs.BOM_UTF8):
-        if not utf8_ok:
-            raise InputRejected(
-                f"{path}: starts with a UTF-8 BOM but line {line} is not valid UTF-8",
-                hint="save the whole file in one encoding, or pass --encoding with the file's "
-                "real encoding",
-            )
-        return "utf-8-sig"
-    utf16 = _utf16_without_bom(head)
-    if utf16:
-        raise InputRejected(
-            f"{path}: looks like UTF-16 text without a BOM", hint=f"pass --encoding {utf16}"
-        )
-    if not utf8_ok and scanned.mixed_utf8 and line is not None:
-        lines = f"lines 1–{line - 1} are" if line > 2 else "line 1 is"
-        raise InputRejected(
-            f"{path}: {lines} UTF-8 but line {line} is not: the file mixes two encodings "
-            "(rows pasted from another export?); nothing was loaded",
-            hint="save the whole file in one encoding (UTF-8); if all of it is GB18030, "
-            "pass --encoding gb18030",
-        )
-    return "utf-8" if utf8_ok else "gb18030"
-
-
-def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 without a BOM: a NUL in every other byte (headers are ASCII or CJK with NULs
-    at least beside the delimiters and line ends); no UTF-8 or GB18030 text has that."""
-    sample = head[:4096]
-    if len(sample) < 8 or b"\x00" not in sample:
-        return None
-    for name, zeros, others in (("utf-16-le", 1, 0), ("utf-16-be", 0, 1)):
-        z, o = sample[zeros::2], sample[others::2]
-        if z.count(0) >= len(z) // 4 and o.count(0) <= len(o) // 20:
-            return name
-    return None
-
-
-def _utf8_name(path: Path) -> bool:
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _title_lines(
@@ -489,66 +250,6 @@ def _forced_delimiter(forced: str) -> str:
     if delimiter in '"\r\n':
         raise UsageError(f"--delimiter cannot be a quote or a line break, not {forced!r}")
     return delimiter
-
-
-def _transcode(
-    path: Path, source: BinaryIO, target: Path, encoding: str, *, cr_only: bool, skip: int
-) -> Scan:
-    """Stream the file into UTF-8 with LF line ends, leaving out the first `skip` lines (title
-    lines); return what the loader needs to know of the copy (line count and whether it is
-    plain), as scan() does for a UTF-8 file."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    copy = Scan(sha256="", size=0, is_sheet=False)
-    held_cr = b""  # a '\r' at a chunk's end may pair with a '\n' in the next chunk
-    lines_before = 0
-    source.seek(0)
-    with open(target, "wb") as out:
-        while True:
-            chunk = source.read(CHUNK)
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                line = lines_before + chunk[: exc.start].count(b"\n") + 1
-                raise _undecodable(path, source, encoding, line) from None
-            except UnicodeError as exc:  # 'utf-16' and 'utf-32' without a BOM
-                raise InputRejected(
-                    f"{path}: cannot be read as {encoding}: {exc}",
-                    hint=f"pass --encoding {encoding}-le or {encoding}-be",
-                ) from None
-            lines_before += chunk.count(b"\n")
-            data = held_cr + text.encode("utf-8")
-            held_cr = b""
-            if chunk and data.endswith(b"\r"):
-                data, held_cr = data[:-1], b"\r"
-            data = data.replace(b"\r\n", b"\n")
-            if cr_only:
-                data = data.replace(b"\r", b"\n")
-            while skip and data:  # title lines
-                cut = data.find(b"\n")
-                data = b"" if cut < 0 else data[cut + 1 :]
-                skip -= cut >= 0
-            out.write(data)
-            if data:
-                copy.note_text(data, text)
-            if not chunk:
-                break
-    return copy
-
-
-def _undecodable(path: Path, source: BinaryIO, encoding: str, line: int) -> InputRejected:
-    guess = None
-    try:
-        from charset_normalizer import from_bytes
-
-        source.seek(0)
-        best = from_bytes(source.read(1 << 20), steps=3, chunk_size=4096).best()
-        guess = best.encoding if best else None
-    except Exception:  # a guess is only a hint; never let it hide the real error
-        guess = None
-    hint = f"it looks like {guess}: pass --encoding {guess}" if guess else "pass --encoding"
-    return InputRejected(
-        f"{path}: cannot be read as {encoding}: undecodable bytes on line {line}", hint=hint
-    )
 
 
 def _read_header(prepared: PreparedFile, forced: str | None) -> tuple[list[str], str]:

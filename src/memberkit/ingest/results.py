@@ -1,0 +1,55 @@
+"""What a load is asked to do (LoadOptions) and what it reports (LoadResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass
+class LoadOptions:
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    mapping: Path | None = None
+    max_reject_ratio: float = 0.01
+    # Times with a UTC offset (ISO ...T14:30+08:00) become wall time in this zone.
+    timezone: str = "Asia/Shanghai"
+    # The order of day and month in dates written 05/10/2026: dmy, mdy or None (refused).
+    date_format: str | None = None
+    sheets: list[str] | None = None  # XLSX: read only these sheets (--sheet)
+
+
+@dataclass
+class RejectSample:
+    line: int | None
+    column: str | None
+    reason: str
+    sheet: str | None = None  # a workbook's sheet, when rows come from several
+
+
+@dataclass
+class LoadResult:
+    file: str
+    kind: str
+    status: str  # loaded | refused | already_loaded
+    load_id: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    first_rejects: list[RejectSample] = field(default_factory=list)
+    warnings: list[RejectSample] = field(default_factory=list)  # loaded rows worth a look
+    refusal: str | None = None  # why a refused file was refused
+    previous_load_id: int | None = None
+    previous_loaded_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # about the file: title lines skipped, ...
+
+    @property
+    def reject_ratio(self) -> float:
+        return self.rejected / self.rows_read if self.rows_read else 0.0
