@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from scipy.special import hyp2f1
 
 import reference_churn_risk as ref
 from conftest import run_cli
@@ -137,6 +138,28 @@ def test_published_parameters_by_hand() -> None:
             got = cr.expected_purchases(fit, [x], [t_x], [T], weeks)[0]
             assert got == pytest.approx(ref.expected_purchases(*args, weeks), rel=1e-9)
             assert cr.p_alive(fit, [x], [t_x], [T])[0] == pytest.approx(ref.p_alive(*args))
+
+
+def test_expected_purchases_stay_finite_when_a_and_b_are_large() -> None:
+    """A fit with a nearly fixed drop-out probability (a 1,141, b 162,755, as a fit to an
+    E past the data's end gave on the sample chain) made Euler's form 0 × inf: -inf and NaN
+    reached the JSON. Each member's figure equals the paper's form summed by hand."""
+    fit = cr.BgNbdFit(
+        r=0.5, alpha=5.0, a=1141.0, b=162755.0, log_likelihood=0.0, members=0, repeaters=0,
+        seconds=0.0,
+    )  # fmt: skip
+    x = np.array([0, 1, 2, 5, 10, 40.0])
+    t_x, T, weeks = np.array([0, 3, 10, 20, 30, 50.0]), np.array([5, 20, 30, 40, 50, 52.0]), 90 / 7
+    with np.errstate(all="ignore"):  # the case the fallback is for: Euler's form fails
+        euler = (1 - weeks / (5.0 + T + weeks)) ** 1140.0 * hyp2f1(
+            1141.0 + 162755.0 - 1.5, 1140.0, 1141.0 + 162755.0 + x - 1.0, weeks / (5.0 + T + weeks)
+        )
+    assert not np.all(np.isfinite(euler))
+    got = cr.expected_purchases(fit, x, t_x, T, weeks)
+    assert np.all(np.isfinite(got))
+    for i in range(len(x)):
+        by_hand = ref.expected_purchases(0.5, 5.0, 1141.0, 162755.0, int(x[i]), t_x[i], T[i], weeks)
+        assert got[i] == pytest.approx(by_hand, rel=1e-9), i
 
 
 def test_cdnow_holdout_forecast(cdnow_fit) -> None:

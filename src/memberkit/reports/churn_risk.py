@@ -208,8 +208,29 @@ def expected_purchases(fit: BgNbdFit, x, t_x, T, weeks: float) -> np.ndarray:
     x, t_x, T = _floats(x, t_x, T)
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
     z = weeks / (alpha + T + weeks)
-    bracket = 1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+    with np.errstate(all="ignore"):  # 0 × inf where a is large: recomputed below
+        euler = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+    bracket = 1.0 - euler
+    lost = ~np.isfinite(bracket)
+    if lost.any():
+        bracket[lost] = 1.0 - _paper_product(fit, x[lost], T[lost], weeks)
     return (a + b + x - 1.0) / (a - 1.0) * bracket * p_alive(fit, x, t_x, T)
+
+
+def _paper_product(fit: BgNbdFit, x: np.ndarray, T: np.ndarray, weeks: float) -> np.ndarray:
+    """((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z), the paper's own form, by its series.
+    Where the fit's a and b are large (a nearly fixed drop-out probability), Euler's form
+    multiplies a power that underflows to 0 by a 2F1 that overflows; in the paper's form the
+    series' ratio tends to z (b+x+k)/(a+b+x-1+k) < 1 and both factors stay finite."""
+    r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
+    z = weeks / (alpha + T + weeks)
+    term, total = np.ones_like(x), np.ones_like(x)
+    for k in range(100_000):
+        term = term * (r + x + k) * (b + x + k) / ((a + b + x - 1.0 + k) * (k + 1)) * z
+        total = total + term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    return ((alpha + T) / (alpha + T + weeks)) ** (r + x) * total
 
 
 def member_histories(
