@@ -57,6 +57,15 @@ def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
     return con.execute(sql, params or {}).fetchall()
 
 
+def query(db_path: Path, sql: str, params: dict | None = None) -> list[tuple]:
+    """A query on the database file, opened (and closed) for it."""
+    con = db.connect(db_path)
+    try:
+        return rows(con, sql, params)
+    finally:
+        con.close()
+
+
 def fingerprint(con, ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
     """Every table's row count and an order-independent hash of its rows: two databases with
     the same fingerprint hold the same rows (`loads` included, so the ledger too). `ignore`

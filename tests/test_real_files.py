@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from conftest import MEMBER_HEADER, TX_HEADER, rows, write
-from memberkit import db
+from conftest import MEMBER_HEADER, TX_HEADER, query, write
 from test_hostile_input import check_load, csv_text, only_load
 from test_real_values import BAD_TIME
 
@@ -28,14 +27,6 @@ def member(i: int, name: str | None = None, phone: str | None = None) -> str:
     name = name if name is not None else f"会员{i}"
     phone = phone if phone is not None else f"138{i:08d}"
     return f"M{i:03d},{name},女,1990-01-02,{phone},S01,2024-01-05,2027-01-04"
-
-
-def query(db_path: Path, sql: str, params: dict | None = None) -> list[tuple]:
-    con = db.connect(db_path)
-    try:
-        return rows(con, sql, params)
-    finally:
-        con.close()
 
 
 def nothing_loaded(db_path: Path) -> bool:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MEMBER_HEADER, TX_HEADER, rows, run_cli, write
-from memberkit import db
+from conftest import MEMBER_HEADER, TX_HEADER, query, run_cli, write
 from memberkit.ingest.source import Scan
 
 # The reasons of the rejects table, as a person reads them in the rejects CSV.
@@ -49,14 +48,6 @@ INVISIBLE = {
 
 def load(db_path: Path, kind: str, path: Path, *args: str):
     return run_cli("--db", db_path, "load", kind, path, *args)
-
-
-def query(db_path: Path, sql: str, params: dict | None = None) -> list[tuple]:
-    con = db.connect(db_path)
-    try:
-        return rows(con, sql, params)
-    finally:
-        con.close()
 
 
 def tickets(db_path: Path) -> list[tuple]:
