@@ -83,7 +83,7 @@ def test_stores_asked_for_a_targets_file_is_refused_naming_targets(db_path, tmp_
     assert result.exit_code == 3, result.output
     assert (
         f"memberkit: {targets}: its headers fit a targets file, not stores: 3 of its 3 columns "
-        "are targets columns, 1 are stores columns; nothing was loaded"
+        "are targets columns, only 1 is a stores column; nothing was loaded"
     ) in result.stderr
     assert "`memberkit load targets ...`" in result.stderr
     con = db.connect(db_path, read_only=True)

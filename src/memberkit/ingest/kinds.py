@@ -392,8 +392,9 @@ def _refuse_another_kind(header: list[str], kind: Kind, fit: int, file_label: st
     if best is not None:
         raise InputRejected(
             f"{file_label}: its headers fit a {best.name} file, not {kind.name}: {best_fit} of "
-            f"its {len(header)} columns are {best.name} columns, {fit} are {kind.name} "
-            "columns; nothing was loaded",
+            f"its {len(header)} columns are {best.name} columns, only {fit} "
+            f"{'is a' if fit == 1 else 'are'} {kind.name} column{'' if fit == 1 else 's'}; "
+            "nothing was loaded",
             hint=f"load it with `memberkit load {best.name} ...`; if it is a {kind.name} file, "
             f"leave out the {best.name} columns",
         )
