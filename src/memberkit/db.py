@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stay
 
 DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
-SCHEMA_VERSION = "4"  # 2: gift tables; 3: ticket_stores; 4: complaints
+SCHEMA_VERSION = "5"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
 # A folder: every statement memberkit sends to DuckDB is logged there, one file per

@@ -75,6 +75,24 @@ create table if not exists transactions (
     load_id bigint not null,
 );
 
+-- The lines of tickets loaded from line-level exports (小票明细, SPEC 3.2; schema 5). Each
+-- ticket (txn_id) of them is rolled up into one transactions row of the same load: amount
+-- and item_qty are the sums of its lines' amount and qty. line_no is the file's own (null
+-- when the file has none: a line is then known by its place among its ticket's lines).
+create table if not exists ticket_lines (
+    txn_id varchar not null,
+    line_no integer,
+    store_id varchar not null,
+    txn_time timestamp not null,
+    member_id varchar,
+    sku varchar,
+    item_name varchar,
+    category varchar,
+    qty integer not null,
+    amount decimal(18, 2) not null,
+    load_id bigint not null,
+);
+
 -- Every store id that appears on a ticket, kept by the loader: reports list a scope's stores
 -- from here instead of scanning every ticket (schema 3).
 create table if not exists ticket_stores (

@@ -49,6 +49,9 @@ class Kind:
     # against earlier loads (the same content: skipped; other content: rejected); a row
     # without one always loads.
     movement_ref: str | None = None
+    # Each row is one line of a ticket (SPEC 3.2): rows are kept line by line in `table`, and
+    # each ticket (txn_id) is rolled up into this table (ingest/lines.py).
+    rolls_up_into: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -92,6 +95,29 @@ KINDS: dict[str, Kind] = {
             key=("txn_id",),
             on_conflict="reject",
             lists_stores=True,
+        ),
+        Kind(
+            # 小票明细 / 销售明细: one row per product line of a ticket (SPEC 2, 3.2)
+            name="ticket-lines",
+            table="ticket_lines",
+            columns=(
+                Column("txn_id", "text", ("小票号", "单号", "流水号"), required=True),
+                Column("line_no", "int", ("行号",)),
+                Column("store_id", "text", ("门店编号", "门店"), required=True),
+                Column("txn_time", "timestamp", ("交易时间", "销售时间", "日期"), required=True),
+                Column("member_id", "text", ("会员卡号",)),
+                Column("sku", "text", ("商品编码", "条码")),
+                Column("item_name", "text", ("商品名称",), free_text=True),
+                Column("category", "text", ("品类", "类别")),
+                Column("qty", "int", ("数量",), required=True),
+                Column("amount", "money", ("金额", "实收金额", "销售金额"), required=True),
+            ),
+            # a line is txn_id + line_no (or its place in the ticket when the file has no
+            # line_no); a ticket comes whole from one file: see lines.py
+            key=("txn_id", "line_no"),
+            on_conflict="reject",
+            lists_stores=True,
+            rolls_up_into="transactions",
         ),
         Kind(
             name="stores",
@@ -401,13 +427,18 @@ def _refuse_another_kind(header: list[str], kind: Kind, fit: int, file_label: st
 
 
 def _wrong_kind_hint(header: list[str], kind: Kind) -> str | None:
-    """If the headers fit another kind, say so: members loaded as transactions is common."""
+    """If the headers fit another kind, say so: members loaded as transactions is common.
+    Of several, the one that recognises most headers (a line file fits transactions too)."""
+    best, best_fit = None, 0
     for other in KINDS.values():
         if other is kind:
             continue
         try:
-            map_header(header, other, "", {}, hint=False)
+            positions, ignored = map_header(header, other, "", {}, hint=False)
         except InputRejected:
             continue
-        return f"the headers look like a {other.name} file: `memberkit load {other.name} ...`"
-    return None
+        if (fit := _fit(other, positions, ignored)) > best_fit:
+            best, best_fit = other, fit
+    if best is None:
+        return None
+    return f"the headers look like a {best.name} file: `memberkit load {best.name} ...`"

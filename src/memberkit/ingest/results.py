@@ -49,6 +49,7 @@ class LoadResult:
     previous_load_id: int | None = None
     previous_loaded_at: datetime | None = None
     notes: list[str] = field(default_factory=list)  # about the file: title lines skipped, ...
+    tickets: int | None = None  # ticket lines: the tickets formed (rolled up) from them
 
     @property
     def reject_ratio(self) -> float:
