@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import MEMBER_HEADER, TX_HEADER
@@ -76,6 +76,8 @@ def stored_text_values(db_path, kind: str) -> list[str]:
     nl=st.sampled_from(["\n", "\r\n"]),
     encoding=st.sampled_from(["utf-8", "utf-8", "gb18030"]),
 )
+# CI found it: "" typed inside the quoted two-line name is an escaped quote, not a stray one
+@example(base="two-line-name", edits=[(0.4140625, '""')], nl="\n", encoding="utf-8")
 def test_stray_quotes_never_merge_rows_silently(base, edits, nl, encoding):
     kind, text = BASE[base]
     header = len(text.split("\n", 1)[0]) + 1  # quotes go into the rows, after the header
@@ -99,7 +101,11 @@ def test_stray_quotes_never_merge_rows_silently(base, edits, nl, encoding):
             # no two lines made one row (but the two of the two-line name)
             assert read >= len(lines) - (base == "two-line-name"), (text, checked.output)
             values = [v.replace("\r\n", "\n") for v in stored_text_values(db_path, kind)]
-            merged = [v for v in values if "\n" in v.replace(legit, "", 1) or "\r" in v]
+            # an inserted "" inside the quoted name is an escaped quote, so the name may
+            # legitimately hold quotes: judge it without them
+            merged = [
+                v for v in values if "\n" in v.replace('"', "").replace(legit, "", 1) or "\r" in v
+            ]
             assert not merged, (text, merged)
         else:
             assert checked.exit_code == 3, checked.output
