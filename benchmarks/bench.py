@@ -72,7 +72,7 @@ elif step == "floor-lines":
     con.execute('''
         create table ticket_lines as select * from read_csv($p, header = true, columns = {
             'txn_id': 'VARCHAR', 'line_no': 'INTEGER', 'store_id': 'VARCHAR',
-            'txn_time': 'TIMESTAMP', 'member_id': 'VARCHAR', 'item_code': 'VARCHAR',
+            'txn_time': 'TIMESTAMP', 'member_id': 'VARCHAR', 'sku': 'VARCHAR',
             'item_name': 'VARCHAR', 'category': 'VARCHAR', 'qty': 'INTEGER',
             'amount': 'DECIMAL(18,2)'})
     ''', {'p': args[0]})
