@@ -17,13 +17,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Load the bundled sample data into a fresh demo database, show what it holds and the
-# analyses of its latest month.
+# analyses of its latest month. sample_data/ is `memberkit sample-data sample_data
+# --lines-from $(DEMO_MONTH)`: the tickets before that month in transactions.csv, the
+# month's as product lines in ticket_lines.csv.
 demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB).wal
 	mkdir -p $(dir $(DEMO_DB))
 	$(BIN)/memberkit --db $(DEMO_DB) load stores sample_data/stores.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load members sample_data/members.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load transactions sample_data/transactions.csv
+	# the latest month comes as a line-level POS export (小票明细): rolled up into tickets
+	$(BIN)/memberkit --db $(DEMO_DB) load ticket-lines sample_data/ticket_lines.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load targets sample_data/targets.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load gifts sample_data/gifts.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load gift-moves sample_data/gift_moves.csv

@@ -13,7 +13,10 @@ default; cached in benchmarks/data/), then measures in one run, each figure the 
      hand-written DuckDB query proven to give the same figures (handwritten.py), and the
      whole command's wall time;
   6. `memberkit --help`;
-  7. the pandas path an analyst would take for spending power (pandas_path.py).
+  7. the pandas path an analyst would take for spending power (pandas_path.py);
+  8. a line-level POS export of --tickets LINES (`sample-data --ticket-lines`, cut at a
+     ticket's end) through `memberkit load ticket-lines` against DuckDB's bare typed
+     read_csv of the same file, and a fifth of it for the memory comparison.
 Ratios are taken within the run (the machines are shared and noisy); RESULTS.md gets them.
 Usage: python benchmarks/bench.py [--tickets N] [--repeat K] [--output FILE]
 """
@@ -21,6 +24,7 @@ Usage: python benchmarks/bench.py [--tickets N] [--repeat K] [--output FILE]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -61,6 +65,16 @@ if step == "floor":
         create table transactions as select * from read_csv($p, header = true, columns = {
             'txn_id': 'VARCHAR', 'store_id': 'VARCHAR', 'txn_time': 'TIMESTAMP',
             'member_id': 'VARCHAR', 'amount': 'DECIMAL(18,2)', 'item_qty': 'INTEGER'})
+    ''', {'p': args[0]})
+    con.close()
+elif step == "floor-lines":
+    con = duckdb.connect(args[1])
+    con.execute('''
+        create table ticket_lines as select * from read_csv($p, header = true, columns = {
+            'txn_id': 'VARCHAR', 'line_no': 'INTEGER', 'store_id': 'VARCHAR',
+            'txn_time': 'TIMESTAMP', 'member_id': 'VARCHAR', 'sku': 'VARCHAR',
+            'item_name': 'VARCHAR', 'category': 'VARCHAR', 'qty': 'INTEGER',
+            'amount': 'DECIMAL(18,2)'})
     ''', {'p': args[0]})
     con.close()
 elif step == "load":
@@ -139,6 +153,55 @@ def sample(tickets: int) -> Path:
             capture_output=True,
         )
     return folder
+
+
+def line_sample(lines: int) -> Path:
+    """A line-level export of at least `lines` lines: the chain's tickets as product lines
+    (`sample-data --ticket-lines`, cached); about 3.6 lines a ticket."""
+    tickets = -(-lines * 10 // 33)  # a tenth more tickets than needed at 3.6 lines each
+    folder = DATA / f"lines-{tickets}"
+    if not (folder / "gift_counts.csv").exists():
+        print(f"generating {tickets:,} tickets as lines into {folder} ...", flush=True)
+        subprocess.run(
+            [
+                *MEMBERKIT,
+                "sample-data",
+                str(folder),
+                "--ticket-lines",
+                "--tickets",
+                str(tickets),
+                "--members",
+                str(max(tickets // 10, 2000)),
+                "--stores",
+                "300" if tickets >= 1_000_000 else "8",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return folder
+
+
+def first_lines(source: Path, count: int):
+    """The header and the first tickets of a line file, as many whole tickets as fit in
+    `count` lines."""
+
+    def make(target: Path) -> None:
+        with open(source, "rb") as src, open(target, "wb") as out:
+            out.write(src.readline())
+            ticket: list[bytes] = []
+            written = 0
+            for line in src:
+                if ticket and not line.startswith(ticket[0].split(b",", 1)[0] + b","):
+                    if written + len(ticket) > count:
+                        return
+                    out.writelines(ticket)
+                    written += len(ticket)
+                    ticket = []
+                ticket.append(line)
+            if written + len(ticket) <= count:
+                out.writelines(ticket)
+
+    return make
 
 
 def derived(folder: Path, name: str, make) -> Path:
@@ -244,6 +307,40 @@ def measure_loads(chain: Path, small: Path, repeat: int, tmp: Path) -> dict:
     out["capped"], out["small_capped"] = (
         median_of(1, fresh("load", *args, memory_limit=CAP)) for args in capped
     )
+    return out
+
+
+def measure_line_loads(lines: int, repeat: int, tmp: Path) -> dict:
+    """`memberkit load ticket-lines` of a `lines`-line file and of a fifth of it, each
+    against its floor (DuckDB's bare typed read_csv of the same file into a table)."""
+    folder = line_sample(lines)
+    whole = folder / "ticket_lines.csv"
+    big = derived(folder, f"ticket_lines-{lines}.csv", first_lines(whole, lines))
+    small = derived(folder, f"ticket_lines-{lines // 5}.csv", first_lines(whole, lines // 5))
+    out: dict = {"size_mb": big.stat().st_size / 1e6}
+    for key, path in (("", big), ("small_", small)):
+        out[f"{key}lines"] = sum(1 for _ in open(path, "rb")) - 1
+    with open(big, "rb") as fh:  # a ticket's lines are together: count where the id changes
+        fh.readline()
+        ids = (line.split(b",", 1)[0] for line in fh)
+        out["tickets"] = sum(1 for _ in itertools.groupby(ids))
+
+    def fresh(step, *args):
+        def run(i):
+            target = tmp / f"lines-{i}.duckdb"
+            remove_db(target)
+            try:
+                return child(step, *args, target)
+            finally:
+                remove_db(target)
+
+        return run
+
+    print("line loads ...", flush=True)
+    out["floor"] = median_of(repeat, fresh("floor-lines", big))
+    out["load"] = median_of(repeat, fresh("load", "ticket-lines", big))
+    out["small_floor"] = median_of(repeat, fresh("floor-lines", small))
+    out["small_load"] = median_of(repeat, fresh("load", "ticket-lines", small))
     return out
 
 
@@ -367,9 +464,13 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
-def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, helps, pandas):
+def write_results(
+    path: Path, context: dict, loads: dict, inc: dict, reports, helps, pandas, line_loads: dict
+):
     floor = loads["floor"]["seconds"]
     load = loads["utf8"]["seconds"]
+    tl = line_loads
+    tl_ratio = tl["load"]["seconds"] / tl["floor"]["seconds"]
     lines = [
         "# memberkit benchmark results",
         "",
@@ -396,6 +497,15 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
             f"| {label} | {sizes[size]:.0f} | {r['seconds']:.2f} | "
             f"{r['seconds'] / base:.2f} | {r['peak_mib']:.0f} |"
         )
+    for label, key in (
+        (f"DuckDB bare typed read_csv of {tl['lines']:,} ticket lines (line floor)", "floor"),
+        ("memberkit load ticket-lines, the same file (× the line floor)", "load"),
+    ):
+        r = tl[key]
+        lines.append(
+            f"| {label} | {tl['size_mb']:.0f} | {r['seconds']:.2f} | "
+            f"{r['seconds'] / tl['floor']['seconds']:.2f} | {r['peak_mib']:.0f} |"
+        )
     small_n = loads["small_tickets"]
     lines += [
         "",
@@ -409,6 +519,14 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
         f"{loads['small_capped']['peak_mib']:.0f} MiB at {small_n:,} tickets and "
         f"{loads['capped']['peak_mib']:.0f} MiB at {context['tickets']:,} "
         f"({loads['capped']['seconds']:.2f} s).",
+        "",
+        f"Ticket lines (`sample-data --ticket-lines`, {tl['lines'] / tl['tickets']:.2f} lines a "
+        f"ticket): at {tl['small_lines']:,} lines the line floor peaks at "
+        f"{tl['small_floor']['peak_mib']:.0f} MiB and memberkit at "
+        f"{tl['small_load']['peak_mib']:.0f} MiB ({tl['small_load']['seconds']:.2f} s, "
+        f"{tl['small_load']['seconds'] / tl['small_floor']['seconds']:.2f}× its floor); at "
+        f"{tl['lines']:,} lines ({tl['tickets']:,} tickets formed), "
+        f"{tl['floor']['peak_mib']:.0f} and {tl['load']['peak_mib']:.0f} MiB.",
         "",
         f"Incremental: the last month ({inc['month_rows']:,} tickets) into the database holding "
         f"the {inc['base_rows']:,} before it took {inc['into_full']['seconds']:.2f} s "
@@ -451,12 +569,16 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
         "| target | figure | |",
         "|---|---|---|",
     ]
+    peaks = [loads[k]["peak_mib"] for k in ("utf8", "gb18030", "defects")] + [
+        tl["load"]["peak_mib"]
+    ]
     worst_query = max(reports, key=lambda r: r["query"] / r["hand"])
     slowest_query = max(reports, key=lambda r: r["query"])
     slowest_wall = max(reports, key=lambda r: r["wall"])
     gb = loads["gb18030"]["seconds"]
     targets = [
         ("UTF-8 load ≤ 1.3× floor", f"{load / floor:.2f}×", load / floor <= 1.3),
+        ("ticket-lines load ≤ 1.5× floor", f"{tl_ratio:.2f}×", tl_ratio <= 1.5),
         ("GB18030 load ≤ 2.0× floor", f"{gb / floor:.2f}×", gb / floor <= 2.0),
         (
             "re-load ≤ 0.1× a load",
@@ -489,8 +611,8 @@ def write_results(path: Path, context: dict, loads: dict, inc: dict, reports, he
         ("`--help` ≤ 0.3 s", f"{helps:.3f} s", helps <= 0.3),
         (
             "peak memory ≤ 2 GiB",
-            f"{max(loads[k]['peak_mib'] for k in ('utf8', 'gb18030', 'defects')):.0f} MiB",
-            max(loads[k]["peak_mib"] for k in ("utf8", "gb18030", "defects")) <= 2048,
+            f"{max(peaks):.0f} MiB",
+            max(peaks) <= 2048,
         ),
         (
             "≥ 5× faster than pandas (the month's run; from an empty database: not met)",
@@ -527,6 +649,7 @@ def main() -> None:
         reports = measure_reports(full_db, args.month, args.repeat)
         helps = statistics.median(wall([*MEMBERKIT, "--help"]) for _ in range(10))
         pandas_figures = measure_pandas(chain, args.month, args.repeat, tmp, full_db)
+        line_loads = measure_line_loads(args.tickets, args.repeat, tmp)
     context = {
         "date": f"{datetime.now():%Y-%m-%d %H:%M}",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -540,7 +663,7 @@ def main() -> None:
         "month": args.month,
         "minutes": (time.perf_counter() - started) / 60,
     }
-    write_results(args.output, context, loads, inc, reports, helps, pandas_figures)
+    write_results(args.output, context, loads, inc, reports, helps, pandas_figures, line_loads)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Realistic sample exports of a Chinese retail chain: stores, members, POS tickets, targets, gifts.
 
-`write_sample_data(out_dir, SampleSpec(...))` writes seven CSV files with the headers a head
-office actually receives (Chinese aliases for the member/POS exports, English for the gift
+`write_sample_data(out_dir, SampleSpec(...))` writes eight CSV files (and, on request, the
+tickets as a line-level export too: see sample_lines.py) with the headers a head office
+actually receives (Chinese aliases for the member/POS exports, English for the gift
 ledger). The data is deterministic for a given spec (byte-identical files) and carries the
 quirks the loader and the metrics must cope with: blank fields, shared phones, refunds that
 land in a later month, zero-amount gift tickets, stores without a target some months and
@@ -110,6 +111,8 @@ class SampleSpec:
     months: int = 26  # months of tickets, ending with end_month inclusive
     end_month: str = "2026-10"  # YYYY-MM, last month with tickets
     encoding: str = "utf-8"  # "utf-8", "utf-8-sig" or "gb18030": encoding of every written CSV
+    ticket_lines: bool = False  # also write ticket_lines.csv: the tickets as product lines
+    lines_from: str | None = None  # YYYY-MM: tickets from then on only as lines (implies lines)
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,11 @@ def write_sample_data(out_dir: Path, spec: SampleSpec) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {kind: out_dir / f"{kind}.csv" for kind in KINDS}
+    if spec.ticket_lines or spec.lines_from:
+        paths["ticket_lines"] = out_dir / "ticket_lines.csv"
     store_ids, store_weight = _write_stores(paths["stores"], spec)
     world = _write_members(paths["members"], spec, store_ids, store_weight)
-    sales = _write_transactions(paths["transactions"], world)
+    sales = _write_transactions(paths["transactions"], world, paths.get("ticket_lines"))
     _write_targets(paths["targets"], world, sales)
     _write_gifts(paths["gifts"], spec)
     stock = _write_gift_moves(paths["gift_moves"], world)
@@ -155,6 +160,16 @@ def _check(spec: SampleSpec) -> None:
         raise ValueError("need 1-999 stores and at least one month")
     if spec.members < 0 or spec.tickets < 0:
         raise ValueError("members and tickets cannot be negative")
+    if spec.lines_from is not None:
+        end = np.datetime64(spec.end_month, "M")
+        first = end - (spec.months - 1)
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", spec.lines_from) or not (
+            first <= np.datetime64(spec.lines_from, "M") <= end
+        ):
+            raise ValueError(
+                f"lines_from must be a month of the sample's period, {first} to {end}, "
+                f"not {spec.lines_from!r}"
+            )
 
 
 def _rng(spec: SampleSpec, stream: int) -> np.random.Generator:
@@ -372,8 +387,11 @@ def _chunks(per_day: np.ndarray) -> list[tuple[int, int]]:
     return bounds
 
 
-def _write_transactions(path: Path, world: _World) -> np.ndarray:
-    """Write the tickets; return net sales in cents per (store, period month)."""
+def _write_transactions(path: Path, world: _World, lines_path: Path | None) -> np.ndarray:
+    """Write the tickets (and their lines to lines_path, see sample_lines); return net sales
+    in cents per (store, period month)."""
+    from memberkit.sample_lines import line_splitter
+
     spec = world.spec
     rng = _rng(spec, 3)
     n_refunds = round(spec.tickets * REFUND_SHARE / (1 + REFUND_SHARE))
@@ -384,7 +402,7 @@ def _write_transactions(path: Path, world: _World) -> np.ndarray:
     activity_cum = np.concatenate([[0.0], np.cumsum(world.member_activity)])
     pending = _Tickets.empty()  # refunds dated after the chunk they were generated in
     done_sales = done_refunds = written = 0
-    with _csv_appender(path, spec.encoding) as append:
+    with _csv_appender(path, spec.encoding) as append, line_splitter(lines_path, world) as split:
         for lo, hi in _chunks(per_day):
             sales = _sales(rng, world, per_day, lo, hi, activity_cum)
             done_sales += len(sales.day)
@@ -401,7 +419,8 @@ def _write_transactions(path: Path, world: _World) -> np.ndarray:
             sales_total += np.bincount(cell, rows.cents, sales_total.size).reshape(
                 sales_total.shape
             )
-            append(rows.frame(world, first_id=written + 1))
+            frame = rows.frame(world, first_id=written + 1)
+            append(frame if split is None else split(rows, frame))
             written += len(rows.day)
     return sales_total
 

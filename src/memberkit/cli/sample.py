@@ -23,6 +23,20 @@ def sample_data(
     encoding: Annotated[
         str, typer.Option(help="utf-8, utf-8-sig or gb18030 for every file written.")
     ] = "utf-8",
+    ticket_lines: Annotated[
+        bool,
+        typer.Option(
+            "--ticket-lines",
+            help="Also write ticket_lines.csv: every ticket as product lines (小票明细).",
+        ),
+    ] = False,
+    lines_from: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM: tickets from this month on go to ticket_lines.csv instead of "
+            "transactions.csv.",
+        ),
+    ] = None,
 ) -> None:
     """Write stores, members, tickets, targets and gift files of a made-up retail chain."""
     from memberkit.sample import SampleSpec, write_sample_data
@@ -36,6 +50,8 @@ def sample_data(
             months=months,
             end_month=end_month,
             encoding=encoding,
+            ticket_lines=ticket_lines,
+            lines_from=lines_from,
         )
         written = write_sample_data(directory, spec)
     except ValueError as exc:  # a bad month or encoding: the user's words were off
