@@ -13,7 +13,7 @@ Table and column names come only from KINDS and DuckDB's catalog; values are bou
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 from memberkit import db
@@ -97,6 +97,9 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     for kind in KINDS.values():
         if kind.table in tables and not (kind.history_table and kind.name not in history):
             results.append(_ledger(kind, loads, held[kind.name], history.get(kind.name)))
+    for kind in KINDS.values():
+        if kind.rolls_up_into and {kind.table, kind.rolls_up_into} <= tables:
+            results.append(_rolled_up(con, kind, skip))
     if {"transactions", "ticket_stores", "stores"} <= tables:
         results += _ticket_stores(con, skip)
     return results
@@ -275,6 +278,8 @@ def _unique_keys(con, kind: Kind, skip: list[int]) -> CheckResult:
     Movements (gift moves) may repeat a key: two identical rows of a file are two handouts.
     What the loader keeps unique there is a key with a ref across loads: a later load's row
     with such a key is skipped or rejected, so each is held by the rows of one load."""
+    if kind.rolls_up_into:  # identical lines are two sales: a ticket is one load's
+        kind = replace(kind, key=("txn_id",), movement_ref="txn_id")
     key = ", ".join(kind.key)
     ref = kind.movement_ref
     keys, rows, example = con.execute(
@@ -342,6 +347,12 @@ def _ledger(
             if load_id in finished or load_id in interrupted:
                 continue
             load = loads.get(load_id)
+            if (
+                load is not None
+                and load.status == "loaded"
+                and kind.table == getattr(KINDS.get(load.kind), "rolls_up_into", None)
+            ):
+                continue  # tickets rolled up from lines: checked by _rolled_up
             why = (
                 "which has no ledger row"
                 if load is None
@@ -411,6 +422,44 @@ def _ledger(
         PASS,
         0,
         f"{kind.table}: {_n(rows, 'row')} from {_n(len(finished), 'load')}, {equation}",
+    )
+
+
+def _rolled_up(con, kind: Kind, skip: list[int]) -> CheckResult:
+    """Each ticket of a line load is one row of the tickets table, of that load, holding the
+    sums of its lines; and each such row has lines (SPEC 3.2)."""
+    name = f"rolled_up.{kind.name}"
+    bad, example = con.execute(
+        f"""
+        with line_loads as (
+            select load_id from loads where kind = $kind and status = 'loaded'
+              and not list_contains($skip, load_id)
+        ),
+        rolled as (
+            select txn_id, load_id, sum(amount) as amount, sum(qty) as item_qty
+            from {kind.table} where load_id in (select load_id from line_loads)
+            group by txn_id, load_id
+        ),
+        tickets as (
+            select txn_id, load_id, amount, item_qty from {kind.rolls_up_into}
+            where load_id in (select load_id from line_loads)
+        )
+        select count(*), min(coalesce(r.txn_id, t.txn_id))
+        from rolled r full join tickets t on r.txn_id = t.txn_id and r.load_id = t.load_id
+        where r.amount is distinct from t.amount or r.item_qty is distinct from t.item_qty
+        """,
+        {"kind": kind.name, "skip": skip},
+    ).fetchall()[0]
+    if bad:
+        return CheckResult(
+            name,
+            FAIL,
+            bad,
+            f"{_n(bad, 'ticket')} of {kind.table} loads not rolled up into "
+            f"{kind.rolls_up_into} as the sums of their lines; e.g. {_shown(example)}",
+        )
+    return CheckResult(
+        name, PASS, 0, f"every ticket of {kind.table} is one {kind.rolls_up_into} row, its sums"
     )
 
 

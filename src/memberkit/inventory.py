@@ -11,6 +11,7 @@ TABLES = (
     "members",
     "members_history",
     "transactions",
+    "ticket_lines",
     "stores",
     "targets",
     "complaints",
@@ -35,7 +36,12 @@ def database_info(con: duckdb.DuckDBPyConnection, last_loads: int = 10) -> dict[
             count(*) filter (where amount > 0 and member_id is not null) as member_tickets,
             count(*) filter (where amount < 0) as refunds,
             count(*) filter (where amount = 0) as zero_amount,
-            count(distinct store_id) as stores_with_tickets
+            count(distinct store_id) as stores_with_tickets,
+            -- tickets rolled up from line-level exports (SPEC 3.2), beside their lines
+            count(*) filter (where load_id in (
+                select load_id from loads where kind = 'ticket-lines'
+            )) as from_lines,
+            (select count(*) from ticket_lines) as lines
         from transactions
         """
     )

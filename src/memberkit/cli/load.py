@@ -211,7 +211,8 @@ def _report(result: LoadResult, max_ratio: float) -> None:
         if result.kind == "members" or result.replaced:
             parts.append(f"{result.replaced:,} replaced")
         parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
-        _say(out, f"{name}: {', '.join(parts)} ({how})")
+        formed = "" if result.tickets is None else f"; {result.tickets:,} tickets formed"
+        _say(out, f"{name}: {', '.join(parts)} ({how}){formed}")
     for w in result.warnings[:20]:
         _say(err, f"{name}: warning: line {w.line}, column {w.column}: {w.reason}")
     if len(result.warnings) > 20:

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from memberkit.errors import InputRejected
 from memberkit.ingest import rejects, values
 from memberkit.ingest.kinds import Kind
 from memberkit.ingest.merge import same_content
@@ -121,6 +122,16 @@ def finish_load(
         ).fetchall()[0][0]
         if held != loaded:  # every line read is loaded, duplicate or rejected
             raise rejects.rows_unaccounted(prepared, held + duplicates + rejected)
+        formed = con.execute(
+            f"select count(distinct txn_id) from {kind.table} where load_id = $id",
+            {"id": load_id},
+        ).fetchall()[0][0]
+        if formed != tickets:  # and every ticket of the lines loaded is formed: refuse
+            raise InputRejected(  # rather than keep lines that no report would count
+                f"{prepared.label}: its loaded lines hold {formed:,} tickets, but "
+                f"{tickets:,} were formed; nothing was loaded",
+                hint="this is a memberkit bug: please report it with the file",
+            )
     for table in _SCRATCH:
         con.execute(f"drop table if exists {table}")
     return LoadResult(
@@ -168,13 +179,17 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
             sum(amount) as amount,
             sum(qty) as item_qty,
             count(*) as lines,
-            min(store_id) <> max(store_id)
+            -- never null: a null here would neither form the ticket nor look at it again
+            coalesce(
+                min(store_id) <> max(store_id)
                 or min(txn_time) <> max(txn_time)
                 or count(member_id) not in (0, count(*))
-                or min(member_id) <> max(member_id)
+                or min(member_id) is distinct from max(member_id)
                 or {repeats}
                 or sum(amount) not between -{_MAX_AMOUNT} and {_MAX_AMOUNT}
-                or sum(qty) not between -{_MAX_QTY + 1} and {_MAX_QTY} as problem,
+                or sum(qty) not between -{_MAX_QTY + 1} and {_MAX_QTY},
+                true
+            ) as problem,
             {f"count(*) filter (where not {in_range}) > 0" if has_line_no else "false"}
                 as unranged
         from ticket_lines
@@ -474,9 +489,7 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
     )
 
 
-def _store(
-    con, kind: Kind, tickets_table: str, load_id: int, judged: bool, had_old: bool
-) -> int:
+def _store(con, kind: Kind, tickets_table: str, load_id: int, judged: bool, had_old: bool) -> int:
     """Keep the lines and tickets that load; return how many tickets were formed."""
     columns = ", ".join(kind.column_names)
     if judged or had_old:

@@ -16,7 +16,7 @@ import duckdb
 
 from memberkit.db import transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected, printable
-from memberkit.ingest import merge, rejects, values
+from memberkit.ingest import lines, merge, rejects, values
 from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
 from memberkit.ingest.quotes import check_quotes
 from memberkit.ingest.records import stray_carriage_return
@@ -177,6 +177,15 @@ def _load_prepared(
     if accounted != prepared.data_records:
         prepared.count_records()
     invalid = prepared.data_records - accounted
+    if kind.rolls_up_into:  # ticket lines: every line is kept, tickets are formed (3.2)
+        result = lines.finish_load(
+            con, prepared, kind, positions, options, load_id, parsed, params, inserted,
+            parse_rejects, invalid,
+            commit_bulk=lambda: _commit_bulk_rows(con, prepared, kind, load_id, started),
+        )  # fmt: skip
+        _write_ledger(con, prepared, kind, load_id, started, result)
+        _drop_scratch(con)
+        return result
 
     replace = kind.on_conflict == "replace"
     merge.find_clashes(con, kind, load_id, had_rows)
