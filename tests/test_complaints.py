@@ -292,7 +292,8 @@ def test_schema_3_database_gets_the_table(tmp_path):
     con.close()
     con = db.connect(db_file, read_only=True)  # a reader has a writer upgrade it first
     try:
-        assert rows(con, "select value from meta where key = 'schema_version'") == [(db.SCHEMA_VERSION,)]
+        version = rows(con, "select value from meta where key = 'schema_version'")
+        assert version == [(db.SCHEMA_VERSION,)]
         assert rows(con, "select count(*) from complaints") == [(0,)]
     finally:
         con.close()

@@ -74,14 +74,20 @@ create or replace temp macro mk_bare_code(x) as mk_bare_code_any(x);
 -- 12E3 (no point, no exponent sign) is kept as written: it may be a real code.
 create or replace temp macro mk_sci_pattern() as
     '[+-]?[0-9]+\.[0-9]*[eE][+-]?[0-9]+|[+-]?[0-9]+[eE][+-][0-9]+';
+-- mk_no_exponent: no e or E, so not that notation; two substring tests cost a fifth of the
+-- regex on digit-only codes (barcodes, phones).
+create or replace temp macro mk_no_exponent(t) as not (contains(t, 'e') or contains(t, 'E'));
 create or replace temp macro mk_not_sci(t) as
-    case when t < '+' or t >= ':' or not regexp_full_match(t, mk_sci_pattern()) then t end;
+    case
+        when t < '+' or t >= ':' or mk_no_exponent(t)
+            or not regexp_full_match(t, mk_sci_pattern()) then t
+    end;
 
 -- An id or code that is clean as it is; ids starting with a letter skip the notation test.
 create or replace temp macro mk_fast_id(x) as
     case
-        when mk_bare_code(x) and (x >= ':' or not regexp_full_match(x, mk_sci_pattern()))
-            then x
+        when mk_bare_code(x) and (x >= ':' or mk_no_exponent(x)
+            or not regexp_full_match(x, mk_sci_pattern())) then x
     end;
 -- A cleaned id or code, or null when it is a number in scientific notation (the loader tells
 -- that from a blank).
