@@ -6,9 +6,11 @@ reference computes it from the CSV."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -40,6 +42,14 @@ def state(db_file: Path, ignore: tuple[str, ...] = ()) -> dict:
 def raw(db_file: Path, sql: str) -> list[tuple]:
     """A query on the file as it is, without memberkit's open (which undoes and upgrades)."""
     con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        return rows(con, sql)
+    finally:
+        con.close()
+
+
+def query_rows(db_file: Path, sql: str) -> list[tuple]:
+    con = db.connect(db_file, read_only=True)
     try:
         return rows(con, sql)
     finally:
@@ -226,3 +236,320 @@ def test_a_line_load_killed_leaves_the_database_as_before(
     assert FILES[file][1] in result.output
     assert state(db_file, LOAD_IDS) == finished
     assert check_json(db_file)[0].exit_code == 0
+
+
+def big_lines(path: Path, tickets: int, bad: bool = True) -> Path:
+    """`tickets` tickets of four lines each (ticket i at store S(i mod 50)), and with `bad`
+    a ticket X1 whose first line has an amount that is no number (its load commits its bulk
+    lines first, then judges X1)."""
+    body = "".join(
+        f"B{t},{n},S{t % 50:03d},2026-10-{t % 28 + 1:02d} 10:00:00,M{t % 997},SKU{n},"
+        f"商品{n},品类{n},{n},{n}.50\n"
+        for t in range(tickets)
+        for n in range(1, 5)
+    )
+    if bad:
+        body += (
+            "X1,1,S001,2026-10-07 12:00:00,M2,SKU1,牛奶,乳品,1,abc\n"
+            "X1,2,S001,2026-10-07 12:00:00,M2,SKU1,牛奶,乳品,1,1.00\n"
+        )
+    return write(path, f"{LINES_HEADER}\n{body}")
+
+
+@pytest.mark.parametrize("bad", [False, pytest.param(True, marks=JUDGE_BUG)])
+def test_a_line_load_that_fills_the_disk_says_so_and_changes_nothing(tmp_path, bad):
+    """A real full disk (RLIMIT_FSIZE: a write past it fails with EFBIG): the line load's
+    first commit (the only one of a clean file; with a bad line, the bulk lines' before the
+    tickets are judged) cannot be written; the database is as before, and with room the file
+    loads."""
+    import resource
+
+    db_file = tmp_path / "full.duckdb"
+    load(db_file, "transactions", write(tmp_path / "tickets.csv", TICKETS))
+    before = state(db_file)
+    path = big_lines(tmp_path / "lines.csv", 5_000, bad)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    child = subprocess.run(
+        [sys.executable, "-m", "memberkit", "--db", str(db_file), "load", "ticket-lines"]
+        + [str(path), "--max-reject-ratio", "0.5"],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
+    assert child.returncode == 1, child.stderr
+    assert "the disk is full" in child.stderr and "File too large" in child.stderr
+    assert "rolled back" in child.stderr and "Traceback" not in child.stderr
+    assert raw(db_file, "select count(*) from loads where kind = 'ticket-lines'") == [(0,)]
+    assert state(db_file) == before
+    result = load(db_file, "ticket-lines", path, "--max-reject-ratio", "0.5")
+    assert (
+        f"{20_000 + 2 * bad:,} read, 20,000 loaded, 0 duplicate, {2 * bad} rejected "
+        "(utf-8, comma); 5,000 tickets formed"
+    ) in result.output
+    assert query_rows(db_file, "select count(*), sum(amount) from transactions") == [
+        (5_002, Decimal("120.00") + 5_000 * Decimal("12.00"))
+    ]
+
+
+@pytest.mark.parametrize("stays_full", [False, True])
+def test_a_line_load_failing_after_its_first_commit_is_undone(tmp_path, monkeypatch, stays_full):
+    """The disk fills after the bulk lines were committed (a ticket loaded before makes the
+    load commit them first): the load fails naming the full disk and the loader takes the
+    committed lines out again; if the disk stays full and that fails too, `check` names the
+    interrupted load and the next open undoes it. Then the file loads whole."""
+    from memberkit.ingest import lines, loader
+
+    db_file = tmp_path / "fails.duckdb"
+    load(db_file, "transactions", write(tmp_path / "tickets.csv", TICKETS))
+    before = state(db_file)
+    path = write(tmp_path / "old_same.csv", OLD_SAME)
+    full = duckdb.IOException(f'Could not write file "{db_file}.wal": No space left on device')
+    store = lines._store
+
+    def store_then_fail(*args, **kwargs):
+        store(*args, **kwargs)  # the tickets are inserted in the second transaction ...
+        raise full  # ... whose next statement finds the disk full
+
+    def undo_fails(con):
+        raise full
+
+    monkeypatch.setattr(lines, "_store", store_then_fail)
+    if stays_full:
+        monkeypatch.setattr(loader, "undo_interrupted_loads", undo_fails)
+    result = run_cli("--db", db_file, "load", "ticket-lines", path)
+    assert result.exit_code == 1, result.output
+    assert "the database could not be written: the disk is full" in result.stderr
+    assert "rolled back" in result.stderr
+    monkeypatch.undo()
+
+    assert raw(db_file, "select count(*) from transactions where txn_id = 'D1'") == [(0,)]
+    if stays_full:
+        assert raw(db_file, "select status from loads where kind = 'ticket-lines'") == [
+            ("loading",)
+        ]
+        assert raw(db_file, "select count(*) from ticket_lines") == [(2,)]
+        result, checks = check_json(db_file)
+        assert set(failed(checks)) == {"interrupted_loads"}
+        assert "old_same.csv" in checks["interrupted_loads"]["detail"]
+    else:  # undone at once, before the next open
+        assert raw(db_file, "select count(*) from loads where kind = 'ticket-lines'") == [(0,)]
+        assert raw(db_file, "select count(*) from ticket_lines") == [(0,)]
+    assert state(db_file) == before
+    result = load(db_file, "ticket-lines", path)
+    assert OLD_SAME_SUMMARY in result.output
+    assert query_rows(db_file, "select txn_id, amount, item_qty from transactions order by 1") == [
+        ("D1", Decimal("20.00"), 4),
+        ("T1", Decimal("100.00"), 1),
+        ("T2", Decimal("20.00"), 2),
+    ]
+    assert check_json(db_file)[0].exit_code == 0
+
+
+# -- 2. an older database --------------------------------------------------------------------
+
+
+@pytest.fixture
+def schema_4(tmp_path) -> Path:
+    """A database as memberkit made it before ticket lines (schema 4: no ticket_lines),
+    holding a ticket file."""
+    db_file = tmp_path / "old.duckdb"
+    load(db_file, "transactions", write(tmp_path / "tickets.csv", TICKETS))
+    con = db.connect(db_file)
+    try:
+        con.execute("drop table ticket_lines")
+        con.execute("update meta set value = '4' where key = 'schema_version'")
+    finally:
+        con.close()
+    return db_file
+
+
+def test_check_names_schema_4_and_skips_the_line_checks(schema_4):
+    result, checks = check_json(schema_4)  # check opens the file as it is: no upgrade
+    assert result.exit_code == 1
+    assert set(failed(checks)) == {"schema_version"}
+    detail = checks["schema_version"]["detail"]
+    assert detail.startswith("schema 4, this memberkit uses 5: it is upgraded the next time")
+    assert "missing: ticket_lines" in detail
+    assert not {"unique_keys.ticket-lines", "ledger.ticket-lines", "rolled_up.ticket-lines"} & set(
+        checks
+    )
+    assert checks["ledger.transactions"]["status"] == "pass"
+    assert raw(schema_4, "select value from meta where key = 'schema_version'") == [("4",)]
+
+
+def test_a_report_upgrades_schema_4_and_a_line_file_then_loads(schema_4, tmp_path):
+    result = run_cli("--db", schema_4, "spending-power", "--month", "2026-10", "-f", "json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)["rows"][0]
+    assert (figures["sales"], figures["tickets"], figures["member_tickets"]) == (120.0, 2, 1)
+    assert raw(schema_4, "select value from meta where key = 'schema_version'") == [("5",)]
+    assert raw(schema_4, "select count(*) from ticket_lines") == [(0,)]
+
+    result = load(schema_4, "ticket-lines", write(tmp_path / "clean.csv", CLEAN))
+    assert CLEAN_SUMMARY in result.output
+    result = run_cli("--db", schema_4, "spending-power", "--month", "2026-10", "-f", "json")
+    figures = json.loads(result.stdout)["rows"][0]
+    # C1 (two identical lines: two sales, 10.00) and C2 (16.50) beside T1 and T2
+    assert (figures["sales"], figures["tickets"], figures["member_items"]) == (146.5, 4, 3)
+    assert check_json(schema_4)[0].exit_code == 0
+
+
+# -- 3. info and check -----------------------------------------------------------------------
+
+# three tickets in seven lines: A1 a member's three (two of them the same milk: two sales),
+# A2 a non-member's two, A3 a refund of two lines
+THREE = (
+    f"{LINES_HEADER}\n"
+    "A1,1,S001,2026-10-05 10:00:00,M1,SKU1,牛奶,乳品,1,5.00\n"
+    "A1,2,S001,2026-10-05 10:00:00,M1,SKU2,面包,烘焙,1,5.50\n"
+    "A1,3,S001,2026-10-05 10:00:00,M1,SKU1,牛奶,乳品,1,5.00\n"
+    "A2,1,S002,2026-10-06 11:00:00,,SKU3,鸡蛋,生鲜,1,12.00\n"
+    "A2,2,S002,2026-10-06 11:00:00,,SKU4,可乐,饮料,2,7.00\n"
+    "A3,1,S001,2026-10-07 12:00:00,M2,SKU1,牛奶,乳品,-1,-5.00\n"
+    "A3,2,S001,2026-10-07 12:00:00,M2,SKU2,面包,烘焙,-1,-5.50\n"
+)
+THREE_NO_LINE_NO = "\n".join(
+    ",".join(f for i, f in enumerate(line.split(",")) if i != 1) for line in THREE.splitlines()
+)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Path:
+    """Ticket and line files as a chain sends them, overlapping: a ticket file (T1, T2); the
+    three tickets' lines, without line numbers (A1's two identical milk lines are two sales);
+    the same lines again with line numbers (a new file: every line a duplicate); a ticket
+    file holding A2 as its ticket (a duplicate) and T3; and a line file with T1 as one line
+    (a duplicate) and a new A4."""
+    folder = tmp_path_factory.mktemp("mixed")
+    db_file = folder / "mixed.duckdb"
+    load(db_file, "transactions", write(folder / "tickets.csv", TICKETS))
+    result = load(db_file, "ticket-lines", write(folder / "three.csv", THREE_NO_LINE_NO))
+    assert "7 read, 7 loaded, 0 duplicate, 0 rejected (utf-8, comma); 3 tickets formed" in (
+        result.output
+    )
+    result = load(db_file, "ticket-lines", write(folder / "three_numbered.csv", THREE))
+    assert "7 read, 0 loaded, 7 duplicate, 0 rejected (utf-8, comma); 0 tickets formed" in (
+        result.output
+    )
+    tickets = (
+        f"{TX_HEADER}\n"
+        "A2,S002,2026-10-06 11:00:00,,19.00,3\n"
+        "T3,S003,2026-10-09 09:00:00,M3,30.00,3\n"
+    )
+    result = load(db_file, "transactions", write(folder / "tickets2.csv", tickets))
+    assert "2 read, 1 loaded, 1 duplicate, 0 rejected" in result.output
+    more = (
+        f"{LINES_HEADER}\n"
+        "T1,1,S001,2026-10-01 10:00:00,M1,SKU9,礼盒,礼品,1,100.00\n"
+        "A4,1,S002,2026-10-10 10:00:00,M1,SKU1,牛奶,乳品,3,15.00\n"
+    )
+    result = load(db_file, "ticket-lines", write(folder / "more.csv", more))
+    assert "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 tickets formed" in (
+        result.output
+    )
+    return db_file
+
+
+@pytest.fixture
+def damaged(mixed, tmp_path) -> Path:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(mixed, copy)
+    return copy
+
+
+def test_info_counts_lines_beside_tickets(mixed):
+    result = run_cli("--db", mixed, "info", "-f", "json")
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert facts["rows"]["ticket_lines"] == 8  # A1-A3's seven and A4's one
+    assert facts["rows"]["transactions"] == 7  # T1-T3 and A1-A4
+    tickets = facts["tickets"]
+    assert (tickets["lines"], tickets["from_lines"]) == (8, 4)
+    assert (tickets["tickets"], tickets["refunds"], tickets["member_tickets"]) == (6, 1, 4)
+    loads = {(row["file_name"], row["kind"]): row for row in facts["last_loads"]}
+    numbered = loads[("three_numbered.csv", "ticket-lines")]
+    assert (numbered["rows_read"], numbered["rows_loaded"], numbered["rows_duplicate"]) == (7, 0, 7)
+
+    table = run_cli("--db", mixed, "info")
+    assert table.exit_code == 0, table.output
+    assert re.search(r"│ ticket_lines +│ +8 │", table.output)
+    assert (
+        "ticket lines: 8 lines, rolled up into 4 of the 7 transactions rows "
+        "(the other 3 from ticket files)"
+    ) in table.output
+
+
+def test_check_passes_after_line_loads_of_every_kind(mixed):
+    result, checks = check_json(mixed)
+    assert result.exit_code == 0, failed(checks)
+    assert checks["rolled_up.ticket-lines"]["status"] == "pass"
+    assert checks["unique_keys.ticket-lines"]["status"] == "pass"
+    assert checks["ledger.ticket-lines"]["detail"] == (
+        "ticket_lines: 8 rows from 3 loads, rows = rows_loaded per load"
+    )
+    # the tickets of line loads are no strays of the transactions ledger, and counted apart
+    assert checks["ledger.transactions"]["detail"] == (
+        "transactions: 3 rows from 2 loads, rows = rows_loaded per load; "
+        "4 rows rolled up from line loads (see rolled_up)"
+    )
+
+
+@JUDGE_BUG
+def test_check_passes_after_a_line_load_with_rejects(mixed, tmp_path):
+    db_file = tmp_path / "rejects.duckdb"
+    shutil.copy(mixed, db_file)
+    result = load(
+        db_file, "ticket-lines", write(tmp_path / "lines.csv", LINES), "--max-reject-ratio", "0.5"
+    )
+    assert LINES_SUMMARY.replace("1 duplicate", "1 duplicate") in result.output
+    result, checks = check_json(db_file)
+    assert result.exit_code == 0, failed(checks)
+    assert checks["rejects"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("statement", "broken"),
+    [
+        # a ticket's amount changed by hand: no longer the sum of its lines
+        ("update transactions set amount = 16.00 where txn_id = 'A1'", {"rolled_up"}),
+        ("update transactions set item_qty = 2 where txn_id = 'A3'", {"rolled_up"}),
+        # its time, or member, no longer its lines'
+        (
+            "update transactions set txn_time = '2026-10-05 10:30:00' where txn_id = 'A1'",
+            {"rolled_up"},
+        ),
+        ("update transactions set member_id = 'M2' where txn_id = 'A2'", {"rolled_up"}),
+        # a line's member changed: the ticket's lines disagree
+        (
+            "update ticket_lines set member_id = 'M9' where txn_id = 'A1' and sku = 'SKU2'",
+            {"rolled_up"},
+        ),
+        # a ticket of a line load without lines
+        ("delete from ticket_lines where txn_id = 'A4'", {"rolled_up", "ledger.ticket-lines"}),
+        # lines of one ticket given another load's id: the ticket is held by two loads
+        (
+            "update ticket_lines set load_id = (select max(load_id) from loads) "
+            "where txn_id = 'A1' and sku = 'SKU2'",
+            {"unique_keys.ticket-lines", "rolled_up", "ledger.ticket-lines"},
+        ),
+    ],
+)
+def test_check_fails_naming_the_line_check_that_broke(damaged, statement, broken):
+    con = db.connect(damaged)
+    try:
+        con.execute(statement)
+    finally:
+        con.close()
+    result, checks = check_json(damaged)
+    assert result.exit_code == 1
+    names = {"rolled_up.ticket-lines" if b == "rolled_up" else b for b in broken}
+    assert set(failed(checks)) == names, failed(checks)
+    assert "ledger.transactions" not in failed(checks)
+    assert "rolled_up.ticket-lines" in result.stderr
+    txn_id = re.search(r"txn_id = '(A\d)'", statement)[1]
+    detail = checks["rolled_up.ticket-lines"]["detail"]
+    assert " of ticket_lines loads not rolled up into transactions" in detail
+    assert detail.endswith(f"e.g. {txn_id}")

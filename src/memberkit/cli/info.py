@@ -61,8 +61,10 @@ def _print(facts: dict) -> None:
         f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
         f"{t['refunds'] or 0:,} refunds, {t['zero_amount'] or 0:,} zero-amount rows, "
         f"{t['stores_with_tickets']:,} stores",
-        f"ticket lines: {t['lines']:,} lines formed {t['from_lines']:,} of the tickets "
-        "(line-level exports, rolled up)",
+        # the transactions rows, refunds included: each ticket of a line file is one of them
+        f"ticket lines: {t['lines']:,} lines, rolled up into {t['from_lines']:,} of the "
+        f"{facts['rows']['transactions']:,} transactions rows (the other "
+        f"{facts['rows']['transactions'] - t['from_lines']:,} from ticket files)",
         f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
