@@ -487,7 +487,9 @@ def test_check_passes_after_line_loads_of_every_kind(mixed):
     result, checks = check_json(mixed)
     assert result.exit_code == 0, failed(checks)
     assert checks["rolled_up.ticket-lines"]["status"] == "pass"
-    assert checks["unique_keys.ticket-lines"]["status"] == "pass"
+    assert checks["unique_keys.ticket-lines"]["detail"] == (
+        "ticket_lines: each ticket's (txn_id) lines from one load"
+    )
     assert checks["ledger.ticket-lines"]["detail"] == (
         "ticket_lines: 8 rows from 3 loads, rows = rows_loaded per load"
     )
@@ -554,6 +556,12 @@ def test_check_fails_naming_the_line_check_that_broke(damaged, statement, broken
     detail = checks["rolled_up.ticket-lines"]["detail"]
     assert " of ticket_lines loads not rolled up into transactions" in detail
     assert detail.endswith(f"e.g. {txn_id}")
+    if "unique_keys.ticket-lines" in names:
+        detail = checks["unique_keys.ticket-lines"]["detail"]
+        assert detail == (
+            "1 key of ticket_lines (txn_id) held by rows of more than one load, "
+            f"3 rows in all; e.g. ({txn_id})"
+        )
 
 
 # -- 4. a real public line-level dataset -----------------------------------------------------
