@@ -483,6 +483,28 @@ def test_info_counts_lines_beside_tickets(mixed):
     ) in table.output
 
 
+def test_info_names_some_store_ids_without_a_store_row_not_all(tmp_path):
+    """A line export of a large chain names hundreds of stores no stores file has listed yet
+    (the full Complete Journey: 457): the table names the first 20, -f json all of them."""
+    db_file = tmp_path / "stores.duckdb"
+    path = write(
+        tmp_path / "many.csv",
+        f"{LINES_HEADER}\n"
+        + "".join(
+            f"N{i},1,S{i:03d},2026-10-05 10:00:00,,SKU1,牛奶,乳品,1,5.00\n" for i in range(25)
+        ),
+    )
+    load(db_file, "ticket-lines", path)
+    table = run_cli("--db", db_file, "info")
+    assert table.exit_code == 0, table.output
+    shown = ", ".join(f"S{i:03d}" for i in range(20))
+    assert (
+        f"store ids without a store row: {shown} and 5 more (-f json lists them)\n" in table.output
+    )
+    facts = json.loads(run_cli("--db", db_file, "info", "-f", "json").stdout)
+    assert facts["stores"]["unknown"] == [f"S{i:03d}" for i in range(25)]
+
+
 def test_check_passes_after_line_loads_of_every_kind(mixed):
     result, checks = check_json(mixed)
     assert result.exit_code == 0, failed(checks)
