@@ -102,8 +102,11 @@ OLD_SAME = (
 )
 OLD_SAME_SUMMARY = "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 tickets formed"
 
-FILES = {"lines": (LINES, LINES_SUMMARY), "clean": (CLEAN, CLEAN_SUMMARY)}
-FILES["old_same"] = (OLD_SAME, OLD_SAME_SUMMARY)
+FILES = {
+    "lines": (LINES, LINES_SUMMARY),
+    "clean": (CLEAN, CLEAN_SUMMARY),
+    "old_same": (OLD_SAME, OLD_SAME_SUMMARY),
+}
 
 # Where the load dies: a function of the loader patched (in a process of its own) to SIGKILL
 # the process before or after it runs, as tests/test_load_merge.py and test_check.py stop a
@@ -393,7 +396,7 @@ def test_a_report_upgrades_schema_4_and_a_line_file_then_loads(schema_4, tmp_pat
     assert CLEAN_SUMMARY in result.output
     result = run_cli("--db", schema_4, "spending-power", "--month", "2026-10", "-f", "json")
     figures = json.loads(result.stdout)["rows"][0]
-    # C1 (two identical lines: two sales, 10.00) and C2 (16.50) beside T1 and T2
+    # C1 (two lines of the same milk, 10.00) and C2 (16.50) beside T1 and T2
     assert (figures["sales"], figures["tickets"], figures["member_items"]) == (146.5, 4, 3)
     assert check_json(schema_4)[0].exit_code == 0
 
