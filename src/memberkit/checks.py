@@ -278,7 +278,8 @@ def _unique_keys(con, kind: Kind, skip: list[int]) -> CheckResult:
     Movements (gift moves) may repeat a key: two identical rows of a file are two handouts.
     What the loader keeps unique there is a key with a ref across loads: a later load's row
     with such a key is skipped or rejected, so each is held by the rows of one load."""
-    if kind.rolls_up_into:  # identical lines are two sales: a ticket is one load's
+    lines = kind.rolls_up_into is not None
+    if lines:  # identical lines are two sales: a ticket is one load's
         kind = replace(kind, key=("txn_id",), movement_ref="txn_id")
     key = ", ".join(kind.key)
     ref = kind.movement_ref
@@ -304,6 +305,10 @@ def _unique_keys(con, kind: Kind, skip: list[int]) -> CheckResult:
             FAIL,
             keys,
             f"{_n(keys, 'key')} of {kind.table} ({key}) {held}, {rows} rows in all; e.g. ({shown})",
+        )
+    if lines:
+        return CheckResult(
+            name, PASS, 0, f"{kind.table}: each ticket's ({key}) lines from one load"
         )
     if ref:
         return CheckResult(
@@ -409,7 +414,8 @@ def _ledger(
                 bad.append(f"{kind.table}: {gone_since} rows gone, loads replaced {replaced_after}")
     if bad:
         return CheckResult(name, FAIL, len(bad), _listed(bad))
-    rows = sum(n for i, n in held.items() if i not in interrupted)
+    rows = sum(n for i, n in held.items() if i in finished)
+    rolled = sum(n for i, n in held.items() if i not in finished and i not in interrupted)
     equation = (
         "rows = rows_loaded per load"
         if kind.on_conflict != "replace"
@@ -417,17 +423,20 @@ def _ledger(
         if history is not None
         else "rows = Σ (rows_loaded - rows_replaced)"
     )
+    # the rest are tickets rolled up from line loads (strays() let only those through)
+    lines = f"; {_n(rolled, 'row')} rolled up from line loads (see rolled_up)" if rolled else ""
     return CheckResult(
         name,
         PASS,
         0,
-        f"{kind.table}: {_n(rows, 'row')} from {_n(len(finished), 'load')}, {equation}",
+        f"{kind.table}: {_n(rows, 'row')} from {_n(len(finished), 'load')}, {equation}{lines}",
     )
 
 
 def _rolled_up(con, kind: Kind, skip: list[int]) -> CheckResult:
     """Each ticket of a line load is one row of the tickets table, of that load, holding the
-    sums of its lines; and each such row has lines (SPEC 3.2)."""
+    sums of its lines and the store, time and member they all agree on; and each such row
+    has lines (SPEC 3.2)."""
     name = f"rolled_up.{kind.name}"
     bad, example = con.execute(
         f"""
@@ -436,17 +445,25 @@ def _rolled_up(con, kind: Kind, skip: list[int]) -> CheckResult:
               and not list_contains($skip, load_id)
         ),
         rolled as (
-            select txn_id, load_id, sum(amount) as amount, sum(qty) as item_qty
+            select txn_id, load_id, sum(amount) as amount, sum(qty) as item_qty,
+                min(store_id) as store_id, min(txn_time) as txn_time,
+                min(member_id) as member_id,
+                min(store_id) <> max(store_id) or min(txn_time) <> max(txn_time)
+                    or min(member_id) <> max(member_id)
+                    or count(member_id) not in (0, count(*)) as disagree
             from {kind.table} where load_id in (select load_id from line_loads)
             group by txn_id, load_id
         ),
         tickets as (
-            select txn_id, load_id, amount, item_qty from {kind.rolls_up_into}
+            select txn_id, load_id, store_id, txn_time, member_id, amount, item_qty
+            from {kind.rolls_up_into}
             where load_id in (select load_id from line_loads)
         )
         select count(*), min(coalesce(r.txn_id, t.txn_id))
         from rolled r full join tickets t on r.txn_id = t.txn_id and r.load_id = t.load_id
         where r.amount is distinct from t.amount or r.item_qty is distinct from t.item_qty
+            or r.store_id is distinct from t.store_id or r.txn_time is distinct from t.txn_time
+            or r.member_id is distinct from t.member_id or r.disagree
         """,
         {"kind": kind.name, "skip": skip},
     ).fetchall()[0]
@@ -456,10 +473,15 @@ def _rolled_up(con, kind: Kind, skip: list[int]) -> CheckResult:
             FAIL,
             bad,
             f"{_n(bad, 'ticket')} of {kind.table} loads not rolled up into "
-            f"{kind.rolls_up_into} as the sums of their lines; e.g. {_shown(example)}",
+            f"{kind.rolls_up_into} as the sums of their lines, with the store, time and "
+            f"member they agree on; e.g. {_shown(example)}",
         )
     return CheckResult(
-        name, PASS, 0, f"every ticket of {kind.table} is one {kind.rolls_up_into} row, its sums"
+        name,
+        PASS,
+        0,
+        f"every ticket of {kind.table} is one {kind.rolls_up_into} row: the sums of its lines, "
+        "their store, time and member",
     )
 
 

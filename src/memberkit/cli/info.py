@@ -43,6 +43,18 @@ def info(
     _print(facts)
 
 
+_SHOWN = 20  # store ids named on the line (-f json lists them all)
+
+
+def _some(ids: list[str]) -> str:
+    """'none', or the first store ids and how many more: a line-level export of a large chain
+    (the Complete Journey has 457 stores) named every one on a single line."""
+    if not ids:
+        return "none"
+    more = f" and {len(ids) - _SHOWN:,} more (-f json lists them)" if len(ids) > _SHOWN else ""
+    return printable(", ".join(ids[:_SHOWN])) + more
+
+
 def _print(facts: dict) -> None:
     from rich.table import Table  # rich is imported only when a table is printed
     from rich.text import Text
@@ -61,14 +73,16 @@ def _print(facts: dict) -> None:
         f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
         f"{t['refunds'] or 0:,} refunds, {t['zero_amount'] or 0:,} zero-amount rows, "
         f"{t['stores_with_tickets']:,} stores",
-        f"ticket lines: {t['lines']:,} lines formed {t['from_lines']:,} of the tickets "
-        "(line-level exports, rolled up)",
+        # the transactions rows, refunds included: each ticket of a line file is one of them
+        f"ticket lines: {t['lines']:,} lines, rolled up into {t['from_lines']:,} of the "
+        f"{facts['rows']['transactions']:,} transactions rows (the other "
+        f"{facts['rows']['transactions'] - t['from_lines']:,} from ticket files)",
         f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
         f"tickets with an unknown member id: {u['tickets']:,} ({u['member_ids']:,} member ids)",
         f"stores: {s['stores']:,} in {s['regions']:,} regions; "
-        f"store ids without a store row: {printable(', '.join(s['unknown'])) or 'none'}",
+        f"store ids without a store row: {_some(s['unknown'])}",
     ]
     for line in lines:
         out.print(line, markup=False)
