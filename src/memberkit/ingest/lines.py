@@ -107,6 +107,13 @@ def finish_load(
     loaded = read - rejected - duplicates
     too_many = read > 0 and rejected / read > options.max_reject_ratio
 
+    # record_rejects reads the ticket loader's repeats too: a line file has none of those
+    con.execute(
+        "create or replace temp table mk_dupes as "
+        "select null::bigint as ord, null::bigint as first_ord, true as identical limit 0;"
+        "create or replace temp table mk_existing as "
+        "select null::bigint as ord, true as identical limit 0"
+    )
     first_rejects = (
         rejects.record_rejects(con, prepared, kind, positions, load_id, parse_rejects, located)
         if rejected
@@ -160,11 +167,12 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
 
     A line_no repeated within a ticket is found with a bit per number from 0 to 63 (a count
     of distinct line_no per ticket costs half the load again); tickets numbered outside that
-    range are checked exactly afterwards, only them."""
+    range are checked exactly afterwards, only them. The shift is masked: DuckDB evaluates
+    it for every line, the filter notwithstanding (line_no 1000 failed the load)."""
     in_range = "line_no between 0 and 63"
     repeats = (
-        f"bit_count(coalesce(bit_or(1::ubigint << line_no) filter (where {in_range}), 0)) "
-        f"<> count(line_no) filter (where {in_range})"
+        f"bit_count(coalesce(bit_or(1::ubigint << (line_no & 63)) filter (where {in_range}), "
+        f"0)) <> count(line_no) filter (where {in_range})"
         if has_line_no
         else "false"
     )
@@ -243,8 +251,9 @@ def _reader_reject_tickets(con, prepared, positions, parse_rejects) -> dict[int,
         for record, text in con.execute(
             "select line, any_value(csv_line) from mk_reject_errors group by line"
         ).fetchall():
-            try:
-                fields = next(csv.reader([text or ""], delimiter=prepared.delimiter), [])
+            try:  # (the reader's csv_line of a CRLF file starts with the LF before it)
+                line = (text or "").strip("\r\n")
+                fields = next(csv.reader([line], delimiter=prepared.delimiter), [])
             except csv.Error:
                 fields = []
             raw[record] = fields[index] if index < len(fields) else None
@@ -396,7 +405,7 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
         where p.ord = r.ord and not p.identical and l.ord = p.first_ord
         """
     )
-    bad_lines = _lines_text("b.lines")
+    bad_lines = _lines_text("lines")
     differ = {
         column: f"min(k.line) filter (where k.{column} is distinct from f.{column})"
         for column in ("store_id", "txn_time", "member_id")
