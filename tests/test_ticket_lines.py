@@ -50,18 +50,18 @@ def money(cents: int, yuan_sign: bool = False) -> str:
     return f"¥{text}" if yuan_sign and cents >= 0 else text
 
 
-def _twist(draw, lines: list[dict], twist: str, has_line_no: bool, when: datetime) -> None:
-    """Change one ticket's lines (written at `when`) as an export or a hand edit would."""
+def _twist(lines: list[dict], twist: str, has_line_no: bool, when: datetime, at: int) -> None:
+    """Change one ticket's lines (written at `when`) as an export or a hand edit would, at
+    its line `at` (modulo their number)."""
     ticket_time = when.strftime(ref.TIME_FORMS[0])
-    at = draw(st.integers(0, len(lines) - 1))
-    line = lines[at]
+    line = lines[at % len(lines)]
     copy = dict(line)
     if twist == "two_sales":  # the same item twice: with line_no, under a number of its own
         if has_line_no:
             copy["line_no"] = str(int(line["line_no"] or 0) + 100)
         lines.append(copy)
     elif twist == "same_line_no":  # an overlapping export: the very same line again
-        lines.insert(draw(st.integers(0, len(lines))), copy)
+        lines.insert(at % (len(lines) + 1), copy)
     elif twist == "line_no_differs":  # its line_no again with another amount
         lines.append(copy | {"item_name": "改价"})
     elif twist == "blank_line_no":
@@ -106,7 +106,7 @@ def line_files(draw) -> dict:
     header = [draw(st.sampled_from(ref.HEADERS[c][1:])) if chinese else c for c in columns]
     first_no = draw(st.sampled_from([1, 0, 62, 1000]))  # the loader's fast check ends at 63
     rows: list[dict] = []
-    for t in range(draw(st.integers(1, 6))):
+    for t in range(draw(st.integers(2, 8))):
         refund = draw(st.integers(0, 4)) == 0
         sign = -1 if refund else 1
         when = datetime(2026, 3, draw(st.integers(1, 28)), draw(st.integers(8, 21)),
@@ -131,8 +131,8 @@ def line_files(draw) -> dict:
             }
             for i in range(draw(st.integers(1, 4)))
         ]
-        for twist in draw(st.lists(st.sampled_from(TWISTS), max_size=2)):
-            _twist(draw, lines, twist, has_line_no, when)
+        for twist in draw(st.lists(st.sampled_from(TWISTS), max_size=3)):
+            _twist(lines, twist, has_line_no, when, draw(st.integers(0, 7)))
         rows.extend(lines)
     if draw(st.booleans()):  # a ticket's lines need not be next to each other
         rows = list(draw(st.permutations(rows)))
@@ -241,6 +241,43 @@ def test_line_files_load_as_the_reference_rolls_them_up(spec, prior, data):
         result = load_lines(db, path)
         assert_outcome(db, result, outcome, {r.line: r.raw for r in rows}, spec["encoding"],
                        stored | outcome.tickets, lines + outcome.lines)  # fmt: skip
+
+
+def test_each_change_alone_loads_as_the_reference_says(tmp_path):
+    """Every change of TWISTS on its own ticket, of a member and of none, with and without a
+    line_no column: the fuzz test above meets each only by chance."""
+    for has_line_no in (True, False):
+        columns = [c for c in ref.COLUMNS if has_line_no or c != "line_no"]
+        rows: list[dict] = []
+        for n, (twist, member) in enumerate((t, m) for t in (None, *TWISTS) for m in ("M1", "")):
+            when = datetime(2026, 3, 1 + n % 28, 10)
+            lines = [
+                {
+                    "txn_id": f"T{n:05d}",
+                    "line_no": str(i + 1),
+                    "store_id": "S01",
+                    "txn_time": when.strftime(ref.TIME_FORMS[0]),
+                    "member_id": member,
+                    "sku": f"69{i:05d}",
+                    "item_name": NAMES[i],
+                    "category": CATEGORIES[i],
+                    "qty": str(i + 1),
+                    "amount": money(100 * i + 7),
+                }  # fmt: skip
+                for i in range(3)
+            ]
+            if twist:
+                _twist(lines, twist, has_line_no, when, at=1)
+            rows.extend(lines)
+        spec = {"columns": columns, "header": columns, "rows": rows}
+        text = render(spec | {"delimiter": ",", "newline": "\n"})
+        parsed = ref.read_rows(text, ",")
+        outcome = ref.load(parsed, has_line_no, {})
+        folder = tmp_path / str(has_line_no)
+        path = write(folder.mkdir() or folder / "lines.csv", text)
+        result = load_lines(folder / "t.duckdb", path)
+        assert_outcome(folder / "t.duckdb", result, outcome, {r.line: r.raw for r in parsed},
+                       "utf-8", outcome.tickets, outcome.lines)  # fmt: skip
 
 
 # --- examples ------------------------------------------------------------------------------
