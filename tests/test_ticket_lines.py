@@ -345,6 +345,28 @@ def test_a_ticket_file_and_a_line_file_of_the_same_tickets_do_not_double(tmp_pat
     assert sorted(query(after, TX_SQL)) == TICKETS
 
 
+def test_a_ticket_loaded_before_is_compared_on_every_rolled_up_value(tmp_path):
+    """Against a ticket file, a line file's ticket is a duplicate only if store, time, member,
+    amount and quantity all agree; else all its lines are rejected."""
+    db = tmp_path / "t.duckdb"
+    same = "S01,2026-03-01 10:00:00,M1,10.00,2"
+    other = ["S02,2026-03-01 10:00:00,M1,10.00,2", "S01,2026-03-01 10:01:00,M1,10.00,2",
+             "S01,2026-03-01 10:00:00,,10.00,2", "S01,2026-03-01 10:00:00,M2,10.00,2",
+             "S01,2026-03-01 10:00:00,M1,10.01,2",
+             "S01,2026-03-01 10:00:00,M1,10.00,3"]  # fmt: skip
+    tickets = [f"T{n},{content}" for n, content in enumerate([same, *other], start=1)]
+    write(tmp_path / "t.csv", "\n".join([TX_HEADER, *tickets]) + "\n")
+    assert run_cli("--db", db, "load", "transactions", tmp_path / "t.csv").exit_code == 0
+    lines = [T1.replace("T1", f"T{n}").format(i) for n in range(1, 9) for i in (1, 2)]
+    result = load_lines(db, write(tmp_path / "l.csv", text(*lines)))
+    assert summary(result) == counts(16, 2, 2, 12, 1), result.output  # T8 is new
+    why = (
+        "txn_id already loaded with different content (a ticket's lines must all come in one file)"
+    )
+    assert rejects_of(db) == [("l.csv", line, "txn_id", why) for line in range(4, 16)]
+    assert query(db, "select txn_id from transactions where load_id = 2") == [("T8",)]
+
+
 def test_reloading_a_line_file_changes_nothing(tmp_path):
     db = tmp_path / "t.duckdb"
     path = write(tmp_path / "l.csv", text(T1.format(1), T2, T1.format(2)))
