@@ -490,9 +490,11 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
                     || first_line || ', ' || case problem when 'store_id' then store_id_at
                         when 'txn_time' then txn_time_at else member_id_at end || ')'
                 when problem = 'amount' then 'ticket ' || txn_id || ' rejected: its lines'' '
-                    || 'amounts add up beyond ' || '{_MAX_AMOUNT}'
+                    || 'amounts add up beyond ' || case when amount < 0 then '-' else '' end
+                    || '{_MAX_AMOUNT}'
                 when problem = 'qty' then 'ticket ' || txn_id || ' rejected: its lines'' '
-                    || 'quantities add up beyond ' || '{_MAX_QTY}'
+                    || 'quantities add up beyond '
+                    || case when item_qty < 0 then '{-_MAX_QTY - 1}' else '{_MAX_QTY}' end
                 when old and not same_as_old then 'txn_id already loaded with different '
                     || 'content (a ticket''s lines must all come in one file)'
             end as reason
