@@ -212,6 +212,23 @@ def test_a_line_file_loaded_as_transactions_is_refused_naming_ticket_lines(tmp_p
     assert query(tmp_path / "t.duckdb", "select count(*) from transactions") == [(0,)]
 
 
+def test_a_line_file_whose_headers_fit_transactions_too_is_refused_naming_ticket_lines(tmp_path):
+    """小票号, 门店编号, 销售时间, 会员卡号, 数量, 金额 are every column of both kinds: loaded as
+    asked, its repeated tickets are refused, and the hint names the kind it is."""
+    lines = [T1.format(1), T1.format(2).replace("5.00", "6.00"), T2]
+    header = "小票号,门店编号,销售时间,会员卡号,数量,金额"
+    keep = (0, 2, 3, 4, 8, 9)  # those columns of HEADER
+    rows = [",".join(line.split(",")[i] for i in keep) for line in lines]
+    path = write(tmp_path / "l.csv", "\n".join([header, *rows]) + "\n")
+    result = run_cli("--db", tmp_path / "t.duckdb", "load", "transactions", path)
+    assert result.exit_code == 3, result.output
+    assert "line 3, column txn_id: duplicate txn_id with different content" in result.output
+    assert "load the file with `memberkit load ticket-lines ...`" in result.stderr
+    assert query(tmp_path / "t.duckdb", "select count(*) from transactions") == [(0,)]
+    loaded = load_lines(tmp_path / "t.duckdb", path)
+    assert summary(loaded) == counts(3, 3, 0, 0, 2), loaded.output
+
+
 TX_ENGLISH = "txn_id,store_id,txn_time,member_id,amount,item_qty"
 
 
