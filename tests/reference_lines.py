@@ -111,12 +111,13 @@ def _parse(column: str, text: str):
 def read_rows(text: str, delimiter: str) -> list[Row]:
     """The file's data rows, parsed (the header's names mapped back by HEADERS)."""
     names = {alias: column for column, aliases in HEADERS.items() for alias in aliases}
-    physical = text.splitlines()
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [names[h] for h in records[0]]
-    rows = []
-    for number, fields in enumerate(records[1:], start=2):
-        raw = physical[number - 1]
+    physical = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [names[h] for h in next(reader)]
+    rows, start = [], reader.line_num + 1
+    for fields in reader:  # a record (a quoted name may hold a line break) and its lines
+        number, start = start, reader.line_num + 1
+        raw = "".join(physical[number - 1 : reader.line_num]).rstrip("\r\n")
         txn_index = header.index("txn_id")
         if len(fields) != len(header):  # the CSV reader's own reject
             txn = fields[txn_index].strip() if txn_index < len(fields) else None

@@ -40,7 +40,7 @@ NAMES = ("苹果", "牛奶", "面包", "赠品袋", "洗衣液", "酸奶")
 CATEGORIES = ("水果", "乳品", "烘焙", "赠品", "日化")
 TWISTS = ("two_sales", "same_line_no", "line_no_differs", "blank_line_no", "gift", "time_form",
           "spaces", "store", "time", "member", "bad_time", "bad_amount", "bad_qty",
-          "blank_store", "extra_field", "no_txn_id")  # fmt: skip
+          "blank_store", "extra_field", "no_txn_id", "quoted_name")  # fmt: skip
 
 
 def money(cents: int, yuan_sign: bool = False) -> str:
@@ -89,6 +89,8 @@ def _twist(lines: list[dict], twist: str, has_line_no: bool, when: datetime, at:
         line["_extra"] = True
     elif twist == "no_txn_id":
         lines.append(copy | {"txn_id": ""})
+    elif twist == "quoted_name":  # a name quoted over two lines, with a comma and quotes
+        line["item_name"] = '苹果, "红"\n富士'
 
 
 @st.composite
@@ -149,7 +151,8 @@ def render(spec: dict) -> str:
     lines = [delimiter.join(spec["header"])]
     for row in spec["rows"]:
         fields = [row[c] for c in spec["columns"]] + (["x"] if row.get("_extra") else [])
-        lines.append(delimiter.join(fields))
+        quoted = ['"' + f.replace('"', '""') + '"' if '"' in f or "\n" in f else f for f in fields]
+        lines.append(delimiter.join(quoted))
     return spec["newline"].join(lines) + spec["newline"]
 
 
