@@ -234,6 +234,14 @@ def _report(result: LoadResult, max_ratio: float) -> None:
             f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected and "
             f"{result.refusal}; nothing from this file was loaded",
         )
+    if result.kind == "transactions" and any(
+        s.reason.startswith("duplicate txn_id with different") for s in result.first_rejects
+    ):  # a line-level export whose headers fit both kinds equally (SPEC 3.2)
+        _say(
+            err,
+            "  hint: if each row is one product line of a ticket (小票明细), load the file "
+            "with `memberkit load ticket-lines ...`",
+        )
 
 
 def _say(console, text: str) -> None:

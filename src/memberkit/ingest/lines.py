@@ -107,6 +107,13 @@ def finish_load(
     loaded = read - rejected - duplicates
     too_many = read > 0 and rejected / read > options.max_reject_ratio
 
+    # record_rejects reads the ticket loader's repeats too: a line file has none of those
+    con.execute(
+        "create or replace temp table mk_dupes as "
+        "select null::bigint as ord, null::bigint as first_ord, true as identical limit 0;"
+        "create or replace temp table mk_existing as "
+        "select null::bigint as ord, true as identical limit 0"
+    )
     first_rejects = (
         rejects.record_rejects(con, prepared, kind, positions, load_id, parse_rejects, located)
         if rejected
@@ -160,11 +167,12 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
 
     A line_no repeated within a ticket is found with a bit per number from 0 to 63 (a count
     of distinct line_no per ticket costs half the load again); tickets numbered outside that
-    range are checked exactly afterwards, only them."""
+    range are checked exactly afterwards, only them. The shift is masked: DuckDB evaluates
+    it for every line, the filter notwithstanding (line_no 1000 failed the load)."""
     in_range = "line_no between 0 and 63"
     repeats = (
-        f"bit_count(coalesce(bit_or(1::ubigint << line_no) filter (where {in_range}), 0)) "
-        f"<> count(line_no) filter (where {in_range})"
+        f"bit_count(coalesce(bit_or(1::ubigint << (line_no & 63)) filter (where {in_range}), "
+        f"0)) <> count(line_no) filter (where {in_range})"
         if has_line_no
         else "false"
     )
@@ -243,8 +251,9 @@ def _reader_reject_tickets(con, prepared, positions, parse_rejects) -> dict[int,
         for record, text in con.execute(
             "select line, any_value(csv_line) from mk_reject_errors group by line"
         ).fetchall():
-            try:
-                fields = next(csv.reader([text or ""], delimiter=prepared.delimiter), [])
+            try:  # (the reader's csv_line of a CRLF file starts with the LF before it)
+                line = (text or "").strip("\r\n")
+                fields = next(csv.reader([line], delimiter=prepared.delimiter), [])
             except csv.Error:
                 fields = []
             raw[record] = fields[index] if index < len(fields) else None
@@ -252,7 +261,7 @@ def _reader_reject_tickets(con, prepared, positions, parse_rejects) -> dict[int,
         """
         create or replace temp table mk_reader_txns as
         select record, coalesce(mk_fast_id(v), mk_id(mk_clean_code(v))) as txn_id,
-            null::bigint as line
+            null::bigint as line, null::bigint as rec, null::varchar as place
         from (select unnest($records)::bigint as record, unnest($values)::varchar as v)
         """,
         {"records": list(raw), "values": list(raw.values())},
@@ -325,36 +334,47 @@ def _read_care_rows(con, prepared, parsed: str, params, reader_rejects, accepted
 
 
 def _line_numbers(con, prepared: PreparedFile, located, reader: dict[int, str | None]) -> None:
-    """mk_line_of: the line (XLSX: sheet row) of each row read again; and of each row the
-    reader rejected, in mk_reader_txns."""
+    """mk_line_of: the line (XLSX: sheet row) of each row read again, its record (file order)
+    and its place as a reason names it (in a workbook of several sheets, with the sheet: a
+    ticket's lines may lie on two); and of each row the reader rejected, in mk_reader_txns."""
     by_record, by_ordinal = located
-    ords = list(by_ordinal)
+
+    def place(where) -> tuple[int, str]:
+        line = prepared.line_of_record(where.record, where.line)
+        sheet = prepared.name_of_record(where.record).removeprefix(prepared.name).strip()
+        return line, f"{line} {sheet}" if sheet else str(line)
+
+    places = [place(w) for w in by_ordinal.values()]
     con.execute(
         "create or replace temp table mk_line_of as "
-        "select unnest($ords)::bigint as ord, unnest($lines)::bigint as line",
+        "select unnest($ords)::bigint as ord, unnest($lines)::bigint as line, "
+        "unnest($records)::bigint as rec, unnest($places)::varchar as place",
         {
-            "ords": ords,
-            "lines": [prepared.line_of_record(w.record, w.line) for w in by_ordinal.values()],
+            "ords": list(by_ordinal),
+            "lines": [p[0] for p in places],
+            "records": [w.record for w in by_ordinal.values()],
+            "places": [p[1] for p in places],
         },
     )
     if reader:
+        found = [r for r in reader if r in by_record]
+        places = [place(by_record[r]) for r in found]
         con.execute(
-            "update mk_reader_txns r set line = l.line from "
-            "(select unnest($records)::bigint as record, unnest($lines)::bigint as line) l "
+            "update mk_reader_txns r set line = l.line, rec = l.rec, place = l.place from "
+            "(select unnest($records)::bigint as record, unnest($lines)::bigint as line, "
+            "unnest($recs)::bigint as rec, unnest($places)::varchar as place) l "
             "where r.record = l.record",
             {
-                "records": [r for r in reader if r in by_record],
-                "lines": [
-                    prepared.line_of_record(by_record[r].record, by_record[r].line)
-                    for r in reader
-                    if r in by_record
-                ],
+                "records": found,
+                "lines": [p[0] for p in places],
+                "recs": [by_record[r].record for r in found],
+                "places": [p[1] for p in places],
             },
         )
 
 
 def _lines_text(lines: str) -> str:
-    """SQL: 'line 12' or 'lines 12, 15, ... and 3 more' from a sorted list of line numbers."""
+    """SQL: 'line 12' or 'lines 12, 15, ... and 3 more' from a list of places in file order."""
     return f"""
         case when len({lines}) = 1 then 'line ' else 'lines ' end
         || array_to_string({lines}[1:{_SHOWN}], ', ')
@@ -391,14 +411,14 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
         """
         update mk_rows r set bad_column = 'line_no',
             reason = 'line_no ' || r.line_no || ' of ticket ' || r.txn_id
-                || ' given again with different content (first at line ' || l.line || ')'
+                || ' given again with different content (first at line ' || l.place || ')'
         from mk_repeat p, mk_line_of l
         where p.ord = r.ord and not p.identical and l.ord = p.first_ord
         """
     )
-    bad_lines = _lines_text("b.lines")
+    bad_lines = _lines_text("lines")
     differ = {
-        column: f"min(k.line) filter (where k.{column} is distinct from f.{column})"
+        column: f"arg_min(k.place, k.rec) filter (where k.{column} is distinct from f.{column})"
         for column in ("store_id", "txn_time", "member_id")
     }
     disagree = " ".join(
@@ -408,14 +428,14 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
         f"""
         create or replace temp table mk_verdict as
         with lines as (
-            select r.*, l.line from mk_rows r join mk_line_of l using (ord)
+            select r.*, l.rec, l.place from mk_rows r join mk_line_of l using (ord)
             where r.txn_id in (select txn_id from mk_care)
         ),
         bad as (
-            select txn_id, list(line order by line) as lines from (
-                select txn_id, line from lines where reason is not null
+            select txn_id, list(place order by rec) as lines from (
+                select txn_id, rec, place from lines where reason is not null
                 union all
-                select txn_id, line from mk_reader_txns where txn_id is not null
+                select txn_id, rec, place from mk_reader_txns where txn_id is not null
             ) group by txn_id
         ),
         kept as (
@@ -423,14 +443,14 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
             where reason is null and ord not in (select ord from mk_repeat where identical)
         ),
         first_line as (
-            select distinct on (txn_id) * from kept order by txn_id, line
+            select distinct on (txn_id) * from kept order by txn_id, rec
         ),
         rolled as (
-            select k.txn_id, f.line as first_line,
+            select k.txn_id, f.place as first_line,
                 {", ".join(f"{expr} as {c}_at" for c, expr in differ.items())},
                 sum(k.amount) as amount, sum(k.qty) as item_qty
             from kept k join first_line f using (txn_id)
-            group by k.txn_id, f.line
+            group by k.txn_id, f.place
         ),
         judged as (
             select c.txn_id, f.store_id, f.txn_time, f.member_id, d.amount, d.item_qty,
@@ -470,9 +490,11 @@ def _judge(con, kind: Kind, tickets_table: str, load_id: int) -> None:
                     || first_line || ', ' || case problem when 'store_id' then store_id_at
                         when 'txn_time' then txn_time_at else member_id_at end || ')'
                 when problem = 'amount' then 'ticket ' || txn_id || ' rejected: its lines'' '
-                    || 'amounts add up beyond ' || '{_MAX_AMOUNT}'
+                    || 'amounts add up beyond ' || case when amount < 0 then '-' else '' end
+                    || '{_MAX_AMOUNT}'
                 when problem = 'qty' then 'ticket ' || txn_id || ' rejected: its lines'' '
-                    || 'quantities add up beyond ' || '{_MAX_QTY}'
+                    || 'quantities add up beyond '
+                    || case when item_qty < 0 then '{-_MAX_QTY - 1}' else '{_MAX_QTY}' end
                 when old and not same_as_old then 'txn_id already loaded with different '
                     || 'content (a ticket''s lines must all come in one file)'
             end as reason
