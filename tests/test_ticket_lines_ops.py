@@ -137,29 +137,13 @@ sys.argv = ["memberkit", *sys.argv[4:]]
 main()
 """
 
-# lines.py bugs found here (see the report): a ticket needing a second look (a rejected line,
-# lines that disagree, a line_no given twice) fails the load with "Binder Error: Referenced
-# table "b" not found" (_judge's reason names b.lines outside the join that holds b), and a
-# line load with any rejected line fails with "Table with name mk_dupes does not exist"
-# (rejects.record_rejects reads mk_dupes and mk_existing, which lines.py never makes).
-JUDGE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="lines.py: a ticket with a rejected line fails the load (Binder Error: table b "
-    "not found in _judge; record_rejects needs mk_dupes/mk_existing)",
-)
-
-
-def judged(*values):
-    return pytest.param(*values, marks=JUDGE_BUG)
-
-
 KILLS = [
     # (file, module, function, before/after, committed)
-    judged("lines", "lines", "finish_load", "before", False),  # bulk lines in, not committed
-    judged("lines", "loader", "_commit_bulk_rows", "after", True),  # bulk lines committed
-    judged("lines", "lines", "_lines_text", "before", True),  # while judging (line_no done)
-    judged("lines", "lines", "_store", "after", True),  # lines and tickets stored
-    judged("lines", "loader", "_write_ledger", "after", True),  # the outcome in the ledger
+    ("lines", "lines", "finish_load", "before", False),  # bulk lines in, not committed
+    ("lines", "loader", "_commit_bulk_rows", "after", True),  # bulk lines committed
+    ("lines", "lines", "_lines_text", "before", True),  # while judging (line_no done)
+    ("lines", "lines", "_store", "after", True),  # lines and tickets stored
+    ("lines", "loader", "_write_ledger", "after", True),  # the outcome in the ledger
     ("clean", "lines", "_roll_up", "after", False),  # tickets formed in scratch tables
     ("clean", "loader", "_write_ledger", "after", False),  # just before the only commit
     ("old_same", "lines", "_store", "after", True),  # after a commit, without a second read
@@ -260,7 +244,7 @@ def big_lines(path: Path, tickets: int, bad: bool = True) -> Path:
     return write(path, f"{LINES_HEADER}\n{body}")
 
 
-@pytest.mark.parametrize("bad", [False, pytest.param(True, marks=JUDGE_BUG)])
+@pytest.mark.parametrize("bad", [False, True])
 def test_a_line_load_that_fills_the_disk_says_so_and_changes_nothing(tmp_path, bad):
     """A real full disk (RLIMIT_FSIZE: a write past it fails with EFBIG): the line load's
     first commit (the only one of a clean file; with a bad line, the bulk lines' before the
@@ -525,7 +509,6 @@ def test_check_passes_after_line_loads_of_every_kind(mixed):
     )
 
 
-@JUDGE_BUG
 def test_check_passes_after_a_line_load_with_rejects(mixed, tmp_path):
     db_file = tmp_path / "rejects.duckdb"
     shutil.copy(mixed, db_file)
