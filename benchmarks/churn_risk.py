@@ -181,6 +181,7 @@ elif step == "stages":
     from memberkit import db
     from memberkit.periods import Scope
     from memberkit.reports import prepare_connection
+    from memberkit.reports import bgnbd
     from memberkit.reports import churn_risk as cr
     db_path, as_of, tickets, repeat = args[0], date.fromisoformat(args[1]), args[2], int(args[3])
     con = db.connect(db_path, read_only=True)
@@ -190,7 +191,7 @@ elif step == "stages":
         t0 = time.perf_counter()
         data = cr.member_histories(con, as_of, Scope())
         t1 = time.perf_counter()
-        fit = cr.fit_bgnbd(*cr.history_weeks(data))
+        fit = bgnbd.fit_bgnbd(*cr.history_weeks(data))
         t2 = time.perf_counter()
         figures = cr.member_figures(fit, data, cr.DEFAULT_HORIZON_DAYS)
         t3 = time.perf_counter()

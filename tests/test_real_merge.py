@@ -11,7 +11,8 @@ import pytest
 
 from conftest import MEMBER_HEADER, fingerprint, rows, run_cli, write
 from memberkit import db
-from memberkit.ingest.kinds import KINDS, Kind, map_header
+from memberkit.ingest.headers import map_header
+from memberkit.ingest.kinds import KINDS, Kind
 from test_faults import memberkit
 from test_hostile_input import check_load, only_load
 

@@ -190,7 +190,7 @@ def test_split_sums_exactly_at_the_edges():
     1-cent refund, gift tickets, 12-item refunds, large baskets; every ticket many times."""
     import numpy as np
 
-    from memberkit.sample_lines import split_tickets
+    from memberkit.sample.lines import split_tickets
 
     edge = [(1, 12), (1, 1), (-1, -1), (-1, -12), (0, 1), (0, 2), (2, 2), (99_999_99, 12),
             (-12_345, -3), (7, 3)]  # fmt: skip

@@ -114,9 +114,9 @@ FILES = {
 # bulk lines under a 'loading' ledger row) was committed when it died.
 KILL_SCRIPT = """
 import os, signal, sys
-from memberkit.ingest import lines, loader
+from memberkit.ingest import lines, lines_care, loader
 
-module = {"lines": lines, "loader": loader}[sys.argv[1]]
+module = {"lines": lines, "lines_care": lines_care, "loader": loader}[sys.argv[1]]
 name, when = sys.argv[2], sys.argv[3]
 original = getattr(module, name)
 
@@ -141,7 +141,7 @@ KILLS = [
     # (file, module, function, before/after, committed)
     ("lines", "lines", "finish_load", "before", False),  # bulk lines in, not committed
     ("lines", "loader", "_commit_bulk_rows", "after", True),  # bulk lines committed
-    ("lines", "lines", "_lines_text", "before", True),  # while judging (line_no done)
+    ("lines", "lines_care", "_lines_text", "before", True),  # while judging (line_no done)
     ("lines", "lines", "_store", "after", True),  # lines and tickets stored
     ("lines", "loader", "_write_ledger", "after", True),  # the outcome in the ledger
     ("clean", "lines", "_roll_up", "after", False),  # tickets formed in scratch tables
@@ -468,6 +468,23 @@ def test_info_counts_lines_beside_tickets(mixed):
         "ticket lines: 8 lines, rolled up into 4 of the 7 transactions rows "
         "(the other 3 from ticket files)"
     ) in table.output
+
+
+def test_info_says_no_lines_or_all_rows_from_lines(tmp_path):
+    """Without lines, info says none were loaded (not "0 of the 0 rows"); with only line
+    files, that every transactions row came from them."""
+    db_file = tmp_path / "only.duckdb"
+    load(
+        db_file,
+        "stores",
+        write(tmp_path / "stores.csv", "store_id,store_name,region\nS001,A,North\n"),
+    )
+    assert "ticket lines: none loaded\n" in run_cli("--db", db_file, "info").output
+    load(db_file, "ticket-lines", write(tmp_path / "clean.csv", CLEAN))
+    assert (
+        "ticket lines: 3 lines, rolled up into all 2 transactions rows\n"
+        in run_cli("--db", db_file, "info").output
+    )
 
 
 def test_info_names_some_store_ids_without_a_store_row_not_all(tmp_path):

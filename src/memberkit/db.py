@@ -1,4 +1,7 @@
-"""Open the DuckDB file: schema, read-only reports, and 'database busy' as a clear error."""
+"""Open the DuckDB file: schema, read-only reports, and 'database busy' as a clear error.
+
+Which files may be opened is decided in dbfile.py, the schema kept in schema.py; this module is
+the entry the rest of memberkit uses (connect, transaction, SCHEMA_VERSION, DB_ENV...)."""
 
 from __future__ import annotations
 
@@ -7,20 +10,19 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memberkit.dbfile import DEFAULT_DB, _classify, check_db_path
 from memberkit.errors import DatabaseBusy, MemberkitError, UsageError
 from memberkit.files import side_files_like
+from memberkit.schema import SCHEMA_VERSION, _schema_version, ensure_schema
 
 if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stays quick
     import duckdb
 
-DEFAULT_DB = "memberkit.duckdb"
 DB_ENV = "MEMBERKIT_DB"
-SCHEMA_VERSION = "5"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
 # A folder: every statement memberkit sends to DuckDB is logged there, one file per
@@ -43,114 +45,6 @@ def _config() -> dict[str, str | bool]:
 def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
     """--db, else $MEMBERKIT_DB, else ./memberkit.duckdb."""
     return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB)
-
-
-# DuckDB 2 opens a path with a data file's name as an in-memory database over that file (a
-# view), new or not: a load into it "succeeds" and keeps nothing. Such a name is refused.
-DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".jsonl", ".ndjson", ".parquet")
-_COMPRESSED = ("", ".gz", ".zst")
-DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
-
-
-def check_db_path(path: Path) -> bool:
-    """Refuse, before DuckDB opens it, a path that cannot be a memberkit database (SPEC 3.1):
-    a data file's name, a folder, any existing file that is not a DuckDB database. True when
-    a DuckDB file is there (whose tables `_classify` checks once it is open)."""
-    name = path.name.lower()
-    for suffix in DATA_SUFFIXES:
-        if any(name.endswith(suffix + c) for c in _COMPRESSED):
-            raise UsageError(
-                f"the database path {path} names a data file ({suffix}), not a database",
-                hint=f"did you mean `memberkit load KIND {path}`? --db names the database "
-                f"memberkit keeps (like {DEFAULT_DB}); it is created if it does not exist",
-            )
-    if not path.exists():
-        return False
-    if path.is_dir():
-        raise UsageError(
-            f"the database path {path} is a folder, not a database file",
-            hint=f"name a file, like {path / DEFAULT_DB}",
-        )
-    if not path.is_file():
-        raise UsageError(f"the database path {path} is not a regular file (a pipe?)")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        raise UsageError(f"cannot read the database {path}: {exc.strerror or exc}") from None
-    if head[8:12] != DUCKDB_MAGIC:
-        raise UsageError(
-            f"the database path {path} is {_what_file(head)}, not a memberkit database; "
-            "memberkit will not open or change it",
-            hint="--db names the database memberkit keeps (a new path creates one); to read "
-            "a file into it, use `memberkit load KIND FILE`",
-        )
-    return True
-
-
-def _what_file(head: bytes) -> str:
-    if not head:
-        return "an empty file (0 bytes)"
-    for magic, what in (
-        (b"PAR1", "a Parquet file"),
-        (b"PK\x03\x04", "a ZIP archive (an XLSX workbook?)"),
-        (b"\xd0\xcf\x11\xe0", "an Office file (an XLS workbook?)"),
-        (b"SQLite format 3\x00", "an SQLite database"),
-    ):
-        if head.startswith(magic):
-            return what
-    if b"\x00" not in head:
-        return "a text file (a CSV?)"
-    return "a file that is not a DuckDB database"
-
-
-def _classify(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """'memberkit' or 'empty' (a DuckDB file without tables); any other DuckDB file is
-    refused, and the connection closed, before anything is written to it."""
-    objects = con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where database_name = current_database() and not internal "
-        "union all select schema_name, view_name from duckdb_views() "
-        "where database_name = current_database() and not internal "
-        "order by all"
-    ).fetchall()
-    if not objects:
-        return "empty"
-    version = _schema_version(con) if ("main", "meta") in objects else None
-    if version is None and _half_made(con, objects):
-        return "memberkit"  # its schema half made (killed while creating it): a writer ends it
-    if version is not None and version.isdigit():
-        if int(version) <= int(SCHEMA_VERSION):
-            return "memberkit"  # older ones are upgraded by a writer: the schema only adds
-        con.close()
-        raise UsageError(
-            f"the database {path} was made by a newer memberkit (schema {version}; this "
-            f"memberkit knows {SCHEMA_VERSION}); it is left as it is",
-            hint="upgrade memberkit (pip install -U memberkit)",
-        )
-    con.close()
-    names = [t if s == "main" else f"{s}.{t}" for s, t in objects]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    raise UsageError(
-        f"the database path {path} is another application's DuckDB database (tables: "
-        f"{shown}), not a memberkit database; memberkit will not write into it",
-        hint="choose another --db path: memberkit creates its database there",
-    )
-
-
-@cache
-def _schema_tables() -> frozenset[str]:
-    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
-    return frozenset(re.findall(r"create table if not exists (\w+)", ddl))
-
-
-def _half_made(con: duckdb.DuckDBPyConnection, objects: list[tuple[str, str]]) -> bool:
-    """Only memberkit's tables, an empty meta among them: ensure_schema did not finish."""
-    if ("main", "meta") not in objects or any(
-        s != "main" or t not in _schema_tables() for s, t in objects
-    ):
-        return False
-    return not con.execute("select exists (from meta)").fetchall()[0][0]
 
 
 def _lock_holder(message: str) -> str:
@@ -346,23 +240,6 @@ def undo_interrupted_loads(con: duckdb.DuckDBPyConnection) -> list[int]:
             )
         con.execute("delete from loads where list_contains($ids, load_id)", {"ids": load_ids})
     return load_ids
-
-
-def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        rows = con.execute("select value from meta where key = 'schema_version'").fetchall()
-    except Exception:  # no meta table: not a memberkit database, or a very old one
-        return None
-    return rows[0][0] if rows else None
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
-    previous = _schema_version(con)  # None: a new database
-    con.execute(ddl)
-    if previous is not None and int(previous) < 3:
-        con.execute("insert into ticket_stores select distinct store_id from transactions")
-    con.execute("insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION})
 
 
 @contextmanager

@@ -73,10 +73,7 @@ def _print(facts: dict) -> None:
         f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
         f"{t['refunds'] or 0:,} refunds, {t['zero_amount'] or 0:,} zero-amount rows, "
         f"{t['stores_with_tickets']:,} stores",
-        # the transactions rows, refunds included: each ticket of a line file is one of them
-        f"ticket lines: {t['lines']:,} lines, rolled up into {t['from_lines']:,} of the "
-        f"{facts['rows']['transactions']:,} transactions rows (the other "
-        f"{facts['rows']['transactions'] - t['from_lines']:,} from ticket files)",
+        _lines_line(t["lines"], t["from_lines"], facts["rows"]["transactions"]),
         f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
@@ -123,3 +120,17 @@ def _print(facts: dict) -> None:
             f"{row['finished_at']:%Y-%m-%d %H:%M}",
         )
     out.print(loads)
+
+
+def _lines_line(lines: int, from_lines: int, ticket_rows: int) -> str:
+    """How many ticket lines there are and how many transactions rows they make up (refunds
+    included: each ticket of a line file is one of them)."""
+    if not lines:
+        return "ticket lines: none loaded"
+    rows = (
+        f"all {ticket_rows:,} transactions rows"
+        if from_lines == ticket_rows
+        else f"{from_lines:,} of the {ticket_rows:,} transactions rows (the other "
+        f"{ticket_rows - from_lines:,} from ticket files)"
+    )
+    return f"ticket lines: {lines:,} lines, rolled up into {rows}"

@@ -17,7 +17,8 @@ import duckdb
 from memberkit.db import transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected, printable
 from memberkit.ingest import lines, merge, rejects, values
-from memberkit.ingest.kinds import Kind, get_kind, map_header, normalise_header, read_mapping
+from memberkit.ingest.headers import map_header, normalise_header, read_mapping
+from memberkit.ingest.kinds import Kind, get_kind
 from memberkit.ingest.quotes import check_quotes
 from memberkit.ingest.records import stray_carriage_return
 from memberkit.ingest.rejects import export_rejects

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from memberkit.errors import InputRejected, UsageError, printable, quoted
-from memberkit.ingest.kinds import Kind, map_header, normalise_header
+from memberkit.ingest.headers import map_header, normalise_header
+from memberkit.ingest.kinds import Kind
 
 TITLE_ROWS = 30  # a header further down than this is not looked for
 EXACT_FLOAT = 2**53  # above it a float no longer holds every whole number

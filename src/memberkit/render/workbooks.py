@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
-from memberkit.render.excel import Sheet, WorkbookInfo, unique_sheet_name, write_workbook
+from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.sheet_names import unique_sheet_name
 from memberkit.render.templates import Lang, load_template
 from memberkit.reports import Report, analyses, callbacks, complaints, data_through, members
 

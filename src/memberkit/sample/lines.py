@@ -1,11 +1,11 @@
 """The sample chain's tickets as a line-level POS export (小票明细): one row per product line.
 
-`sample.write_sample_data` hands every chunk of tickets it writes to `LineSplitter`, which
-splits each ticket into 1-8 product lines whose amounts and quantities sum exactly (in
-integer cents) to the ticket's amount and item count, and writes those of the tickets from
-`lines_from` on to ticket_lines.csv. The split draws from its own random stream, so asking
-for lines changes no byte of the other files; every ticket is split whether or not its
-lines are written, so a ticket's lines do not depend on `lines_from` either.
+sample/tickets.py hands every chunk of tickets it writes to `LineSplitter`, which splits
+each ticket into 1-8 product lines whose amounts and quantities sum exactly (in integer cents)
+to the ticket's amount and item count, and writes those of the tickets from `lines_from` on
+to ticket_lines.csv. The split draws from its own random stream, so asking for lines changes
+no byte of the other files; every ticket is split whether or not its lines are written, so a
+ticket's lines do not depend on `lines_from` either.
 
 What a real export holds and the lines therefore carry: several items of a small catalogue
 with categories; two identical lines (the same item scanned twice, told apart only by 行号);
@@ -23,8 +23,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from memberkit.sample.csv_out import _csv_appender
+from memberkit.sample.spec import _rng
+
 if TYPE_CHECKING:
-    from memberkit.sample import _Tickets, _World
+    from memberkit.sample.spec import _World
+    from memberkit.sample.tickets import _Tickets
 
 __all__ = ["HEADERS", "LineSplitter", "split_tickets"]
 
@@ -173,8 +177,6 @@ class LineSplitter:
     """Splits each chunk of tickets into lines; writes those due to the line file."""
 
     def __init__(self, world: _World, append: Callable[[pl.DataFrame], None]) -> None:
-        from memberkit.sample import _rng
-
         spec = world.spec
         self._rng = _rng(spec, STREAM)
         self._append = append
@@ -221,7 +223,5 @@ def line_splitter(path: Path | None, world: _World) -> Iterator[LineSplitter | N
     if path is None:
         yield None
         return
-    from memberkit.sample import _csv_appender
-
     with _csv_appender(path, world.spec.encoding) as append:
         yield LineSplitter(world, append)

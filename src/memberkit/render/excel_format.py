@@ -1,0 +1,111 @@
+"""The workbook's formats and cells: labels in zh/en, cell styles, one cell written by its
+format ('—' for undefined figures, text from outside always as text), column widths that fit
+Chinese text."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+
+import xlsxwriter
+
+from memberkit.render import Cell
+from memberkit.render.templates import NUMBER_FORMATS
+
+_WORDS = {
+    "zh": {
+        "period": "期间",
+        "scope": "范围",
+        "by": "按{}",
+        "store": "门店",
+        "region": "区域",
+        "category": "投诉类别",
+        "channel": "渠道",
+        "through": "数据截至",
+        "generated": "生成于",
+        "figure": "指标",
+        "value": "数值",
+        "current": "本期",
+        "mom": "上月",
+        "yoy": "去年同期",
+        "chart_data": "图表数据",
+    },
+    "en": {
+        "period": "Period",
+        "scope": "Scope",
+        "by": "by {}",
+        "store": "store",
+        "region": "region",
+        "category": "category",
+        "channel": "channel",
+        "through": "Data through",
+        "generated": "Generated",
+        "figure": "Figure",
+        "value": "Value",
+        "current": "This period",
+        "mom": "Last month",
+        "yoy": "Last year",
+        "chart_data": "Chart data",
+    },
+}
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes on screen: CJK characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class _Styles:
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.subtitle = workbook.add_format({"font_color": "#595959"})
+        self.header = workbook.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+            }
+        )
+        self.missing = workbook.add_format(
+            {"align": "center", "font_color": "#808080", "border": 1}
+        )
+        self.text = workbook.add_format({"border": 1})
+        self.numbers = {
+            fmt: workbook.add_format({"num_format": code, "border": 1})
+            for fmt, code in NUMBER_FORMATS.items()
+        }
+
+    def of(self, fmt: str):
+        return self.numbers.get(fmt, self.text)
+
+
+def _write_cell(ws, row: int, col: int, cell: Cell, styles: _Styles) -> None:
+    value = cell.value
+    if value is None:
+        ws.write_string(row, col, "—", styles.missing)
+    elif cell.format in NUMBER_FORMATS and cell.format != "date":
+        ws.write_number(
+            row, col, float(value) if isinstance(value, Decimal) else value, styles.of(cell.format)
+        )
+    elif isinstance(value, datetime | date):
+        moment = (
+            value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        )
+        ws.write_datetime(row, col, moment, styles.of("date"))
+    else:
+        ws.write_string(row, col, str(value), styles.text)
+
+
+def _set_width(ws, col: int, width: float) -> None:
+    """Set a column's width and remember it (xlsxwriter cannot tell it back)."""
+    ws.memberkit_widths = {**getattr(ws, "memberkit_widths", {}), col: width}
+    ws.set_column(col, col, width)
+
+
+def _widen(ws, col: int, width: float) -> None:
+    if getattr(ws, "memberkit_widths", {}).get(col, 0) < width:
+        _set_width(ws, col, width)

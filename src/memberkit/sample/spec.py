@@ -1,0 +1,49 @@
+"""What a sample chain is made of (SampleSpec), and what the later files need to know
+about the earlier ones (_World), with the random streams and weights they all use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    seed: int = 7
+    stores: int = 8
+    members: int = 2_000
+    tickets: int = 60_000
+    months: int = 26  # months of tickets, ending with end_month inclusive
+    end_month: str = "2026-10"  # YYYY-MM, last month with tickets
+    encoding: str = "utf-8"  # "utf-8", "utf-8-sig" or "gb18030": encoding of every written CSV
+    ticket_lines: bool = False  # also write ticket_lines.csv: the tickets as product lines
+    lines_from: str | None = None  # YYYY-MM: tickets from then on only as lines (implies lines)
+
+
+@dataclass(frozen=True)
+class _World:
+    """What the later files need to know about the earlier ones."""
+
+    spec: SampleSpec
+    start: np.datetime64  # first day of the ticket period
+    days: np.ndarray  # every day of the period, datetime64[D]
+    month_of_day: np.ndarray  # index of each day's month within the period
+    month_labels: list[str]  # "YYYY-MM" per period month
+    month_first_day: np.ndarray  # day index of each month's first day
+    store_ids: list[str]
+    store_weight: np.ndarray  # share of the chain's tickets per store
+    member_join: np.ndarray  # join day index relative to `start` (members ordered by join)
+    member_home: np.ndarray  # home store index
+    member_activity: np.ndarray  # relative shopping frequency, 0 = never buys
+
+
+def _rng(spec: SampleSpec, stream: int) -> np.random.Generator:
+    # One independent stream per file kind: changing the ticket count leaves members alone.
+    return np.random.default_rng([spec.seed, stream])
+
+
+def _normalised(weights: np.ndarray) -> np.ndarray:
+    weights = np.asarray(weights, dtype=float)
+    return weights / weights.sum()
