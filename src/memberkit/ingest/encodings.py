@@ -119,7 +119,7 @@ def transcode(
                 skip -= cut >= 0
             out.write(data)
             if data:
-                copy.note_text(data, text)
+                copy.note_text(data)
             if not chunk:
                 break
     return copy

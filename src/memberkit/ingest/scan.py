@@ -37,9 +37,6 @@ _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx/xlsm (zip) and legacy
 INVISIBLE = "\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 
 
-_INVISIBLE_BYTES = tuple(c.encode() for c in INVISIBLE)
-
-
 def file_version(st: os.stat_result) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
@@ -74,36 +71,77 @@ class Scan:
             self.crs == self.crlf
         )
 
-    def note_text(self, chunk: bytes, text: str | None = None) -> None:
-        """Count the line ends of the next chunk of text and see whether it is plain.
-
-        `text` is the chunk decoded, if the caller has it (from an incremental decoder, so
-        no character straddles two chunks): searching it is several times faster than
-        searching the bytes for each character."""
+    def note_text(self, chunk: bytes) -> None:
+        """Count the line ends of the next chunk of text and see whether it is plain."""
         if b"\r" in chunk or self.last_byte == 13:
             self.crs += chunk.count(b"\r")
             self.crlf += chunk.count(b"\r\n") + (self.last_byte == 13 and chunk[:1] == b"\n")
-        self.newlines += chunk.count(b"\n")
+        # numpy counts a byte about three times as fast as bytes.count
+        self.newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 10))
         self.has_quote = self.has_quote or b'"' in chunk
         self.has_tab = self.has_tab or b"\t" in chunk
         if not self.has_invisible:
-            self.has_invisible = self._invisible(chunk, text)
-        self._tail = chunk[-2:]
+            self.has_invisible = self._invisible(chunk)
+        self._tail = (self._tail + chunk[-2:])[-2:]
         self._seen += len(chunk)
         self.last_byte = chunk[-1]
 
-    def _invisible(self, chunk: bytes, text: str | None) -> bool:
-        if text is not None:  # the file's own BOM, at its very start, is in no value
-            return not text.isascii() and (
-                any(c in text for c in INVISIBLE[:-1])
-                or text.find("\ufeff", 1 if self._seen == 0 else 0) >= 0
-            )
+    def _invisible(self, chunk: bytes) -> bool:
         if not self.utf8_ok or (chunk.isascii() and self._tail.isascii()):
             return False  # ASCII; or not UTF-8, and then the UTF-8 copy is scanned instead
         joined = self._tail + chunk  # a character may straddle two chunks
         if self._seen == len(self._tail) and joined.startswith(codecs.BOM_UTF8):
-            joined = joined[3:]
-        return any(c in joined for c in _INVISIBLE_BYTES)
+            joined = joined[3:]  # the file's own BOM, at its very start, is in no value
+        return has_invisible(joined)
+
+
+def has_invisible(data: bytes) -> bool:
+    """Whether UTF-8 bytes hold one of INVISIBLE, exactly. Each of them starts with byte C2,
+    E2, E3 or EF: memchr rules most chunks out, and numpy looks only at the bytes after
+    those leads (searching the bytes for each character costs four times as much)."""
+    leads = [lead for lead in (0xC2, 0xE2, 0xE3, 0xEF) if bytes((lead,)) in data]
+    if not leads:
+        return False
+    view = np.frombuffer(data + b"\0\0", np.uint8)  # two more: a lead at the end has no next
+    mask = view == leads[0]
+    for lead in leads[1:]:
+        mask |= view == lead
+    at = np.flatnonzero(mask)
+    first, second, third = view[at], view[at + 1], view[at + 2]
+    found = (
+        ((first == 0xC2) & (second == 0xA0))  # U+00A0
+        | ((first == 0xE3) & (second == 0x80) & (third == 0x80))  # U+3000
+        | ((first == 0xE2) & (second == 0x80) & (third >= 0x8B) & (third <= 0x8D))  # U+200B-D
+        | ((first == 0xE2) & (second == 0x81) & (third == 0xA0))  # U+2060
+        | ((first == 0xEF) & (second == 0xBB) & (third == 0xBF))  # U+FEFF
+    )
+    return bool(found.any())
+
+
+def complete_utf8(data: bytes) -> int:
+    """Where a UTF-8 character begun at the end of data and not finished there starts (the
+    length of data when none is): the rest of it comes with the next chunk."""
+    size = len(data)
+    for back in range(1, min(3, size) + 1):
+        byte = data[size - back]
+        if byte < 0x80:
+            return size
+        if byte >= 0xC0:  # a lead byte: of how many bytes? (invalid ones wait, and fail later)
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return size - back if length > back else size
+    return size
+
+
+def valid_utf8(data: bytes) -> bool:
+    """Strict UTF-8 (as Python's decoder: no surrogates, overlong forms or bytes beyond
+    U+10FFFF), checked by polars in Rust without building a str: a fifth of decoding."""
+    import polars as pl
+
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
 
 
 def scan(path: Path, progress: Progress | None = None) -> Scan:
@@ -135,13 +173,13 @@ def _scan(path: Path, source: BinaryIO, progress: Progress | None) -> Scan:
     if stat.st_size == 0:
         raise InputRejected(f"{path}: the file is empty (no header, no rows)")
     digest = hashlib.sha256()
-    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
     result = Scan(
         sha256="", size=stat.st_size, is_sheet=source.read(4) in _XLSX_MAGIC, source=source
     )
     result.stat = stat
     source.seek(0)
     offset, last_newline, first_non_ascii = 0, -1, None
+    pending = b""  # the start of a character the chunk before ended in
     with ThreadPoolExecutor(1) as hasher:
         hashing = None
         while chunk := source.read(CHUNK):
@@ -157,25 +195,24 @@ def _scan(path: Path, source: BinaryIO, progress: Progress | None) -> Scan:
             ascii_chunk = chunk.isascii()
             if first_non_ascii is None and not ascii_chunk:
                 first_non_ascii = offset + int(np.argmax(np.frombuffer(chunk, np.uint8) >= 128))
-            text = None
-            if result.utf8_ok and (not ascii_chunk or utf8.getstate()[0]):
-                held = len(utf8.getstate()[0])  # bytes of a character begun in the last chunk
-                try:
-                    text = utf8.decode(chunk)
+            if result.utf8_ok and (not ascii_chunk or pending):
+                data = pending + chunk if pending else chunk
+                end = complete_utf8(data)
+                try:  # Python's decoder has the last word, and says where
+                    if not valid_utf8(data[:end] if end < len(data) else data):
+                        data[:end].decode("utf-8")
+                    pending = data[end:]
                 except UnicodeDecodeError as exc:
-                    at = max(exc.start - held, 0)
+                    at = max(exc.start - len(pending), 0)
                     _bad_utf8(result, chunk, at, offset, last_newline, first_non_ascii)
-            result.note_text(chunk, text)
+            result.note_text(chunk)
             if (i := chunk.rfind(b"\n")) >= 0:
                 last_newline = offset + i
             offset += len(chunk)
         if hashing is not None:
             hashing.result()
-    if result.utf8_ok and not result.is_sheet:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            _bad_utf8(result, b"", 0, offset, last_newline, first_non_ascii)
+    if result.utf8_ok and not result.is_sheet and pending:  # the file ends inside a character
+        _bad_utf8(result, b"", 0, offset, last_newline, first_non_ascii)
     result.sha256 = digest.hexdigest()
     return result
 
