@@ -149,9 +149,9 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
     """mk_tickets: each ticket of the load's valid lines, summed, and whether it needs a
     closer look (`problem`): its lines disagree, a line_no repeats, or the sums overflow.
 
-    Lines agree on store, time and member when their hashes of the three do: a third less
-    than a min and max of each (two lines that differ hash alike once in 2^64 pairs, and
-    `memberkit check` compares the values themselves).
+    The lines are grouped by ticket, store, time and member together: lines that disagree
+    on one of those make two groups of one ticket, found by counting the tickets, and are
+    then folded into one row with a problem (a fifth less than a min and max of each).
 
     A line_no repeated within a ticket is found with a bit per number from 0 to 63 (a count
     of distinct line_no per ticket costs half the load again); tickets numbered outside that
@@ -169,18 +169,13 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
         f"""
         create or replace temp table mk_tickets as
         select
-            txn_id,
-            any_value(store_id) as store_id,
-            any_value(txn_time) as txn_time,
-            any_value(member_id) as member_id,
+            txn_id, store_id, txn_time, member_id,
             sum(amount) as amount,
             sum(qty) as item_qty,
             count(*) as lines,
             -- never null: a null here would neither form the ticket nor look at it again
             coalesce(
-                min(hash(store_id, txn_time, member_id))
-                    <> max(hash(store_id, txn_time, member_id))
-                or {repeats}
+                {repeats}
                 or sum(amount) not between -{_MAX_AMOUNT} and {_MAX_AMOUNT}
                 or sum(qty) not between -{_MAX_QTY + 1} and {_MAX_QTY},
                 true
@@ -189,10 +184,23 @@ def _roll_up(con, load_id: int, has_line_no: bool) -> None:
                 as unranged
         from ticket_lines
         where load_id = $load_id
-        group by txn_id
+        group by txn_id, store_id, txn_time, member_id
         """,
         {"load_id": load_id},
     )
+    split = con.execute("select count(*) - count(distinct txn_id) from mk_tickets").fetchall()
+    if split[0][0]:  # tickets whose lines disagree: one row each, with a problem
+        con.execute(
+            """
+            create or replace temp table mk_tickets as
+            select txn_id, any_value(store_id) as store_id, any_value(txn_time) as txn_time,
+                any_value(member_id) as member_id, sum(amount) as amount,
+                sum(item_qty) as item_qty, sum(lines) as lines,
+                count(*) > 1 or bool_or(problem) as problem, bool_or(unranged) as unranged
+            from mk_tickets
+            group by txn_id
+            """
+        )
     if has_line_no and con.execute("select bool_or(unranged) from mk_tickets").fetchall()[0][0]:
         con.execute(
             """
