@@ -134,50 +134,28 @@ def remove_db(path: Path) -> None:
 
 def sample(tickets: int) -> Path:
     """The chain, written by memberkit sample-data (cached)."""
-    folder = DATA / f"chain-{tickets}"
-    if not (folder / "gift_counts.csv").exists():
-        print(f"generating {tickets:,} tickets into {folder} ...", flush=True)
-        subprocess.run(
-            [
-                *MEMBERKIT,
-                "sample-data",
-                str(folder),
-                "--tickets",
-                str(tickets),
-                "--members",
-                str(max(tickets // 10, 2000)),
-                "--stores",
-                "300" if tickets >= 1_000_000 else "8",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return folder
+    return _generated(DATA / f"chain-{tickets}", tickets)
 
 
 def line_sample(lines: int) -> Path:
     """A line-level export of at least `lines` lines: the chain's tickets as product lines
     (`sample-data --ticket-lines`, cached); about 3.6 lines a ticket."""
     tickets = -(-lines * 10 // 33)  # a tenth more tickets than needed at 3.6 lines each
-    folder = DATA / f"lines-{tickets}"
+    return _generated(DATA / f"lines-{tickets}", tickets, "--ticket-lines")
+
+
+def _generated(folder: Path, tickets: int, *extra: str) -> Path:
     if not (folder / "gift_counts.csv").exists():
-        print(f"generating {tickets:,} tickets as lines into {folder} ...", flush=True)
+        print(f"generating {tickets:,} tickets into {folder} ...", flush=True)
         subprocess.run(
             [
-                *MEMBERKIT,
-                "sample-data",
-                str(folder),
-                "--ticket-lines",
-                "--tickets",
-                str(tickets),
-                "--members",
-                str(max(tickets // 10, 2000)),
-                "--stores",
-                "300" if tickets >= 1_000_000 else "8",
+                *MEMBERKIT, "sample-data", str(folder), *extra, "--tickets", str(tickets),
+                "--members", str(max(tickets // 10, 2000)),
+                "--stores", "300" if tickets >= 1_000_000 else "8",
             ],
             check=True,
             capture_output=True,
-        )
+        )  # fmt: skip
     return folder
 
 
@@ -272,40 +250,43 @@ def with_defects(source: Path, count: int):
 # --- measurements -------------------------------------------------------------------------
 
 
+def fresh_runs(tmp: Path, step: str, *args, memory_limit=None):
+    """A run (for median_of) of a step into a new database, removed afterwards."""
+
+    def run(i):
+        target = tmp / f"fresh-{i}.duckdb"
+        remove_db(target)
+        try:
+            return child(step, *args, target, memory_limit=memory_limit)
+        finally:
+            remove_db(target)
+
+    return run
+
+
 def measure_loads(chain: Path, small: Path, repeat: int, tmp: Path) -> dict:
     utf8 = chain / "transactions.csv"
     gb = derived(chain, "transactions-gb18030.csv", to_gb18030(utf8))
     defects = derived(chain, "transactions-defects.csv", with_defects(utf8, DEFECTS))
     out: dict = {"sizes_mb": {p.name: p.stat().st_size / 1e6 for p in (utf8, gb, defects)}}
 
-    def fresh(step, *args, memory_limit=None):
-        def run(i):
-            target = tmp / f"fresh-{i}.duckdb"
-            remove_db(target)
-            try:
-                return child(step, *args, target, memory_limit=memory_limit)
-            finally:
-                remove_db(target)
-
-        return run
-
     print("loads ...", flush=True)
-    out["floor"] = median_of(repeat, fresh("floor", utf8))
-    out["utf8"] = median_of(repeat, fresh("load", "transactions", utf8))
-    out["gb18030"] = median_of(repeat, fresh("load", "transactions", gb))
-    out["defects"] = median_of(repeat, fresh("load", "transactions", defects))
+    out["floor"] = median_of(repeat, fresh_runs(tmp, "floor", utf8))
+    out["utf8"] = median_of(repeat, fresh_runs(tmp, "load", "transactions", utf8))
+    out["gb18030"] = median_of(repeat, fresh_runs(tmp, "load", "transactions", gb))
+    out["defects"] = median_of(repeat, fresh_runs(tmp, "load", "transactions", defects))
     kept = tmp / "reload.duckdb"
     child("load", "transactions", utf8, kept)
     out["reload"] = median_of(repeat, lambda i: child("load", "transactions", utf8, kept))
     remove_db(kept)
     small_file = small / "transactions.csv"
-    out["small_floor"] = median_of(repeat, fresh("floor", small_file))
-    out["small_utf8"] = median_of(repeat, fresh("load", "transactions", small_file))
+    out["small_floor"] = median_of(repeat, fresh_runs(tmp, "floor", small_file))
+    out["small_utf8"] = median_of(repeat, fresh_runs(tmp, "load", "transactions", small_file))
     out["small_tickets"] = sum(1 for _ in open(small_file, "rb")) - 1
     # the same loads under a lower memory cap: peak memory follows the cap, not the file
     capped = ("transactions", utf8), ("transactions", small_file)
     out["capped"], out["small_capped"] = (
-        median_of(1, fresh("load", *args, memory_limit=CAP)) for args in capped
+        median_of(1, fresh_runs(tmp, "load", *args, memory_limit=CAP)) for args in capped
     )
     return out
 
@@ -325,22 +306,14 @@ def measure_line_loads(lines: int, repeat: int, tmp: Path) -> dict:
         ids = (line.split(b",", 1)[0] for line in fh)
         out["tickets"] = sum(1 for _ in itertools.groupby(ids))
 
-    def fresh(step, *args):
-        def run(i):
-            target = tmp / f"lines-{i}.duckdb"
-            remove_db(target)
-            try:
-                return child(step, *args, target)
-            finally:
-                remove_db(target)
-
-        return run
-
     print("line loads ...", flush=True)
-    out["floor"] = median_of(repeat, fresh("floor-lines", big))
-    out["load"] = median_of(repeat, fresh("load", "ticket-lines", big))
-    out["small_floor"] = median_of(repeat, fresh("floor-lines", small))
-    out["small_load"] = median_of(repeat, fresh("load", "ticket-lines", small))
+    out["floor"] = median_of(repeat, fresh_runs(tmp, "floor-lines", big))
+    out["load"] = median_of(repeat, fresh_runs(tmp, "load", "ticket-lines", big))
+    out["small_floor"] = median_of(repeat, fresh_runs(tmp, "floor-lines", small))
+    out["small_load"] = median_of(repeat, fresh_runs(tmp, "load", "ticket-lines", small))
+    # memory flat: under a cap, the peak of the big file is about that of the small one
+    out["capped"] = fresh_runs(tmp, "load", "ticket-lines", big, memory_limit=CAP)(0)
+    out["small_capped"] = fresh_runs(tmp, "load", "ticket-lines", small, memory_limit=CAP)(0)
     return out
 
 
@@ -526,7 +499,10 @@ def write_results(
         f"{tl['small_load']['peak_mib']:.0f} MiB ({tl['small_load']['seconds']:.2f} s, "
         f"{tl['small_load']['seconds'] / tl['small_floor']['seconds']:.2f}× its floor); at "
         f"{tl['lines']:,} lines ({tl['tickets']:,} tickets formed), "
-        f"{tl['floor']['peak_mib']:.0f} and {tl['load']['peak_mib']:.0f} MiB.",
+        f"{tl['floor']['peak_mib']:.0f} and {tl['load']['peak_mib']:.0f} MiB. With "
+        f"MEMBERKIT_MEMORY_LIMIT={CAP} memberkit peaks at {tl['small_capped']['peak_mib']:.0f} "
+        f"MiB at {tl['small_lines']:,} lines and {tl['capped']['peak_mib']:.0f} MiB at "
+        f"{tl['lines']:,} ({tl['capped']['seconds']:.2f} s).",
         "",
         f"Incremental: the last month ({inc['month_rows']:,} tickets) into the database holding "
         f"the {inc['base_rows']:,} before it took {inc['into_full']['seconds']:.2f} s "

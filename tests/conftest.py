@@ -65,11 +65,22 @@ def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
     return con.execute(sql, params or {}).fetchall()
 
 
-def query(db_path: Path, sql: str, params: dict | None = None) -> list[tuple]:
+def query(
+    db_path: Path, sql: str, params: dict | None = None, *, read_only: bool = False
+) -> list[tuple]:
     """A query on the database file, opened (and closed) for it."""
-    con = db.connect(db_path)
+    con = db.connect(db_path, read_only=read_only)
     try:
         return rows(con, sql, params)
+    finally:
+        con.close()
+
+
+def state(db_file: Path, ignore: tuple[str, ...] = ()) -> dict:
+    """The database's rows (fingerprint) as memberkit opens it: interrupted loads undone."""
+    con = db.connect(db_file, read_only=True)
+    try:
+        return fingerprint(con, ignore)
     finally:
         con.close()
 

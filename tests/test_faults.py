@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MEMBER_HEADER, fingerprint, run_cli, write
+from conftest import MEMBER_HEADER, run_cli, state, write
 from memberkit import db
 
 MEMBERKIT = [sys.executable, "-m", "memberkit"]
@@ -38,14 +38,6 @@ def memberkit(db_file: Path, *args: object, file_limit: int | None = None, **kw)
         preexec_fn=limit if file_limit else None,
         **kw,
     )
-
-
-def state(db_file: Path, ignore: tuple[str, ...] = ()) -> dict:
-    con = db.connect(db_file, read_only=True)
-    try:
-        return fingerprint(con, ignore)
-    finally:
-        con.close()
 
 
 LOAD_IDS = ("load_id", "replaced_by_load_id", "started_at", "finished_at")

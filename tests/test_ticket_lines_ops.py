@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import TX_HEADER, fingerprint, rows, run_cli, write
+from conftest import TX_HEADER, query, rows, run_cli, state, write
 from memberkit import db
 
 LINES_HEADER = "小票号,行号,门店编号,交易时间,会员卡号,商品编码,商品名称,品类,数量,金额"
@@ -31,26 +31,9 @@ def load(db_file: Path, kind: str, path: Path, *extra: object, code: int = 0):
     return result
 
 
-def state(db_file: Path, ignore: tuple[str, ...] = ()) -> dict:
-    """The database's rows as memberkit opens it (interrupted loads undone first)."""
-    con = db.connect(db_file, read_only=True)
-    try:
-        return fingerprint(con, ignore)
-    finally:
-        con.close()
-
-
 def raw(db_file: Path, sql: str) -> list[tuple]:
     """A query on the file as it is, without memberkit's open (which undoes and upgrades)."""
     con = duckdb.connect(str(db_file), read_only=True)
-    try:
-        return rows(con, sql)
-    finally:
-        con.close()
-
-
-def query_rows(db_file: Path, sql: str) -> list[tuple]:
-    con = db.connect(db_file, read_only=True)
     try:
         return rows(con, sql)
     finally:
@@ -277,7 +260,7 @@ def test_a_line_load_that_fills_the_disk_says_so_and_changes_nothing(tmp_path, b
         f"{20_000 + 2 * bad:,} read, 20,000 loaded, 0 duplicate, {2 * bad} rejected "
         "(utf-8, comma); 5,000 tickets formed"
     ) in result.output
-    assert query_rows(db_file, "select count(*), sum(amount) from transactions") == [
+    assert query(db_file, "select count(*), sum(amount) from transactions", read_only=True) == [
         (5_002, Decimal("120.00") + 5_000 * Decimal("12.00"))
     ]
 
@@ -328,7 +311,9 @@ def test_a_line_load_failing_after_its_first_commit_is_undone(tmp_path, monkeypa
     assert state(db_file) == before
     result = load(db_file, "ticket-lines", path)
     assert OLD_SAME_SUMMARY in result.output
-    assert query_rows(db_file, "select txn_id, amount, item_qty from transactions order by 1") == [
+    assert query(
+        db_file, "select txn_id, amount, item_qty from transactions order by 1", read_only=True
+    ) == [
         ("D1", Decimal("20.00"), 4),
         ("T1", Decimal("100.00"), 1),
         ("T2", Decimal("20.00"), 2),
@@ -636,16 +621,18 @@ def test_the_complete_journey_slice_loads_every_line_into_its_baskets(journey):
     assert "ignored" not in output.lower()  # every column of the file is mapped
     stored = {
         txn_id: rest
-        for txn_id, *rest in query_rows(
+        for txn_id, *rest in query(
             db_file,
             "select txn_id, store_id, txn_time, member_id, amount, item_qty from transactions",
+            read_only=True,
         )
     }
     assert stored == {k: list(v[:5]) for k, v in baskets.items()}
-    lines = query_rows(
+    lines = query(
         db_file,
         "select count(*), count(line_no), sum(qty), sum(amount), count(sku), "
         "count(category), count(item_name) from ticket_lines",
+        read_only=True,
     )
     with open(JOURNEY_FILE, encoding="utf-8", newline="") as fh:
         source = list(csv.DictReader(fh))

@@ -18,7 +18,7 @@ from memberkit.errors import InputRejected
 from memberkit.ingest import rejects
 from memberkit.ingest.kinds import Kind
 from memberkit.ingest.lines_care import _MAX_AMOUNT, _MAX_QTY, look_again
-from memberkit.ingest.results import LoadOptions, LoadResult
+from memberkit.ingest.results import LoadOptions, LoadResult, too_many_rejects
 from memberkit.ingest.source import PreparedFile
 
 _SCRATCH = (
@@ -137,10 +137,7 @@ def finish_load(
         duplicates=duplicates,
         rejected=rejected,
         first_rejects=first_rejects,
-        refusal=None
-        if not too_many
-        else f"{rejected / read:.1%} of its rows were rejected, more than --max-reject-ratio "
-        f"{options.max_reject_ratio:.1%}",
+        refusal=too_many_rejects(rejected, read, options.max_reject_ratio) if too_many else None,
         tickets=0 if too_many else tickets,
     )
 

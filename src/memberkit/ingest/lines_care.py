@@ -8,13 +8,10 @@ reason naming its line or the ticket's problem.
 from __future__ import annotations
 
 import csv
-import tempfile
-from pathlib import Path
 
 from memberkit.ingest import rejects, values
 from memberkit.ingest.kinds import Kind
 from memberkit.ingest.merge import same_content
-from memberkit.ingest.records import locate
 from memberkit.ingest.source import PreparedFile
 
 # What a transactions row can hold: a ticket whose lines add up beyond it is rejected.
@@ -95,50 +92,16 @@ def _read_care_rows(con, prepared, parsed: str, params, reader_rejects, accepted
     """mk_rows: the invalid lines and every line of a ticket in mk_care or with an invalid
     line, typed, with `ord`, their position among the rows DuckDB's reader accepted.
 
-    As rejects.read_rows_needing_care does: one parallel read that keeps file order notes
-    each row's validity and txn_id hash; the records wanted are copied to a small file that
-    the same query reads again, numbers and filters exactly."""
-    con.execute(
-        "create or replace temp table mk_marks as "
-        f"select reason is not null as invalid, hash(txn_id) as key_hash from ({parsed})",
-        params,
-    )
-    marked = con.execute("select count(*) from mk_marks").fetchall()[0][0]
-    if marked != accepted:  # this read must see the rows the first one did, no fewer
-        raise rejects.rows_unaccounted(prepared, marked + len(reader_rejects))
-    ords = [
-        r[0]
-        for r in con.execute(
-            """
-            with wanted as (
-                select key_hash from mk_marks where invalid
-                union select hash(txn_id) from mk_care
-            )
-            select rowid - (select min(rowid) from mk_marks) from mk_marks
-            where invalid or key_hash in (select key_hash from wanted)
-            order by 1
-            """
-        ).fetchall()
-    ]
-    con.execute("drop table mk_marks")
-    located = locate(
-        prepared.csv_path, reader_rejects, ords, whole=True, delimiter=prepared.delimiter
-    )
-    found = located[1]
-    with tempfile.TemporaryDirectory(prefix="memberkit-") as folder:
-        small = Path(folder) / "rows.csv"
-        with open(small, "w", encoding="utf-8", newline="") as out:
-            out.write("header\n" + "".join(found[o].raw + "\n" for o in ords))
-        con.execute(
-            f"""
-            create or replace temp table mk_rows as
-            select o.ord, t.* exclude (i)
-            from (select row_number() over () as i, * from ({parsed})) t
-            join (select unnest($ords) as ord, unnest(range(1, len($ords) + 1)) as i) o
-                using (i)
-            """,
-            params | {"path": str(small), "ords": ords},
-        )
+    As rejects.read_rows_needing_care does (rejects.read_again), with the tickets' txn_id as
+    the key; then only the lines of tickets wanted are kept."""
+    located = rejects.read_again(
+        con, prepared, parsed, params,
+        key_hash="hash(txn_id)",
+        wanted="invalid or key_hash in (select key_hash from mk_marks where invalid "
+        "union select hash(txn_id) from mk_care)",
+        exact="true",
+        reader_rejects=reader_rejects, accepted=accepted,
+    )  # fmt: skip
     # hashes may meet by chance: keep exactly the invalid lines and the tickets wanted
     con.execute(
         "insert into mk_care select distinct txn_id from mk_rows "

@@ -22,7 +22,7 @@ from memberkit.ingest.kinds import Kind, get_kind
 from memberkit.ingest.quotes import check_quotes
 from memberkit.ingest.records import stray_carriage_return
 from memberkit.ingest.rejects import export_rejects
-from memberkit.ingest.results import LoadOptions, LoadResult, RejectSample
+from memberkit.ingest.results import LoadOptions, LoadResult, RejectSample, too_many_rejects
 from memberkit.ingest.source import PreparedFile, Progress, prepare, scan
 
 __all__ = ["LoadOptions", "LoadResult", "RejectSample", "export_rejects", "load_file"]
@@ -283,8 +283,7 @@ def _load_prepared(
             f"a {kind.name} file loads whole or not at all"
             if kind.refuse_on_any_reject
             and rejected / prepared.data_records <= options.max_reject_ratio
-            else f"{rejected / prepared.data_records:.1%} of its rows were rejected, more "
-            f"than --max-reject-ratio {options.max_reject_ratio:.1%}"
+            else too_many_rejects(rejected, prepared.data_records, options.max_reject_ratio)
         ),
     )
     _write_ledger(con, prepared, kind, load_id, started, result)

@@ -39,23 +39,46 @@ def read_rows_needing_care(
 ) -> tuple[dict, dict]:
     """mk_rows: the file's rejected rows and the rows of keys in mk_clash (every row if
     every_row), typed, with `ord`, their position among the rows DuckDB's reader accepted
-    (its own rejects, by record number, are skipped).
+    (its own rejects, by record number, are skipped)."""
+    key_hash = f"hash({', '.join(kind.key)})"
+    return read_again(
+        con, prepared, parsed, params,
+        key_hash=key_hash,
+        wanted="true" if every_row else f"invalid or key_hash in (select {key_hash} from mk_clash)",
+        exact="true" if every_row else f"reason is not null or {merge.key_in_clash(kind, 't')}",
+        reader_rejects=reader_rejects, accepted=accepted,
+    )  # fmt: skip
+
+
+def read_again(
+    con,
+    prepared: PreparedFile,
+    parsed: str,
+    params,
+    *,
+    key_hash: str,
+    wanted: str,
+    exact: str,
+    reader_rejects: list[int],
+    accepted: int,
+) -> tuple[dict, dict]:
+    """mk_rows: the rows `wanted` (a condition on mk_marks' `invalid` and `key_hash`, the
+    hash of their key), typed, with `ord`, kept if `exact` (a condition on the typed row:
+    hashes may meet by chance); returns where they lie in the file (records.locate).
 
     One read of the whole file numbered by row_number() runs on one thread (8 s for 10M
     tickets). Instead a parallel read that keeps file order notes each row's validity and
     key hash (row ids are then positions; nothing in that read may reorder rows, so the
     keys are matched afterwards); the records needed are copied, as they are, to a small
     file that the same query reads, numbers and filters exactly."""
-    key_hash = f"hash({', '.join(kind.key)})"
     con.execute(
-        f"create temp table mk_marks as "
+        "create or replace temp table mk_marks as "
         f"select reason is not null as invalid, {key_hash} as key_hash from ({parsed})",
         params,
     )
     marked = con.execute("select count(*) from mk_marks").fetchall()[0][0]
     if marked != accepted:  # this read must see the rows the first one did, no fewer
         raise rows_unaccounted(prepared, marked + len(reader_rejects))
-    wanted = "true" if every_row else f"invalid or key_hash in (select {key_hash} from mk_clash)"
     ords = [
         r[0]
         for r in con.execute(
@@ -68,14 +91,13 @@ def read_rows_needing_care(
         prepared.csv_path, reader_rejects, ords, whole=True, delimiter=prepared.delimiter
     )
     found = located[1]
-    exact = "true" if every_row else f"reason is not null or {merge.key_in_clash(kind, 't')}"
     with tempfile.TemporaryDirectory(prefix="memberkit-") as folder:
         small = Path(folder) / "rows.csv"
         with open(small, "w", encoding="utf-8", newline="") as out:
             out.write("header\n" + "".join(found[o].raw + "\n" for o in ords))
         con.execute(
             f"""
-            create temp table mk_rows as
+            create or replace temp table mk_rows as
             select o.ord, t.* exclude (i)
             from (select row_number() over () as i, * from ({parsed})) t
             join (select unnest($ords) as ord, unnest(range(1, len($ords) + 1)) as i) o

@@ -54,3 +54,11 @@ class LoadResult:
     @property
     def reject_ratio(self) -> float:
         return self.rejected / self.rows_read if self.rows_read else 0.0
+
+
+def too_many_rejects(rejected: int, read: int, max_ratio: float) -> str:
+    """Why a file with more rejects than allowed was refused."""
+    return (
+        f"{rejected / read:.1%} of its rows were rejected, more than --max-reject-ratio "
+        f"{max_ratio:.1%}"
+    )
