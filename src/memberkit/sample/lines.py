@@ -28,7 +28,6 @@ from memberkit.sample.spec import _rng
 
 if TYPE_CHECKING:
     from memberkit.sample.spec import _World
-    from memberkit.sample.tickets import _Tickets
 
 __all__ = ["HEADERS", "LineSplitter", "split_tickets"]
 
@@ -190,11 +189,13 @@ class LineSplitter:
         # product -1 - i (GIFTS[i]) is row len(PRODUCTS) + len(GIFTS) - 1 - i of these
         self._catalogue = pl.DataFrame({"商品编码": codes, "商品名称": names, "品类": categories})
 
-    def __call__(self, rows: _Tickets, tickets: pl.DataFrame) -> pl.DataFrame:
-        """Write the lines due of these tickets (the chunk's frame); return the tickets that
-        stay in transactions.csv."""
-        lines = split_tickets(self._rng, rows.cents, rows.qty)
-        due = self._month_of_day[rows.day] >= self._from
+    def __call__(
+        self, cents: np.ndarray, qty: np.ndarray, day: np.ndarray, tickets: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Write the lines due of a chunk of tickets (their cents, qty and day, and the frame
+        of them); return the tickets that stay in transactions.csv."""
+        lines = split_tickets(self._rng, cents, qty)
+        due = self._month_of_day[day] >= self._from
         keep = due[lines["ticket"]]
         product = lines["product"][keep]
         product = np.where(product >= 0, product, len(self._catalogue) + product)

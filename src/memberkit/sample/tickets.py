@@ -100,7 +100,7 @@ def _write_transactions(path: Path, world: _World, lines_path: Path | None) -> n
                 sales_total.shape
             )
             frame = rows.frame(world, first_id=written + 1)
-            append(frame if split is None else split(rows, frame))
+            append(frame if split is None else split(rows.cents, rows.qty, rows.day, frame))
             written += len(rows.day)
     return sales_total
 
