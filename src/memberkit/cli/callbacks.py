@@ -20,8 +20,9 @@ from memberkit.cli.common import (
 from memberkit.cli.reports import OutputFormat, Request, _run, period_report
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
+from memberkit.reports import catalogue
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
-from memberkit.reports.callbacks import DEFAULT_MIN_AMOUNT, call_backs, parse_kinds
+from memberkit.reports.callbacks import DEFAULT_MIN_AMOUNT, parse_kinds
 
 
 @reports_errors
@@ -65,23 +66,21 @@ def callbacks(
             request, output=Path(str(request.output).replace("{month}", period.label))
         )
 
-    def compute(con, period, scope):
-        return call_backs(con, period, scope, min_amount, inactive_days, per_store, kinds)
-
+    options = catalogue.CallbacksOptions(min_amount, inactive_days, per_store, kinds)
     if request.fmt is OutputFormat.table:
         from memberkit.render.callbacks import with_kind_labels
 
-        def shown(con, period, scope):
-            return with_kind_labels(compute(con, period, scope), request.lang.value)
+        def present(report):
+            return with_kind_labels(report, request.lang.value)
 
-        _run(request, shown, "callbacks", show_phone=show_phone)
+        _run(request, "callbacks", options, show_phone=show_phone, present=present)
     elif request.fmt is not OutputFormat.xlsx:
-        _run(request, compute, "callbacks")
+        _run(request, "callbacks", options)
     else:
-        _write_workbook(request, period, compute)
+        _write_workbook(request, period, options)
 
 
-def _write_workbook(request: Request, period, compute) -> None:
+def _write_workbook(request: Request, period, options: catalogue.CallbacksOptions) -> None:
     """One workbook for the period: all call-backs, a sheet per kind, a sheet per store."""
     from memberkit.render.callbacks import callbacks_workbook
     from memberkit.render.workbooks import workbook_info
@@ -91,7 +90,7 @@ def _write_workbook(request: Request, period, compute) -> None:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
     scope = choose_scope(request.store, request.region, None)
     with report_connection(request.ctx, request.db_path, request.wait) as con:
-        report = compute(con, period, scope)
+        report = catalogue.run(con, "callbacks", period, scope, options)
         say_empty_tables(con, "callbacks")
         names = store_names(con)
         info = workbook_info(con)

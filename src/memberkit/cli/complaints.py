@@ -11,6 +11,7 @@ import typer
 from memberkit.cli.common import reports_errors
 from memberkit.cli.reports import By, Request, _run, period_report
 from memberkit.errors import UsageError
+from memberkit.reports import catalogue
 
 
 class ComplaintsBy(enum.StrEnum):
@@ -36,16 +37,14 @@ def complaints(
     ] = False,
 ) -> None:
     """客户投诉处理: replies in 24 h, resolutions in 48 h, open and overdue, satisfaction."""
-    from memberkit.reports.complaints import complaint_figures, overdue_complaints
-
     if overdue:
         if by is not None:
             raise UsageError("--overdue gives one list; leave out --by")
-        _run(request, overdue_complaints, "complaints-overdue")
+        _run(request, "complaints-overdue")
         return
     by_field = None
     if by in (ComplaintsBy.store, ComplaintsBy.region):
         request = dataclasses.replace(request, by=By(by.value))  # the shared scope split
     elif by is not None:
         by_field = by.value
-    _run(request, lambda con, p, s: complaint_figures(con, p, s, by_field), "complaints")
+    _run(request, "complaints", catalogue.ComplaintsOptions(by_field))

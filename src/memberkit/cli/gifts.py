@@ -80,9 +80,8 @@ def stock(
 @period_report
 def issues(request: Request) -> None:
     """赠品发放登记: gifts handed out per store and gift, with the members who got them."""
-    from memberkit.reports import gifts
 
-    _run(request, gifts.issues, "gift-issues")
+    _run(request, "gift-issues")
 
 
 @app.command("count-sheet")

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import err, money_edges, reports_errors
+from memberkit.cli.common import money_edges, reports_errors
 from memberkit.cli.reports import Request, _run, period_report
 from memberkit.errors import UsageError
-from memberkit.reports import Report
-from memberkit.reports import members as m
+from memberkit.reports import catalogue
 
 ShowPhone = Annotated[
     bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
 ]
-
-
-def _with_notes(compute: Callable[..., Report]) -> Callable[..., Report]:
-    """Print the report's notes (what it could not check, figures that may still change)."""
-
-    def run(con, period, scope) -> Report:
-        report = compute(con, period, scope)
-        for note in report.details.get("notes", []):
-            err.print(f"memberkit: {note}", markup=False)
-        return report
-
-    return run
 
 
 @reports_errors
@@ -49,10 +35,10 @@ def new_members(
     if problems:
         if request.by is not None:
             raise UsageError("--problems gives one list; leave out --by")
-        compute = _with_notes(lambda con, p, s: m.member_problems(con, p, s, all_members))
-        _run(request, compute, "member-problems", show_phone=show_phone)
+        options = catalogue.MemberProblemsOptions(all_members)
+        _run(request, "member-problems", options, show_phone=show_phone)
         return
-    _run(request, _with_notes(m.new_members), "new-members")
+    _run(request, "new-members")
 
 
 @reports_errors
@@ -70,7 +56,6 @@ def grades(
     edges = money_edges(grade_edges, "--grade-edges", "500,2000,5000")
     if len(edges) != 3:
         raise UsageError("--grade-edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
-    if migration:
-        _run(request, lambda con, p, s: m.grade_migration(con, p, s, edges), "grade-migration")
-        return
-    _run(request, lambda con, p, s: m.grades(con, p, s, edges), "grades")
+    _run(
+        request, "grade-migration" if migration else "grades", catalogue.GradesOptions(tuple(edges))
+    )

@@ -31,7 +31,7 @@ from memberkit.cli.common import (
 from memberkit.errors import UsageError
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope, choose_period, choose_scope
-from memberkit.reports import Report, analyses
+from memberkit.reports import Report, analyses, catalogue
 
 
 class OutputFormat(enum.StrEnum):
@@ -187,9 +187,14 @@ def period_report(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _run(
-    request: Request, compute: Callable[..., Report], name: str, show_phone: bool = False
+    request: Request,
+    name: str,
+    options=None,
+    show_phone: bool = False,
+    present: Callable[[Report], Report] | None = None,
 ) -> None:
-    """Parse period and scope, run the report on a read-only connection, and emit it."""
+    """Parse period and scope, run the catalogue's report `name` on a read-only connection,
+    say its notes, and emit it (`present`: rows relabelled for the terminal)."""
     fmt, output = request.fmt, request.output
     if fmt is OutputFormat.xlsx and output is None:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
@@ -199,12 +204,18 @@ def _run(
     )
     workbook = None
     with report_connection(request.ctx, request.db_path, request.wait) as con:
-        report = compute(con, period, scope)
+        report = catalogue.run(con, name, period, scope, options)
+        for note in report.details.get("notes", []):
+            err.print(f"memberkit: {note}", markup=False)
         say_empty_tables(con, name, scope.by)
         if fmt is OutputFormat.xlsx:
-            from memberkit.render.workbooks import report_sheet, workbook_info
+            from memberkit.render.excel import Sheet
+            from memberkit.render.workbooks import workbook_info
 
-            workbook = (report_sheet(con, report, name, compute), workbook_info(con))
+            bases = catalogue.comparison_bases(con, name, report, options)
+            workbook = (Sheet(report=report, template=name, bases=bases), workbook_info(con))
+    if present is not None:
+        report = present(report)
     _emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
 
 
@@ -313,7 +324,7 @@ def spend_bands(
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
     edges = money_edges(bands, "--bands", "100,300,500,1000")
-    _run(request, lambda con, p, s: analyses.spend_bands(con, p, s, edges), "spend-bands")
+    _run(request, "spend-bands", catalogue.SpendBandsOptions(tuple(edges)))
 
 
 @reports_errors
@@ -324,14 +335,14 @@ def demographics(
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
     edges = age_edges(age_bands, "--age-bands", "20,30,40")
-    _run(request, lambda con, p, s: analyses.demographics(con, p, s, edges), "demographics")
+    _run(request, "demographics", catalogue.DemographicsOptions(tuple(edges)))
 
 
 @reports_errors
 @period_report
 def spending_power(request: Request) -> None:
     """会员消费力分析: sales, member sales, basket, tickets, frequency, attach rate, YoY/MoM."""
-    _run(request, analyses.spending_power, "spending-power")
+    _run(request, "spending-power")
 
 
 @reports_errors
@@ -364,11 +375,7 @@ def churn(
     if list_members:
         if request.by is not None:
             raise UsageError("--list gives one list; leave out --by")
-        _run(
-            request,
-            lambda con, p, s: analyses.churn_list(con, p, s, inactive_days, risk=risk),
-            "churn-list-risk" if risk else "churn-list",
-            show_phone=show_phone,
-        )
+        options = catalogue.ChurnOptions(inactive_days)
+        _run(request, "churn-list-risk" if risk else "churn-list", options, show_phone)
         return
-    _run(request, lambda con, p, s: analyses.churn(con, p, s, inactive_days), "churn")
+    _run(request, "churn", catalogue.ChurnOptions(inactive_days))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,13 +10,11 @@ from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import Lang, load_template
-from memberkit.reports import Report, analyses, callbacks, complaints, data_through, members
+from memberkit.render.templates import Lang
+from memberkit.reports import Report, catalogue, data_through
 
 if TYPE_CHECKING:
     import duckdb
-
-Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope], Report]
 
 
 def workbook_info(con: duckdb.DuckDBPyConnection) -> WorkbookInfo:
@@ -26,28 +23,17 @@ def workbook_info(con: duckdb.DuckDBPyConnection) -> WorkbookInfo:
     )
 
 
-def report_sheet(con, report: Report, template: str, compute: Compute) -> Sheet:
-    """A report's sheet; a comparison chart also needs the same report one month and one
-    year earlier, which the same query gives over the shifted periods."""
-    bases: dict[str, Report] = {}
-    if any(chart.kind == "comparison" for chart in load_template(template).charts):
-        previous = report.period.previous()
-        if previous is not None:
-            bases["mom"] = compute(con, previous, report.scope)
-        bases["yoy"] = compute(con, report.period.years_back(1), report.scope)
-    return Sheet(report=report, template=template, bases=bases)
-
-
+# The monthly workbook's analyses, in sheet order: names of the report catalogue.
 MONTHLY = (
-    ("spend-bands", analyses.spend_bands),
-    ("demographics", analyses.demographics),
-    ("spending-power", analyses.spending_power),
-    ("churn", analyses.churn),
-    ("new-members", members.new_members),
-    ("grades", members.grades),
-    ("grade-migration", members.grade_migration),
-    ("complaints", complaints.complaint_figures),
-    ("callback-counts", callbacks.call_back_counts),
+    "spend-bands",
+    "demographics",
+    "spending-power",
+    "churn",
+    "new-members",
+    "grades",
+    "grade-migration",
+    "complaints",
+    "callback-counts",
 )
 
 
@@ -58,14 +44,18 @@ def monthly_workbook(
     from memberkit.inventory import database_info
 
     sheets = []
-    for template, compute in MONTHLY:
-        sheets.append(report_sheet(con, compute(con, period, scope), template, compute))
+    for name in MONTHLY:
+        report = catalogue.run(con, name, period, scope)
+        bases = catalogue.comparison_bases(con, name, report)
+        sheets.append(Sheet(report=report, template=name, bases=bases))
     risk_sheet, risk_note = _churn_risk_sheet(con, period, scope, lang)
     if risk_sheet is not None:
         sheets.append(risk_sheet)
     if scope.store is None and scope.by != "store":
         by_store = Scope(store=None, region=scope.region, by="store")
-        sheets.append(Sheet(analyses.spending_power(con, period, by_store), "spending-power"))
+        sheets.append(
+            Sheet(catalogue.run(con, "spending-power", period, by_store), "spending-power")
+        )
     info = workbook_info(con)
     facts = database_info(con, last_loads=5)
     zh = lang == "zh"

@@ -1,0 +1,211 @@
+"""The report catalogue: one entry per report of a period (SPEC 5, 6), and one way to run it.
+
+An entry names the report as its command and its template spell it, the queries it runs,
+its own options (a frozen dataclass whose fields are the command's option names with `_`
+for `-`, typed: numbers, not the text a command line gives), whether its rows are one list
+(no --by) and whether its sheet compares the month before and the year before. Every command,
+the monthly workbook and the Python API run a report through `run`, and the comparison
+periods through `comparison_bases`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from memberkit.errors import UsageError
+from memberkit.periods import Period, Scope
+from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A report with no options of its own."""
+
+
+@dataclass(frozen=True)
+class SpendBandsOptions:
+    bands: tuple[Decimal | int, ...] = analyses.DEFAULT_SPEND_EDGES
+
+
+@dataclass(frozen=True)
+class DemographicsOptions:
+    age_bands: tuple[Decimal | int, ...] = analyses.DEFAULT_AGE_EDGES
+
+
+@dataclass(frozen=True)
+class ChurnOptions:
+    inactive_days: int = analyses.DEFAULT_INACTIVE_DAYS
+
+
+@dataclass(frozen=True)
+class MemberProblemsOptions:
+    all_members: bool = False
+
+
+@dataclass(frozen=True)
+class GradesOptions:
+    grade_edges: tuple[Decimal | int, ...] = members.DEFAULT_GRADE_EDGES
+
+
+@dataclass(frozen=True)
+class ComplaintsOptions:
+    by_field: str | None = None  # category or channel: one row each (store, region: the scope)
+
+
+@dataclass(frozen=True)
+class CallbacksOptions:
+    min_amount: Decimal | float = callbacks.DEFAULT_MIN_AMOUNT
+    inactive_days: int = analyses.DEFAULT_INACTIVE_DAYS
+    per_store: int | None = None
+    kinds: tuple[str, ...] = callbacks.KINDS
+
+
+Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope, Any], Report]
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # as the command and the template spell it
+    compute: Compute  # (connection, period, scope, options) -> Report
+    queries: tuple[str, ...]  # the files of queries/ it runs
+    options: type = NoOptions
+    one_list: bool = False  # its rows are one list: it takes no --by
+    compares: bool = False  # its sheet charts the month before and the year before
+
+
+ENTRIES: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry(
+            "spend-bands",
+            lambda con, p, s, o: analyses.spend_bands(con, p, s, o.bands),
+            ("spend_bands",),
+            SpendBandsOptions,
+        ),
+        Entry(
+            "demographics",
+            lambda con, p, s, o: analyses.demographics(con, p, s, o.age_bands),
+            ("demographics",),
+            DemographicsOptions,
+        ),
+        Entry(
+            "spending-power",
+            lambda con, p, s, o: analyses.spending_power(con, p, s),
+            ("spending_power",),
+            compares=True,
+        ),
+        Entry(
+            "churn",
+            lambda con, p, s, o: analyses.churn(con, p, s, o.inactive_days),
+            ("churn",),
+            ChurnOptions,
+        ),
+        Entry(
+            "churn-list",
+            lambda con, p, s, o: analyses.churn_list(con, p, s, o.inactive_days),
+            ("churn_list",),
+            ChurnOptions,
+            one_list=True,
+        ),
+        Entry(
+            "churn-list-risk",
+            lambda con, p, s, o: analyses.churn_list(con, p, s, o.inactive_days, risk=True),
+            ("churn_list", "churn_risk_members"),
+            ChurnOptions,
+            one_list=True,
+        ),
+        Entry(
+            "new-members",
+            lambda con, p, s, o: members.new_members(con, p, s),
+            ("new_members",),
+        ),
+        Entry(
+            "member-problems",
+            lambda con, p, s, o: members.member_problems(con, p, s, o.all_members),
+            ("member_problems",),
+            MemberProblemsOptions,
+            one_list=True,
+        ),
+        Entry(
+            "grades",
+            lambda con, p, s, o: members.grades(con, p, s, o.grade_edges),
+            ("grades",),
+            GradesOptions,
+        ),
+        Entry(
+            "grade-migration",
+            lambda con, p, s, o: members.grade_migration(con, p, s, o.grade_edges),
+            ("grade_migration",),
+            GradesOptions,
+        ),
+        Entry(
+            "complaints",
+            lambda con, p, s, o: complaints.complaint_figures(con, p, s, o.by_field),
+            ("complaints", "complaints_scoped"),
+            ComplaintsOptions,
+        ),
+        Entry(
+            "complaints-overdue",
+            lambda con, p, s, o: complaints.overdue_complaints(con, p, s),
+            ("complaints_overdue", "complaints_scoped"),
+            one_list=True,
+        ),
+        Entry(
+            "callbacks",
+            lambda con, p, s, o: callbacks.call_backs(
+                con, p, s, o.min_amount, o.inactive_days, o.per_store, o.kinds
+            ),
+            ("callbacks",),
+            CallbacksOptions,
+            one_list=True,
+        ),
+        Entry(
+            "callback-counts",
+            lambda con, p, s, o: callbacks.call_back_counts(con, p, s),
+            ("callbacks",),
+        ),
+        Entry(
+            "gift-issues",
+            lambda con, p, s, o: gifts.issues(con, p, s),
+            ("gift_issues",),
+        ),
+    )
+}
+
+
+def entry(name: str) -> Entry:
+    try:
+        return ENTRIES[name]
+    except KeyError:
+        raise UsageError(
+            f"no report {name!r}", hint=f"reports: {', '.join(sorted(ENTRIES))}"
+        ) from None
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, period: Period, scope: Scope, options=None):
+    """The report `name` over the period and scope, with its options (defaults if None)."""
+    report_entry = entry(name)
+    if report_entry.one_list and scope.by is not None:
+        raise UsageError(f"{name} gives one list, not one row per {scope.by}")
+    return report_entry.compute(con, period, scope, options or report_entry.options())
+
+
+def comparison_bases(
+    con: duckdb.DuckDBPyConnection, name: str, report: Report, options=None
+) -> dict[str, Report]:
+    """The same report a month and a year earlier, for a sheet that charts them ({} for a
+    report that compares nothing; no month before a whole year)."""
+    if not entry(name).compares:
+        return {}
+    bases: dict[str, Report] = {}
+    previous = report.period.previous()
+    if previous is not None:
+        bases["mom"] = run(con, name, previous, report.scope, options)
+    bases["yoy"] = run(con, name, report.period.years_back(1), report.scope, options)
+    return bases
