@@ -84,6 +84,7 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
     """One workbook for the period: all call-backs, a sheet per kind, a sheet per store."""
     from memberkit.render.callbacks import callbacks_workbook
     from memberkit.render.workbooks import workbook_info
+    from memberkit.reports import data_through
     from memberkit.reports.expiring import store_names
 
     if request.output is None:
@@ -93,7 +94,7 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
         report = catalogue.run(con, "callbacks", period, scope, options)
         say_empty_tables(con, "callbacks")
         names = store_names(con)
-        info = workbook_info(con)
+        info = workbook_info(data_through(con))
     callbacks_workbook(report, request.output, request.lang.value, info, names)
     stores = len({row["store_id"] for row in report.rows})
     err.print(

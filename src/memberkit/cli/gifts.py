@@ -50,8 +50,9 @@ def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: 
             raise UsageError("--format xlsx needs --output FILE.xlsx")
         from memberkit.render.excel import Sheet
         from memberkit.render.workbooks import workbook_info
+        from memberkit.reports import data_through
 
-        workbook = (Sheet(report, name), workbook_info(con))
+        workbook = (Sheet(report, name), workbook_info(data_through(con)))
     _emit(report, name, fmt, output, lang, workbook=workbook, quiet=True)
 
 

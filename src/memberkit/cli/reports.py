@@ -211,9 +211,13 @@ def _run(
         if fmt is OutputFormat.xlsx:
             from memberkit.render.excel import Sheet
             from memberkit.render.workbooks import workbook_info
+            from memberkit.reports import data_through
 
             bases = catalogue.comparison_bases(con, name, report, options)
-            workbook = (Sheet(report=report, template=name, bases=bases), workbook_info(con))
+            workbook = (
+                Sheet(report=report, template=name, bases=bases),
+                workbook_info(data_through(con)),
+            )
     if present is not None:
         report = present(report)
     _emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
@@ -233,16 +237,17 @@ def report(
     wait: WaitOption = 0.0,
 ) -> None:
     """The monthly workbook: a cover, one sheet per analysis and a per-store breakdown."""
-    from memberkit.render.workbooks import monthly_workbook
+    from memberkit.render.workbooks import monthly_workbook, workbook_info
+    from memberkit.reports import check_scope
+    from memberkit.reports.monthly import monthly_reports
 
     period = choose_period(month, year, date.today())
     scope = choose_scope(store, region, by.value if by else None)
-    from memberkit.reports import check_scope
-
     with report_connection(ctx, db_path, wait) as con:
         check_scope(con, scope)
-        sheets = monthly_workbook(con, period, scope, lang.value, output)
+        monthly = monthly_reports(con, period, scope)
         say_empty_tables(con, "report", scope.by)
+    sheets = monthly_workbook(monthly, lang.value, output, workbook_info(monthly.data_through))
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
 
@@ -288,12 +293,13 @@ def expiring(
     if fmt_needs_output(format, output):
         raise UsageError("--format xlsx needs --output FILE.xlsx")
     from memberkit.render.workbooks import workbook_info
+    from memberkit.reports import data_through
 
     with report_connection(ctx, db_path, wait) as con:
         report = expiring_members(con, day, period, min_visits, min_spend)
         say_empty_tables(con, "expiring")
         names = store_names(con)
-        info = workbook_info(con)
+        info = workbook_info(data_through(con))
     stores = len({row["store_id"] for row in report.rows})
     if format is OutputFormat.xlsx:
         from memberkit.render.workbooks import expiring_workbook

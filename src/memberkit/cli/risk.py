@@ -55,6 +55,7 @@ def churn_risk(
 ) -> None:
     """Members likely to have slipped away, by the money at risk (BG/NBD model)."""
     from memberkit.render.workbooks import workbook_info
+    from memberkit.reports import data_through
     from memberkit.reports.churn_risk import churn_risk as compute
     from memberkit.reports.churn_risk import risk_by_unit
 
@@ -64,7 +65,7 @@ def churn_risk(
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         report = compute(con, end, scope, horizon_days=horizon_days)
-        info = workbook_info(con) if fmt is OutputFormat.xlsx else None
+        info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
     model = report.details["model"]
     err.print(
         f"BG/NBD fit on {model['members']:,} members: r {model['r']:.4f}, "

@@ -2,62 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from memberkit.files import atomic_output
-from memberkit.periods import Period, Scope
+from memberkit.periods import Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.sheet_names import unique_sheet_name
 from memberkit.render.templates import Lang
-from memberkit.reports import Report, catalogue, data_through
-
-if TYPE_CHECKING:
-    import duckdb
+from memberkit.reports import Report
+from memberkit.reports.monthly import Monthly
 
 
-def workbook_info(con: duckdb.DuckDBPyConnection) -> WorkbookInfo:
-    return WorkbookInfo(
-        data_through=data_through(con), generated_at=datetime.now().replace(microsecond=0)
-    )
+def workbook_info(through: date | None) -> WorkbookInfo:
+    """What a workbook says of its data: the day of the latest ticket (reports.data_through),
+    and when it was made (now)."""
+    return WorkbookInfo(data_through=through, generated_at=datetime.now().replace(microsecond=0))
 
 
-# The monthly workbook's analyses, in sheet order: names of the report catalogue.
-MONTHLY = (
-    "spend-bands",
-    "demographics",
-    "spending-power",
-    "churn",
-    "new-members",
-    "grades",
-    "grade-migration",
-    "complaints",
-    "callback-counts",
-)
-
-
-def monthly_workbook(
-    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, lang: Lang, path: Path
-) -> list[Sheet]:
-    """Cover, one sheet per analysis, and a per-store breakdown of spending power."""
-    from memberkit.inventory import database_info
-
-    sheets = []
-    for name in MONTHLY:
-        report = catalogue.run(con, name, period, scope)
-        bases = catalogue.comparison_bases(con, name, report)
-        sheets.append(Sheet(report=report, template=name, bases=bases))
-    risk_sheet, risk_note = _churn_risk_sheet(con, period, scope, lang)
-    if risk_sheet is not None:
-        sheets.append(risk_sheet)
-    if scope.store is None and scope.by != "store":
-        by_store = Scope(store=None, region=scope.region, by="store")
-        sheets.append(
-            Sheet(catalogue.run(con, "spending-power", period, by_store), "spending-power")
-        )
-    info = workbook_info(con)
-    facts = database_info(con, last_loads=5)
+def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInfo) -> list[Sheet]:
+    """Cover, one sheet per analysis, churn risk and spending power per store."""
+    sheets = [Sheet(report=s.report, template=s.name, bases=s.bases) for s in monthly.sheets]
+    period, scope, facts = monthly.period, monthly.scope, monthly.facts
     zh = lang == "zh"
     title = f"{period.label} 会员数据分析月报" if zh else f"Member analysis, {period.label}"
     cover: list[tuple[str, object]] = [
@@ -70,7 +36,7 @@ def monthly_workbook(
     for table, count in facts["rows"].items():
         if table in ("members", "transactions", "stores", "targets"):
             cover.append(((f"{table} 行数" if zh else f"{table} rows"), count))
-    cover.append(("流失风险模型" if zh else "Churn-risk model", risk_note))
+    cover.append(("流失风险模型" if zh else "Churn-risk model", _model_line(monthly, lang)))
     for load in facts["last_loads"]:
         when = load["finished_at"].strftime("%Y-%m-%d %H:%M")
         cover.append(
@@ -84,24 +50,16 @@ def monthly_workbook(
     return sheets
 
 
-def _churn_risk_sheet(con, period: Period, scope: Scope, lang: Lang) -> tuple[Sheet | None, str]:
-    """流失风险 (SPEC 5.11) per store as of the period's end, and the model's line for the
-    cover; with too little history to fit, no sheet and the reason on the cover instead."""
-    from memberkit.errors import InputRejected
-    from memberkit.reports.churn_risk import churn_risk, risk_by_unit
-
-    by = scope.by or (None if scope.store else "store")
-    try:
-        report = churn_risk(con, period.end, Scope(scope.store, scope.region, by))
-    except InputRejected as exc:
-        return None, str(exc)
-    m = report.details["model"]
-    note = (
+def _model_line(monthly: Monthly, lang: Lang) -> str:
+    """The churn-risk model's line of the cover, or why it could not be fitted."""
+    m = monthly.risk_model
+    if m is None:
+        return monthly.risk_refusal or ""
+    return (
         f"BG/NBD r {m['r']:.4f}, alpha {m['alpha']:.4f}, a {m['a']:.4f}, b {m['b']:.4f}, "
         f"log-likelihood {m['log_likelihood']:,.1f}, {m['members']:,} "
         + ("名会员" if lang == "zh" else "members")
     )
-    return Sheet(risk_by_unit(report), "churn-risk-units"), note
 
 
 def store_label(store_id: str, names: dict[str, str | None]) -> str:
