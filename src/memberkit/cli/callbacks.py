@@ -11,7 +11,6 @@ import typer
 
 from memberkit.cli.common import (
     MAX_COUNT,
-    MAX_DAYS,
     err,
     report_connection,
     reports_errors,
@@ -23,6 +22,7 @@ from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
 from memberkit.reports.callbacks import DEFAULT_MIN_AMOUNT, parse_kinds
+from memberkit.reports.options import MAX_DAYS
 
 
 @reports_errors

@@ -9,7 +9,6 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +18,6 @@ from memberkit import db
 from memberkit.errors import (
     EXIT_UNEXPECTED,
     MemberkitError,
-    UsageError,
     environment_error,
     redact,
 )
@@ -72,11 +70,8 @@ DbOption = Annotated[
 ]
 # Upper bounds of numeric options: a value beyond one is exit 2 naming the option (SPEC 6),
 # never an overflow deep inside a query. Typer's min/max also refuse nan for floats.
-MAX_DAYS = 36_500  # day counts: 100 years, so E - N days exists for every supported E
 MAX_COUNT = 1_000_000_000  # counts, limits and tolerances: well inside DuckDB's integers
 MAX_WAIT = 86_400  # seconds: a day of waiting for another process
-MAX_YUAN = Decimal(10) ** 12  # band and grade edges: far above any member's spend
-MAX_AGE = 120  # ages above it count as unknown (queries/demographics.sql)
 
 WaitOption = Annotated[
     float,
@@ -95,38 +90,6 @@ class TableOrJson(enum.StrEnum):
 
     table = "table"
     json = "json"
-
-
-def money_edges(text: str, option: str, example: str) -> list[Decimal]:
-    """Band or grade edges in yuan: ascending, from 0, in cents (amounts are in cents)."""
-    return _edges(text, option, example, Decimal(0), MAX_YUAN, Decimal("0.01"), "yuan")
-
-
-def age_edges(text: str, option: str, example: str) -> list[Decimal]:
-    """Age band edges: ascending whole years from 1 to 120."""
-    return _edges(text, option, example, Decimal(1), Decimal(MAX_AGE), Decimal(1), "whole years")
-
-
-def _edges(text, option, example, low, high, step, unit) -> list[Decimal]:
-    wants = f"{option} wants ascending {unit} from {low:,} to {high:,}, like {example}"
-    values = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue  # 100,,300 or a trailing comma
-        try:
-            value = Decimal(part)
-        except InvalidOperation:
-            raise UsageError(f"{wants}; {part!r} is not a number") from None
-        if not value.is_finite() or not low <= value <= high:
-            raise UsageError(f"{wants}; {part!r} is out of that range")
-        if value % step:
-            raise UsageError(f"{wants}; {part!r} is finer than {step}")
-        values.append(value)
-    if not values:
-        raise UsageError(f"{wants}, not {text!r}")
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise UsageError(f"{wants}; {text!r} is not ascending")
-    return values
 
 
 def chosen_db(ctx: typer.Context, db_path: Path | None) -> Path:

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from memberkit.cli.common import money_edges, reports_errors
+from memberkit.cli.common import reports_errors
 from memberkit.cli.reports import Request, _run, period_report
 from memberkit.errors import UsageError
 from memberkit.reports import catalogue
+from memberkit.reports.options import money_edges
 
 ShowPhone = Annotated[
     bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")

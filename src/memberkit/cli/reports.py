@@ -17,12 +17,9 @@ import typer
 
 from memberkit.cli.common import (
     MAX_COUNT,
-    MAX_DAYS,
     DbOption,
     WaitOption,
-    age_edges,
     err,
-    money_edges,
     out,
     report_connection,
     reports_errors,
@@ -32,6 +29,7 @@ from memberkit.errors import UsageError
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope, choose_period, choose_scope
 from memberkit.reports import Report, analyses, catalogue
+from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
 
 
 class OutputFormat(enum.StrEnum):

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import (
-    MAX_DAYS,
     DbOption,
     WaitOption,
     err,
@@ -28,6 +27,7 @@ from memberkit.cli.reports import (
 )
 from memberkit.errors import UsageError
 from memberkit.periods import choose_scope, parse_day
+from memberkit.reports.options import MAX_DAYS
 
 AsOf = Annotated[
     str | None,

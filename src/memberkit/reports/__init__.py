@@ -8,6 +8,8 @@ JSON output (SPEC 6). Nothing here formats, prints or imports the terminal layer
 from __future__ import annotations
 
 import re
+import sys
+import types
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -179,3 +181,17 @@ def has_transactions(con: duckdb.DuckDBPyConnection, period: Period, scope: Scop
         period_params(period, scope),
     ).fetchall()
     return bool(row[0][0])
+
+
+class _Reports(types.ModuleType):
+    """SPEC 7 has `memberkit.reports()` list the report names, and `memberkit.reports` is
+    also this package: once imported, the package attribute is this module, so the module
+    itself answers the call (a module's class may be a ModuleType subclass)."""
+
+    def __call__(self) -> list[str]:
+        from memberkit.reports.catalogue import ENTRIES
+
+        return list(ENTRIES)
+
+
+sys.modules[__name__].__class__ = _Reports

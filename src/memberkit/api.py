@@ -1,0 +1,157 @@
+"""The Python API (SPEC 7): the reports of the command line, for notebooks and scripts.
+
+    import memberkit
+    memberkit.reports()                      # the report names, as their JSON spells them
+                                             # (the reports package answers the call)
+    db = memberkit.open("memberkit.duckdb")  # read-only, like the report commands
+    r = db.report("spend-bands", month="2026-10", by="store", bands=[100, 300, 500, 1000])
+    r.name, r.period, r.rows                 # rows: exactly the JSON rows
+    r.to_polars(); r.to_json(); r.write_xlsx("x.xlsx", lang="zh")
+
+Keywords are the command's option names with `_` for `-`; every report goes through the
+report catalogue, as the commands do. Errors are MemberkitError subclasses carrying the
+command's exit code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memberkit import db as database
+from memberkit.errors import UsageError
+from memberkit.periods import choose_period, choose_scope
+from memberkit.reports import Report, catalogue, data_through, prepare_connection
+from memberkit.reports.callbacks import parse_kinds
+from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars
+
+
+def open(path: str | Path | None = None, *, wait: float = 0.0) -> Database:  # noqa: A001
+    """The database read-only (default: $MEMBERKIT_DB, else ./memberkit.duckdb)."""
+    con = database.connect(path, read_only=True, wait=wait)
+    try:
+        prepare_connection(con)
+    except BaseException:
+        con.close()
+        raise
+    return Database(con)
+
+
+class Database:
+    """An open memberkit database. Close it (or use `with`) to let a loader in."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def report(
+        self,
+        name: str,
+        *,
+        month: str | None = None,
+        year: str | int | None = None,
+        store: str | None = None,
+        region: str | None = None,
+        by: str | None = None,
+        today: date | None = None,
+        **options: Any,
+    ) -> Result:
+        """Run a report: period (default: the last whole month before `today`), scope and
+        the report's own options, as its command takes them."""
+        entry = catalogue.entry(name)
+        period = choose_period(month, None if year is None else str(year), today or date.today())
+        scope = choose_scope(store, region, by)
+        chosen = _options(entry, options)
+        return Result(name, catalogue.run(self._con, name, period, scope, chosen), self, chosen)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Result:
+    """A report's rows and how to write them."""
+
+    def __init__(self, name: str, report: Report, db: Database, options: Any = None) -> None:
+        self.name = name  # the catalogue's: what the JSON's "report" says
+        self.report = report
+        self._db, self._options = db, options
+
+    @property
+    def period(self) -> str:
+        return self.report.period.label
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The JSON rows (SPEC 6): amounts and ratios as Decimal, exactly as printed."""
+        return json.loads(self.to_json(), parse_float=Decimal)["rows"]
+
+    def to_json(self) -> str:
+        from memberkit.render import to_json
+
+        return to_json(self.report, self.name)
+
+    def to_polars(self) -> polars.DataFrame:
+        """One row per JSON row (nested lists as list columns; amounts as floats)."""
+        import polars as pl
+
+        return pl.DataFrame(json.loads(self.to_json())["rows"], infer_schema_length=None)
+
+    def write_xlsx(self, path: str | Path, lang: str = "zh") -> Path:
+        """The report's workbook, as `--format xlsx --output PATH` writes it."""
+        from memberkit.render.excel import Sheet, write_workbook
+        from memberkit.render.workbooks import workbook_info
+
+        if lang not in ("zh", "en"):
+            raise UsageError(f"lang is zh or en, not {lang!r}")
+        con = self._db._con
+        bases = catalogue.comparison_bases(con, self.name, self.report, self._options)
+        sheet = Sheet(report=self.report, template=self.name, bases=bases)
+        write_workbook(Path(path), [sheet], lang, workbook_info(data_through(con)))
+        return Path(path)
+
+
+def _options(entry: catalogue.Entry, given: dict[str, Any]):
+    """The entry's options object from keywords, checked as the command checks them."""
+    known = {f.name for f in fields(entry.options)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise UsageError(
+            f"{entry.name} takes no option {', '.join(unknown)}",
+            hint=f"its options: {', '.join(sorted(known)) or 'none'}",
+        )
+    values = dict(given)
+    for key, check, example in (
+        ("bands", money_edges, "100,300,500,1000"),
+        ("age_bands", age_edges, "20,30,40"),
+        ("grade_edges", money_edges, "500,2000,5000"),
+    ):
+        if key in values:
+            values[key] = tuple(check(_listed(values[key]), key, example))
+    if len(values.get("grade_edges", (1, 2, 3))) != 3:
+        raise UsageError("grade_edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
+    for key, low, high in (("inactive_days", 1, MAX_DAYS), ("per_store", 1, 10**9)):
+        value = values.get(key)
+        if value is not None and (type(value) is not int or not low <= value <= high):
+            raise UsageError(f"{key} is a whole number from {low:,} to {high:,}, not {value!r}")
+    if "kinds" in values:
+        kinds = values["kinds"]
+        values["kinds"] = parse_kinds([kinds] if isinstance(kinds, str) else kinds)
+    return entry.options(**values)
+
+
+def _listed(values: Any) -> str:
+    """Edges given as "100,300" or as a list of numbers: the text the command line gives."""
+    return values if isinstance(values, str) else ",".join(str(v) for v in values)
