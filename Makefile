@@ -42,9 +42,12 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# ruff, then the layers written down as import-linter contracts in pyproject.toml
+# (install puts the dev extra, import-linter among it, into the venv)
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
 
 # Chain-scale benchmark (benchmarks/bench.py): writes benchmarks/RESULTS.md. Generated data
 # is cached in benchmarks/data/. BENCH_ARGS=--tickets 2000000 for a quicker run.
@@ -56,4 +59,4 @@ bench: install
 	$(BIN)/python benchmarks/churn_risk.py $(RISK_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache .hypothesis .import_linter_cache

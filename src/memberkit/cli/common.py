@@ -120,7 +120,7 @@ def report_connection(
     ctx: typer.Context, db_path: Path | None, wait: float, *, read_only: bool = True
 ) -> Iterator[Any]:
     """The database for a report: read-only unless asked, with the report macros defined."""
-    from memberkit.reports import prepare_connection
+    from memberkit.sql import prepare_connection
 
     con = open_database(ctx, db_path, wait, read_only=read_only)
     try:

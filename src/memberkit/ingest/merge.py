@@ -7,6 +7,7 @@ from memberkit.ingest.kinds import Kind
 from memberkit.ingest.records import locate
 from memberkit.ingest.results import RejectSample
 from memberkit.ingest.source import PreparedFile
+from memberkit.sql import prepare_connection
 
 
 def same_content(kind: Kind, a: str, b: str) -> str:
@@ -168,9 +169,7 @@ def warnings(con, prepared: PreparedFile, kind: Kind, load_id: int) -> list[Reje
     """Loaded rows that match the kind's warning rules, with the line they came from."""
     if not kind.warnings:
         return []
-    # the tables' macros (mk_gift_entries) live with the report queries
-    from memberkit.reports import prepare_connection
-
+    # the tables' macros (mk_gift_entries) live with the report queries, in queries/
     prepare_connection(con)
     found = []
     for condition, column, message in kind.warnings:

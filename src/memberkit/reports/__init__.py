@@ -11,15 +11,19 @@ import re
 import sys
 import types
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
 
-from memberkit.db import asset_dir
 from memberkit.errors import InputRejected
 from memberkit.periods import Period, Scope
+
+# memberkit.sql is where the query text and the shared macros live (ingest needs the macros
+# too); named here as well, for the callers that know them as memberkit.reports'.
+from memberkit.sql import MACRO_FILES as MACRO_FILES
+from memberkit.sql import prepare_connection as prepare_connection
+from memberkit.sql import query_text as query_text
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 
@@ -36,21 +40,6 @@ class Report:
     def empty(self) -> bool:
         """No transaction in the period for the scope: figures are zeros and nulls."""
         return bool(self.details.get("empty"))
-
-
-@cache
-def query_text(name: str) -> str:
-    return (asset_dir("queries") / f"{name}.sql").read_text(encoding="utf-8")
-
-
-# Files of queries/ that define shared temporary macros rather than a report of their own.
-MACRO_FILES = ("common", "churn_members")
-
-
-def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the shared macros (temporary, so a read-only connection can hold them)."""
-    for name in MACRO_FILES:
-        con.execute(query_text(name))
 
 
 def query_relation(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, period_params, query_text, run_query
+from memberkit.reports import Report, check_scope, period_params, run_query
+from memberkit.sql import query_text
 
 if TYPE_CHECKING:
     import duckdb
