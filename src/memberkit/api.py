@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 from memberkit import db as database
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
-from memberkit.reports import Report, catalogue, data_through, prepare_connection
+from memberkit.reports import Report, catalogue, data_through
 from memberkit.reports.callbacks import parse_kinds
 from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
+from memberkit.sql import prepare_connection
 
 if TYPE_CHECKING:
     import duckdb
