@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -78,6 +79,23 @@ CASES = [
         {"month": M, "min_amount": 500, "kinds": ["new", "lapsed"], "per_store": 3},
     ),
     (["gifts", "issues", "--month", M], "gift-issues", {"month": M}),
+    (
+        ["expiring", "--as-of", "2026-10-05", "--month", "2026-11", "--min-visits", "2"],
+        "expiring",
+        {"as_of": "2026-10-05", "month": "2026-11", "min_visits": 2},
+    ),
+    (["expiring", "--as-of", "2026-09-30"], "expiring", {"as_of": date(2026, 9, 30)}),
+    (
+        ["churn-risk", "--as-of", "2026-10-31", "--by", "region", "--horizon-days", "60"],
+        "churn-risk",
+        {"as_of": "2026-10-31", "by": "region", "horizon_days": 60},
+    ),
+    (["gifts", "stock", "--as-of", "2026-10-31"], "gift-stock", {"as_of": "2026-10-31"}),
+    (
+        ["gifts", "stock", "--as-of", "2026-10-31", "--location", "HQ"],
+        "gift-stock",
+        {"as_of": "2026-10-31", "location": "HQ"},
+    ),
 ]
 
 
@@ -155,6 +173,8 @@ def test_write_xlsx_writes_the_commands_workbook(chain, db, tmp_path):
         ("callbacks", {"kinds": ["later"]}, "--kind takes after_sale, new, lapsed, not later"),
         ("no-such-report", {}, "no report 'no-such-report'"),
         ("spend-bands", {"month": "2026-13"}, "2026-13"),
+        ("expiring", {"as_of": "2026-10-32"}, "as_of: '2026-10-32' is not a day"),
+        ("churn-risk", {"year": 2025}, "churn-risk is taken as of a day"),
     ],
 )
 def test_bad_options_raise_a_usage_error_with_its_exit_code(db, name, keywords, message):

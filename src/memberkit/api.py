@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from memberkit import db as database
 from memberkit.errors import UsageError
-from memberkit.periods import choose_period, choose_scope
+from memberkit.periods import choose_period, choose_scope, parse_day, parse_month
 from memberkit.reports import Report, catalogue, data_through
 from memberkit.reports.callbacks import parse_kinds
 from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
@@ -67,7 +67,14 @@ class Database:
         """Run a report: period (default: the last whole month before `today`), scope and
         the report's own options, as its command takes them."""
         entry = catalogue.entry(name)
-        period = choose_period(month, None if year is None else str(year), today or date.today())
+        if entry.day:  # as of a day (as_of); expiring's month is the expiry month
+            if year is not None:
+                raise UsageError(f"{name} is taken as of a day (as_of), not over a year")
+            period = None if month is None else parse_month(month)
+        else:
+            period = choose_period(
+                month, None if year is None else str(year), today or date.today()
+            )
         scope = choose_scope(store, region, by)
         chosen = _options(entry, options)
         return Result(name, catalogue.run(self._con, name, period, scope, chosen), self, chosen)
@@ -143,7 +150,14 @@ def _options(entry: catalogue.Entry, given: dict[str, Any]):
             values[key] = tuple(check(_listed(values[key]), key, example))
     if len(values.get("grade_edges", (1, 2, 3))) != 3:
         raise UsageError("grade_edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
-    for key, low, high in (("inactive_days", 1, MAX_DAYS), ("per_store", 1, 10**9)):
+    if isinstance(values.get("as_of"), str):
+        values["as_of"] = parse_day(values["as_of"], "as_of")
+    for key, low, high in (
+        ("inactive_days", 1, MAX_DAYS),
+        ("horizon_days", 1, MAX_DAYS),
+        ("per_store", 1, 10**9),
+        ("min_visits", 0, 10**9),
+    ):
         value = values.get(key)
         if value is not None and (type(value) is not int or not low <= value <= high):
             raise UsageError(f"{key} is a whole number from {low:,} to {high:,}, not {value!r}")

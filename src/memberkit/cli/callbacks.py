@@ -16,7 +16,7 @@ from memberkit.cli.common import (
     reports_errors,
     say_empty_tables,
 )
-from memberkit.cli.reports import OutputFormat, Request, _run, period_report
+from memberkit.cli.reports import OutputFormat, Request, _run, check_xlsx_output, period_report
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
@@ -87,8 +87,7 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
     from memberkit.reports import data_through
     from memberkit.reports.expiring import store_names
 
-    if request.output is None:
-        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    check_xlsx_output(request.fmt, request.output)
     scope = choose_scope(request.store, request.region, None)
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = catalogue.run(con, "callbacks", period, scope, options)

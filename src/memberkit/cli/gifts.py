@@ -25,10 +25,11 @@ from memberkit.cli.reports import (
     Request,
     _emit,
     _run,
+    check_xlsx_output,
     period_report,
 )
-from memberkit.errors import EXIT_GIFT_VARIANCE, UsageError
-from memberkit.periods import parse_day
+from memberkit.errors import EXIT_GIFT_VARIANCE
+from memberkit.periods import Scope, parse_day
 
 app = typer.Typer(
     help="Gift stock: ledger, counts and reconciliation (礼品管理).",
@@ -46,8 +47,7 @@ def _day(text: str | None, option: str) -> date | None:
 def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang) -> None:
     workbook = None
     if fmt is OutputFormat.xlsx:
-        if output is None:
-            raise UsageError("--format xlsx needs --output FILE.xlsx")
+        check_xlsx_output(fmt, output)
         from memberkit.render.excel import Sheet
         from memberkit.render.workbooks import workbook_info
         from memberkit.reports import data_through
@@ -69,11 +69,12 @@ def stock(
     wait: WaitOption = 0.0,
 ) -> None:
     """门店/总仓礼品库存表: opening, in, out, issued, adjusted and closing per gift."""
-    from memberkit.reports import gifts
+    from memberkit.reports import catalogue
 
-    day = _day(as_of, "--as-of") or date.today()
+    options = catalogue.GiftStockOptions(_day(as_of, "--as-of") or date.today(), location)
     with report_connection(ctx, db_path, wait) as con:
-        _show(con, gifts.stock(con, day, location), "gift-stock", format, output, lang)
+        report = catalogue.run(con, "gift-stock", None, Scope(), options)
+        _show(con, report, "gift-stock", format, output, lang)
 
 
 @app.command("issues")

@@ -194,8 +194,7 @@ def _run(
     """Parse period and scope, run the catalogue's report `name` on a read-only connection,
     say its notes, and emit it (`present`: rows relabelled for the terminal)."""
     fmt, output = request.fmt, request.output
-    if fmt is OutputFormat.xlsx and output is None:
-        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    check_xlsx_output(fmt, output)
     period: Period = choose_period(request.month, request.year, date.today())
     scope: Scope = choose_scope(
         request.store, request.region, request.by.value if request.by else None
@@ -280,7 +279,7 @@ def expiring(
 ) -> None:
     """到期会员名单: members whose card expires next month without the fee waiver (cron: 5th)."""
     from memberkit.periods import parse_day, parse_month
-    from memberkit.reports.expiring import expiring_members, month_after, store_names
+    from memberkit.reports.expiring import month_after, store_names
 
     day = parse_day(as_of, "--as-of") if as_of is not None else date.today()
     period = parse_month(month) if month is not None else month_after(day)
@@ -288,13 +287,13 @@ def expiring(
         output = Path(str(output).replace("{month}", period.label))
     if split_by_store is not None:
         split_by_store = Path(str(split_by_store).replace("{month}", period.label))
-    if fmt_needs_output(format, output):
-        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    check_xlsx_output(format, output)
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import data_through
 
     with report_connection(ctx, db_path, wait) as con:
-        report = expiring_members(con, day, period, min_visits, min_spend)
+        options = catalogue.ExpiringOptions(day, min_visits, min_spend)
+        report = catalogue.run(con, "expiring", period, Scope(), options)
         say_empty_tables(con, "expiring")
         names = store_names(con)
         info = workbook_info(data_through(con))
@@ -316,8 +315,10 @@ def expiring(
     )
 
 
-def fmt_needs_output(fmt: OutputFormat, output: Path | None) -> bool:
-    return fmt is OutputFormat.xlsx and output is None
+def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:
+    """A workbook is a file: --format xlsx needs --output."""
+    if fmt is OutputFormat.xlsx and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
 
 
 @reports_errors

@@ -24,8 +24,8 @@ from memberkit.cli.reports import (
     Region,
     Store,
     _emit,
+    check_xlsx_output,
 )
-from memberkit.errors import UsageError
 from memberkit.periods import choose_scope, parse_day
 from memberkit.reports.options import MAX_DAYS
 
@@ -55,16 +55,15 @@ def churn_risk(
 ) -> None:
     """Members likely to have slipped away, by the money at risk (BG/NBD model)."""
     from memberkit.render.workbooks import workbook_info
-    from memberkit.reports import data_through
-    from memberkit.reports.churn_risk import churn_risk as compute
+    from memberkit.reports import catalogue, data_through
     from memberkit.reports.churn_risk import risk_by_unit
 
-    if fmt is OutputFormat.xlsx and output is None:
-        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    check_xlsx_output(fmt, output)
     end = parse_day(as_of, "--as-of") if as_of is not None else date.today()
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
-        report = compute(con, end, scope, horizon_days=horizon_days)
+        options = catalogue.ChurnRiskOptions(end, horizon_days)
+        report = catalogue.run(con, "churn-risk", None, scope, options)
         info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
     model = report.details["model"]
     err.print(
@@ -74,8 +73,6 @@ def churn_risk(
         markup=False,
     )
     units = risk_by_unit(report)
-    if by is not None:  # SPEC 5.11: --by adds the expected number of active members per unit
-        report.details["json_extra"]["units"] = units.rows
     if fmt is OutputFormat.xlsx:
         from memberkit.render.excel import Sheet, write_workbook
 

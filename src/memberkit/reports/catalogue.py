@@ -1,4 +1,4 @@
-"""The report catalogue: one entry per report of a period (SPEC 5, 6), and one way to run it.
+"""The report catalogue: one entry per report (SPEC 5, 6), and one way to run it.
 
 An entry names the report as its command and its template spell it, the queries it runs,
 its own options (a frozen dataclass whose fields are the command's option names with `_`
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,25 @@ class CallbacksOptions:
     kinds: tuple[str, ...] = callbacks.KINDS
 
 
+@dataclass(frozen=True)
+class ExpiringOptions:
+    as_of: date | None = None  # the day visits and spend are counted up to (None: today)
+    min_visits: int = 3
+    min_spend: Decimal | float = 1000
+
+
+@dataclass(frozen=True)
+class ChurnRiskOptions:
+    as_of: date | None = None  # the day the model is fitted up to (None: today)
+    horizon_days: int = 90
+
+
+@dataclass(frozen=True)
+class GiftStockOptions:
+    as_of: date | None = None  # (None: today)
+    location: str | None = None  # HQ or a store id (None: every location)
+
+
 Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope, Any], Report]
 
 
@@ -77,6 +97,31 @@ class Entry:
     options: type = NoOptions
     one_list: bool = False  # its rows are one list: it takes no --by
     compares: bool = False  # its sheet charts the month before and the year before
+    day: bool = False  # taken as of a day (options.as_of), not over a period
+
+
+def _day(options) -> date:
+    return options.as_of or date.today()
+
+
+def _expiring(con, period: Period | None, scope: Scope, options: ExpiringOptions) -> Report:
+    """到期会员名单: the members whose card expires in the period (default: the month after
+    the day) without the fee waiver."""
+    from memberkit.reports.expiring import expiring_members, month_after
+
+    day = _day(options)
+    period = period or month_after(day)
+    return expiring_members(con, day, period, options.min_visits, options.min_spend)
+
+
+def _churn_risk(con, period, scope: Scope, options: ChurnRiskOptions) -> Report:
+    """流失风险 (SPEC 5.11); split by store or region, the JSON also holds the units."""
+    from memberkit.reports.churn_risk import churn_risk, risk_by_unit
+
+    report = churn_risk(con, _day(options), scope, horizon_days=options.horizon_days)
+    if scope.by is not None:  # SPEC 5.11: --by adds the expected active members per unit
+        report.details["json_extra"]["units"] = risk_by_unit(report).rows
+    return report
 
 
 ENTRIES: dict[str, Entry] = {
@@ -175,6 +220,16 @@ ENTRIES: dict[str, Entry] = {
             lambda con, p, s, o: gifts.issues(con, p, s),
             ("gift_issues",),
         ),
+        Entry("expiring", _expiring, ("expiring",), ExpiringOptions, one_list=True, day=True),
+        Entry("churn-risk", _churn_risk, ("churn_risk_members",), ChurnRiskOptions, day=True),
+        Entry(
+            "gift-stock",
+            lambda con, p, s, o: gifts.stock(con, _day(o), o.location),
+            ("gift_stock",),
+            GiftStockOptions,
+            one_list=True,
+            day=True,
+        ),
     )
 }
 
@@ -188,8 +243,16 @@ def entry(name: str) -> Entry:
         ) from None
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, period: Period, scope: Scope, options=None):
-    """The report `name` over the period and scope, with its options (defaults if None)."""
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    period: Period | None,
+    scope: Scope,
+    options=None,
+) -> Report:
+    """The report `name` over the period and scope, with its options (defaults if None). A
+    report of a day takes its day from the options; expiring's period is the expiry month
+    (None: the month after the day)."""
     report_entry = entry(name)
     if report_entry.one_list and scope.by is not None:
         raise UsageError(f"{name} gives one list, not one row per {scope.by}")
