@@ -91,6 +91,13 @@ CASES = [
         {"as_of": "2026-10-31", "by": "region", "horizon_days": 60},
     ),
     (["gifts", "stock", "--as-of", "2026-10-31"], "gift-stock", {"as_of": "2026-10-31"}),
+    (["gifts", "reconcile"], "gift-reconcile", {}),
+    (
+        ["gifts", "reconcile", "--tolerance", "2", "--location", "HQ"],
+        "gift-reconcile",
+        {"tolerance": 2, "location": "HQ"},
+    ),
+    (["gifts", "reconcile", "--summary"], "gift-summary", {}),
     (
         ["gifts", "stock", "--as-of", "2026-10-31", "--location", "HQ"],
         "gift-stock",
@@ -105,7 +112,7 @@ def chain(sample_chain, tmp_path_factory):
     data, base = sample_chain
     db_file = tmp_path_factory.mktemp("api") / "api.duckdb"
     shutil.copy(base, db_file)
-    for kind in ("complaints", "gifts", "gift-moves"):
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
     return db_file

@@ -150,13 +150,15 @@ def _options(entry: catalogue.Entry, given: dict[str, Any]):
             values[key] = tuple(check(_listed(values[key]), key, example))
     if len(values.get("grade_edges", (1, 2, 3))) != 3:
         raise UsageError("grade_edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
-    if isinstance(values.get("as_of"), str):
-        values["as_of"] = parse_day(values["as_of"], "as_of")
+    for key in ("as_of", "date"):
+        if isinstance(values.get(key), str):
+            values[key] = parse_day(values[key], key)
     for key, low, high in (
         ("inactive_days", 1, MAX_DAYS),
         ("horizon_days", 1, MAX_DAYS),
         ("per_store", 1, 10**9),
         ("min_visits", 0, 10**9),
+        ("tolerance", 0, 10**9),
     ):
         value = values.get(key)
         if value is not None and (type(value) is not int or not low <= value <= high):

@@ -133,11 +133,11 @@ def reconcile(
     wait: WaitOption = 0.0,
 ) -> None:
     """盘点表 / 盘点汇总表: counted against book stock at the count date."""
-    from memberkit.reports import gifts
+    from memberkit.reports import catalogue, gifts
 
-    day = _day(count_date, "--date")
+    options = catalogue.GiftReconcileOptions(_day(count_date, "--date"), location, tolerance)
     with report_connection(ctx, db_path, wait, read_only=not post) as con:
-        report = gifts.reconcile(con, location, day, tolerance)
+        report = catalogue.run(con, "gift-reconcile", None, Scope(), options)
         shown = gifts.summary(report) if summary else report
         _show(con, shown, "gift-summary" if summary else "gift-reconcile", format, output, lang)
         off = gifts.variances(report)

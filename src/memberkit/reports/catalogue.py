@@ -86,6 +86,13 @@ class GiftStockOptions:
     location: str | None = None  # HQ or a store id (None: every location)
 
 
+@dataclass(frozen=True)
+class GiftReconcileOptions:
+    date: date | None = None  # the count date (None: each location's latest count)
+    location: str | None = None  # HQ or a store id (None: every location)
+    tolerance: int = 0  # |variance| up to this is a match
+
+
 Compute = Callable[["duckdb.DuckDBPyConnection", Period, Scope, Any], Report]
 
 
@@ -227,6 +234,24 @@ ENTRIES: dict[str, Entry] = {
             lambda con, p, s, o: gifts.stock(con, _day(o), o.location),
             ("gift_stock",),
             GiftStockOptions,
+            one_list=True,
+            day=True,
+        ),
+        Entry(
+            "gift-reconcile",
+            lambda con, p, s, o: gifts.reconcile(con, o.location, o.date, o.tolerance),
+            ("gift_reconcile",),
+            GiftReconcileOptions,
+            one_list=True,
+            day=True,
+        ),
+        Entry(
+            "gift-summary",
+            lambda con, p, s, o: gifts.summary(
+                gifts.reconcile(con, o.location, o.date, o.tolerance)
+            ),
+            ("gift_reconcile",),
+            GiftReconcileOptions,
             one_list=True,
             day=True,
         ),
