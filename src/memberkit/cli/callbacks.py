@@ -91,7 +91,7 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
     scope = choose_scope(request.store, request.region, None)
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = catalogue.run(con, "callbacks", period, scope, options)
-        say_empty_tables(con, "callbacks")
+        say_empty_tables(con, catalogue.entry("callbacks").needs)
         names = store_names(con)
         info = workbook_info(data_through(con))
     callbacks_workbook(report, request.output, request.lang.value, info, names)

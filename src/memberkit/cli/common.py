@@ -130,25 +130,6 @@ def report_connection(
         con.close()
 
 
-# The tables whose rows a report counts: when one is empty, its zeros have that cause, and
-# the report says so (the load the user forgot) instead of printing zeros without a word.
-NEEDS = {
-    "spend-bands": ("transactions", "members"),
-    "demographics": ("transactions", "members"),
-    "spending-power": ("transactions",),
-    "churn": ("transactions", "members"),
-    "churn-list": ("transactions", "members"),
-    "churn-list-risk": ("transactions", "members"),
-    "new-members": ("members", "transactions"),
-    "member-problems": ("members",),
-    "grades": ("transactions", "members"),
-    "grade-migration": ("transactions", "members"),
-    "callbacks": ("transactions", "members"),
-    "expiring": ("members", "transactions"),
-    "complaints": ("complaints",),
-    "complaints-overdue": ("complaints",),
-    "report": ("transactions", "members"),
-}
 _EMPTY = {  # table: (what its emptiness means, the load kind that fills it)
     "transactions": ("no tickets are loaded: sales, visits and spend are zeros", "transactions"),
     "members": (
@@ -161,11 +142,11 @@ _EMPTY = {  # table: (what its emptiness means, the load kind that fills it)
 }
 
 
-def say_empty_tables(con: Any, report: str, by: str | None = None) -> None:
-    """A note on stderr for each table the report counts that holds no row."""
+def say_empty_tables(con: Any, needs: tuple[str, ...], by: str | None = None) -> None:
+    """A note on stderr for each table the report counts (`needs`) that holds no row."""
     from memberkit.reports import empty_tables
 
-    tables = NEEDS.get(report, ()) + (("stores",) if by == "region" else ())
+    tables = needs + (("stores",) if by == "region" else ())
     for table in empty_tables(con, tables):
         what, kind = _EMPTY[table]
         err.print(f"memberkit: {what}", markup=False)

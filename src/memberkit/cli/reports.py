@@ -204,7 +204,7 @@ def _run(
         report = catalogue.run(con, name, period, scope, options)
         for note in report.details.get("notes", []):
             err.print(f"memberkit: {note}", markup=False)
-        say_empty_tables(con, name, scope.by)
+        say_empty_tables(con, catalogue.entry(name).needs, scope.by)
         if fmt is OutputFormat.xlsx:
             from memberkit.render.excel import Sheet
             from memberkit.render.workbooks import workbook_info
@@ -236,14 +236,14 @@ def report(
     """The monthly workbook: a cover, one sheet per analysis and a per-store breakdown."""
     from memberkit.render.workbooks import monthly_workbook, workbook_info
     from memberkit.reports import check_scope
-    from memberkit.reports.monthly import monthly_reports
+    from memberkit.reports.monthly import MONTHLY_NEEDS, monthly_reports
 
     period = choose_period(month, year, date.today())
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         check_scope(con, scope)
         monthly = monthly_reports(con, period, scope)
-        say_empty_tables(con, "report", scope.by)
+        say_empty_tables(con, MONTHLY_NEEDS, scope.by)
     sheets = monthly_workbook(monthly, lang.value, output, workbook_info(monthly.data_through))
     err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
 
@@ -294,7 +294,7 @@ def expiring(
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ExpiringOptions(day, min_visits, min_spend)
         report = catalogue.run(con, "expiring", period, Scope(), options)
-        say_empty_tables(con, "expiring")
+        say_empty_tables(con, catalogue.entry("expiring").needs)
         names = store_names(con)
         info = workbook_info(data_through(con))
     stores = len({row["store_id"] for row in report.rows})

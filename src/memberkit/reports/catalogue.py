@@ -105,6 +105,8 @@ class Entry:
     one_list: bool = False  # its rows are one list: it takes no --by
     compares: bool = False  # its sheet charts the month before and the year before
     day: bool = False  # taken as of a day (options.as_of), not over a period
+    # the tables whose rows it counts: an empty one is said (the load the user forgot)
+    needs: tuple[str, ...] = ()
 
 
 def _day(options) -> date:
@@ -139,24 +141,28 @@ ENTRIES: dict[str, Entry] = {
             lambda con, p, s, o: analyses.spend_bands(con, p, s, o.bands),
             ("spend_bands",),
             SpendBandsOptions,
+            needs=("transactions", "members"),
         ),
         Entry(
             "demographics",
             lambda con, p, s, o: analyses.demographics(con, p, s, o.age_bands),
             ("demographics",),
             DemographicsOptions,
+            needs=("transactions", "members"),
         ),
         Entry(
             "spending-power",
             lambda con, p, s, o: analyses.spending_power(con, p, s),
             ("spending_power",),
             compares=True,
+            needs=("transactions",),
         ),
         Entry(
             "churn",
             lambda con, p, s, o: analyses.churn(con, p, s, o.inactive_days),
             ("churn",),
             ChurnOptions,
+            needs=("transactions", "members"),
         ),
         Entry(
             "churn-list",
@@ -164,6 +170,7 @@ ENTRIES: dict[str, Entry] = {
             ("churn_list",),
             ChurnOptions,
             one_list=True,
+            needs=("transactions", "members"),
         ),
         Entry(
             "churn-list-risk",
@@ -171,11 +178,13 @@ ENTRIES: dict[str, Entry] = {
             ("churn_list", "churn_risk_members"),
             ChurnOptions,
             one_list=True,
+            needs=("transactions", "members"),
         ),
         Entry(
             "new-members",
             lambda con, p, s, o: members.new_members(con, p, s),
             ("new_members",),
+            needs=("members", "transactions"),
         ),
         Entry(
             "member-problems",
@@ -183,30 +192,35 @@ ENTRIES: dict[str, Entry] = {
             ("member_problems",),
             MemberProblemsOptions,
             one_list=True,
+            needs=("members",),
         ),
         Entry(
             "grades",
             lambda con, p, s, o: members.grades(con, p, s, o.grade_edges),
             ("grades",),
             GradesOptions,
+            needs=("transactions", "members"),
         ),
         Entry(
             "grade-migration",
             lambda con, p, s, o: members.grade_migration(con, p, s, o.grade_edges),
             ("grade_migration",),
             GradesOptions,
+            needs=("transactions", "members"),
         ),
         Entry(
             "complaints",
             lambda con, p, s, o: complaints.complaint_figures(con, p, s, o.by_field),
             ("complaints", "complaints_scoped"),
             ComplaintsOptions,
+            needs=("complaints",),
         ),
         Entry(
             "complaints-overdue",
             lambda con, p, s, o: complaints.overdue_complaints(con, p, s),
             ("complaints_overdue", "complaints_scoped"),
             one_list=True,
+            needs=("complaints",),
         ),
         Entry(
             "callbacks",
@@ -216,6 +230,7 @@ ENTRIES: dict[str, Entry] = {
             ("callbacks",),
             CallbacksOptions,
             one_list=True,
+            needs=("transactions", "members"),
         ),
         Entry(
             "callback-counts",
@@ -227,7 +242,15 @@ ENTRIES: dict[str, Entry] = {
             lambda con, p, s, o: gifts.issues(con, p, s),
             ("gift_issues",),
         ),
-        Entry("expiring", _expiring, ("expiring",), ExpiringOptions, one_list=True, day=True),
+        Entry(
+            "expiring",
+            _expiring,
+            ("expiring",),
+            ExpiringOptions,
+            one_list=True,
+            day=True,
+            needs=("members", "transactions"),
+        ),
         Entry("churn-risk", _churn_risk, ("churn_risk_members",), ChurnRiskOptions, day=True),
         Entry(
             "gift-stock",

@@ -27,6 +27,7 @@ MONTHLY = (
     "complaints",
     "callback-counts",
 )
+MONTHLY_NEEDS = ("transactions", "members")  # an empty one is said, as for each report
 
 
 @dataclass
