@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import run_cli, write
-from memberkit.cli.reports import write_atomically
+from memberkit.cli.framework import write_atomically
 
 STORES = "store_id,store_name,region\nS001,徐汇店,华东\nS002,天河店,华南\n"
 MEMBERS = (

@@ -16,7 +16,13 @@ from memberkit.cli.common import (
     reports_errors,
     say_empty_tables,
 )
-from memberkit.cli.reports import OutputFormat, Request, _run, check_xlsx_output, period_report
+from memberkit.cli.framework import (
+    OutputFormat,
+    Request,
+    check_xlsx_output,
+    period_report,
+    run_report,
+)
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
@@ -73,9 +79,9 @@ def callbacks(
         def present(report):
             return with_kind_labels(report, request.lang.value)
 
-        _run(request, "callbacks", options, show_phone=show_phone, present=present)
+        run_report(request, "callbacks", options, show_phone=show_phone, present=present)
     elif request.fmt is not OutputFormat.xlsx:
-        _run(request, "callbacks", options)
+        run_report(request, "callbacks", options)
     else:
         _write_workbook(request, period, options)
 

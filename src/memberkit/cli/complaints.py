@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import reports_errors
-from memberkit.cli.reports import By, Request, _run, period_report
+from memberkit.cli.framework import By, Request, period_report, run_report
 from memberkit.errors import UsageError
 from memberkit.reports import catalogue
 
@@ -40,11 +40,11 @@ def complaints(
     if overdue:
         if by is not None:
             raise UsageError("--overdue gives one list; leave out --by")
-        _run(request, "complaints-overdue")
+        run_report(request, "complaints-overdue")
         return
     by_field = None
     if by in (ComplaintsBy.store, ComplaintsBy.region):
         request = dataclasses.replace(request, by=By(by.value))  # the shared scope split
     elif by is not None:
         by_field = by.value
-    _run(request, "complaints", catalogue.ComplaintsOptions(by_field))
+    run_report(request, "complaints", catalogue.ComplaintsOptions(by_field))

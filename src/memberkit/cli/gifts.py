@@ -16,17 +16,17 @@ from memberkit.cli.common import (
     report_connection,
     reports_errors,
 )
-from memberkit.cli.reports import (
+from memberkit.cli.framework import (
     FormatOption,
     Lang,
     LangOption,
     Output,
     OutputFormat,
     Request,
-    _emit,
-    _run,
     check_xlsx_output,
+    emit,
     period_report,
+    run_report,
 )
 from memberkit.errors import EXIT_GIFT_VARIANCE
 from memberkit.periods import Scope, parse_day
@@ -53,7 +53,7 @@ def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: 
         from memberkit.reports import data_through
 
         workbook = (Sheet(report, name), workbook_info(data_through(con)))
-    _emit(report, name, fmt, output, lang, workbook=workbook, quiet=True)
+    emit(report, name, fmt, output, lang, workbook=workbook, quiet=True)
 
 
 @app.command("stock")
@@ -83,7 +83,7 @@ def stock(
 def issues(request: Request) -> None:
     """赠品发放登记: gifts handed out per store and gift, with the members who got them."""
 
-    _run(request, "gift-issues")
+    run_report(request, "gift-issues")
 
 
 @app.command("count-sheet")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import reports_errors
-from memberkit.cli.reports import Request, _run, period_report
+from memberkit.cli.framework import Request, period_report, run_report
 from memberkit.errors import UsageError
 from memberkit.reports import catalogue
 from memberkit.reports.options import money_edges
@@ -37,9 +37,9 @@ def new_members(
         if request.by is not None:
             raise UsageError("--problems gives one list; leave out --by")
         options = catalogue.MemberProblemsOptions(all_members)
-        _run(request, "member-problems", options, show_phone=show_phone)
+        run_report(request, "member-problems", options, show_phone=show_phone)
         return
-    _run(request, "new-members")
+    run_report(request, "new-members")
 
 
 @reports_errors
@@ -57,6 +57,6 @@ def grades(
     edges = money_edges(grade_edges, "--grade-edges", "500,2000,5000")
     if len(edges) != 3:
         raise UsageError("--grade-edges wants three ascending edges (D|C|B|A), like 500,2000,5000")
-    _run(
+    run_report(
         request, "grade-migration" if migration else "grades", catalogue.GradesOptions(tuple(edges))
     )

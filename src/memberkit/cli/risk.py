@@ -14,7 +14,7 @@ from memberkit.cli.common import (
     report_connection,
     reports_errors,
 )
-from memberkit.cli.reports import (
+from memberkit.cli.framework import (
     ByOption,
     FormatOption,
     Lang,
@@ -23,8 +23,8 @@ from memberkit.cli.reports import (
     OutputFormat,
     Region,
     Store,
-    _emit,
     check_xlsx_output,
+    emit,
 )
 from memberkit.periods import choose_scope, parse_day
 from memberkit.reports.options import MAX_DAYS
@@ -80,6 +80,6 @@ def churn_risk(
         write_workbook(output, sheets, lang.value, info)
         err.print(f"churn-risk: {len(report.rows):,} members -> {output}", markup=False)
         return
-    _emit(report, "churn-risk", fmt, output, lang)
+    emit(report, "churn-risk", fmt, output, lang)
     if by is not None and fmt is OutputFormat.table and output is None:
-        _emit(units, "churn-risk-units", fmt, None, lang, quiet=True)
+        emit(units, "churn-risk-units", fmt, None, lang, quiet=True)

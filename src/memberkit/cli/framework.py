@@ -1,0 +1,225 @@
+"""What every report command shares: the output formats and shared options, the Request a
+period command receives (`period_report`), running a catalogue report (`run_report`) and
+emitting it as a table, CSV, JSON or workbook (`emit`)."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+import os
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memberkit.cli.common import (
+    DbOption,
+    WaitOption,
+    err,
+    out,
+    report_connection,
+    say_empty_tables,
+)
+from memberkit.errors import UsageError
+from memberkit.files import atomic_output
+from memberkit.periods import Period, Scope, choose_period, choose_scope
+from memberkit.reports import Report, catalogue
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class Lang(enum.StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+class By(enum.StrEnum):
+    store = "store"
+    region = "region"
+
+
+Month = Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: last month).")]
+Year = Annotated[str | None, typer.Option("--year", help="YYYY: the whole calendar year.")]
+Store = Annotated[str | None, typer.Option("--store", help="One store id.")]
+Region = Annotated[str | None, typer.Option("--region", help="One region.")]
+ByOption = Annotated[
+    By | None, typer.Option("--by", help="One row per store or region, plus an ALL row.")
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+LangOption = Annotated[Lang, typer.Option("--lang", help="Labels of tables and workbooks.")]
+
+
+def emit(
+    report: Report,
+    name: str,
+    fmt: OutputFormat,
+    output: Path | None,
+    lang: Lang,
+    show_phone: bool = False,
+    workbook=None,
+    quiet: bool = False,
+) -> None:
+    from memberkit.render import to_csv, to_json
+    from memberkit.render.templates import load_template
+
+    if report.empty and not quiet:
+        err.print(
+            f"memberkit: no transactions in {report.period.label} for "
+            f"{report.scope.label}: figures are zeros, and — where undefined",
+            markup=False,
+        )
+    if fmt is OutputFormat.xlsx:
+        from memberkit.render.excel import write_workbook
+
+        sheet, info = workbook
+        write_workbook(output, [sheet], lang.value, info)
+        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+        return
+    if fmt is OutputFormat.table:
+        from rich.console import Console
+
+        from memberkit.render.terminal import report_table
+
+        table = report_table(report, name, lang.value, show_phone=show_phone)
+        if output is None:
+            out.print(table)
+            return
+        buffer = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+        buffer.print(table)
+        text = buffer.export_text()
+    elif fmt is OutputFormat.csv:
+        text = to_csv(report, name)
+    else:
+        text = to_json(report, name) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    private = any(c.format == "phone" for c in load_template(name).columns)
+    write_atomically(output, text, bom=fmt is OutputFormat.csv, private=private)
+    if not quiet:
+        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+
+
+def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None:
+    """Write to a temporary file beside the target, then rename: never half a file."""
+    with atomic_output(path, private=private) as tmp:
+        tmp.write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
+
+
+@dataclass(frozen=True)
+class Request:
+    """The options every analysis command shares, parsed by Typer."""
+
+    ctx: typer.Context
+    db_path: Path | None
+    wait: float
+    month: str | None
+    year: str | None
+    store: str | None
+    region: str | None
+    by: By | None
+    fmt: OutputFormat
+    output: Path | None
+    lang: Lang
+
+
+# The options every period report takes (SPEC 4 and 6), declared once: `period_report` puts
+# them in a command's signature for Typer and hands the command one Request.
+_SHARED = (
+    ("month", Month, None),
+    ("year", Year, None),
+    ("store", Store, None),
+    ("region", Region, None),
+    ("by", ByOption, None),
+    ("format", FormatOption, OutputFormat.table),
+    ("output", Output, None),
+    ("lang", LangOption, Lang.zh),
+    ("db_path", DbOption, None),
+    ("wait", WaitOption, 0.0),
+)
+
+
+def period_report(command: Callable[..., None]) -> Callable[..., None]:
+    """Declare the shared options on `command(request, **own_options)` for Typer.
+
+    A command may declare its own `by` (more ways to split than store|region): its own
+    option replaces the shared one, and its Request's `by` is None."""
+    own_hints = typing.get_type_hints(command, include_extras=True)
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "request"]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    taken = {p.name for p in own}
+    declared = [(n, a, d) for n, a, d in _SHARED if n not in taken]
+    shared = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in declared]
+    context = inspect.Parameter(
+        "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+    )
+
+    @functools.wraps(command)
+    def wrapper(ctx: typer.Context, **options):
+        values = {name: options.pop(name) for name, _, _ in declared}
+        values.setdefault("by", None)
+        request = Request(ctx=ctx, fmt=values.pop("format"), **values)
+        return command(request, **options)
+
+    wrapper.__signature__ = inspect.Signature(
+        [context, *shared, *(p.replace(kind=keyword, annotation=own_hints[p.name]) for p in own)]
+    )
+    wrapper.__annotations__ = {
+        "ctx": typer.Context,
+        **{n: a for n, a, _ in declared},
+        **{p.name: own_hints[p.name] for p in own},
+    }
+    return wrapper
+
+
+def run_report(
+    request: Request,
+    name: str,
+    options=None,
+    show_phone: bool = False,
+    present: Callable[[Report], Report] | None = None,
+) -> None:
+    """Parse period and scope, run the catalogue's report `name` on a read-only connection,
+    say its notes, and emit it (`present`: rows relabelled for the terminal)."""
+    fmt, output = request.fmt, request.output
+    check_xlsx_output(fmt, output)
+    period: Period = choose_period(request.month, request.year, date.today())
+    scope: Scope = choose_scope(
+        request.store, request.region, request.by.value if request.by else None
+    )
+    workbook = None
+    with report_connection(request.ctx, request.db_path, request.wait) as con:
+        report = catalogue.run(con, name, period, scope, options)
+        for note in report.details.get("notes", []):
+            err.print(f"memberkit: {note}", markup=False)
+        say_empty_tables(con, catalogue.entry(name).needs, scope.by)
+        if fmt is OutputFormat.xlsx:
+            from memberkit.render.excel import Sheet
+            from memberkit.render.workbooks import workbook_info
+            from memberkit.reports import data_through
+
+            bases = catalogue.comparison_bases(con, name, report, options)
+            workbook = (
+                Sheet(report=report, template=name, bases=bases),
+                workbook_info(data_through(con)),
+            )
+    if present is not None:
+        report = present(report)
+    emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
+
+
+def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:
+    """A workbook is a file: --format xlsx needs --output."""
+    if fmt is OutputFormat.xlsx and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
