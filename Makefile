@@ -43,8 +43,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 # Chain-scale benchmark (benchmarks/bench.py): writes benchmarks/RESULTS.md. Generated data
 # is cached in benchmarks/data/. BENCH_ARGS=--tickets 2000000 for a quicker run.
