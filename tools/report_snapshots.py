@@ -23,7 +23,7 @@ virtualenv's python.
 
 diff compares two capture folders file by file (NAME.xlsx only by its NAME.xlsx.json), prints a
 unified diff of each file that differs and names the files present in only one, and ends with
-"N files, all identical" (exit 0) or "K of N files differ" (exit 1).
+"N files, all identical" (exit 0) or "K of N files differ" (exit 1; 2 if A or B is no folder).
 """
 
 from __future__ import annotations
@@ -543,7 +543,8 @@ def _files(folder: Path) -> set[str]:
 def diff(a: Path, b: Path, max_lines: int) -> int:
     for folder in (a, b):
         if not folder.is_dir():
-            sys.exit(f"{folder} is not a folder")
+            print(f"{folder} is not a folder", file=sys.stderr)
+            return 2  # not 1: that says the captures differ
     names_a, names_b = _files(a), _files(b)
     # a workbook's bytes carry the time it was written: it is compared by its .xlsx.json, and
     # counted only when it is in one capture alone
