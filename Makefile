@@ -45,8 +45,8 @@ test: install
 # ruff, then the layers written down as import-linter contracts in pyproject.toml
 # (install puts the dev extra, import-linter among it, into the venv)
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/lint-imports
 
 # Chain-scale benchmark (benchmarks/bench.py): writes benchmarks/RESULTS.md. Generated data
