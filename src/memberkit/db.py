@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -281,3 +282,48 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
     duckdb 2.x offers .pl() on relations only, and refuses a new relation while an
     execute() result is unfinished, so callers fetch execute() results fully."""
     return con.sql(sql, params=params or {}).pl()
+
+
+def record_load(
+    con,
+    load_id: int,
+    kind: str,
+    *,
+    name: str,
+    path: str,
+    status: str,
+    started,
+    sha256: str = "",
+    size: int = 0,
+    encoding: str = "",
+    delimiter: str | None = None,
+    read: int = 0,
+    loaded: int = 0,
+    replaced: int = 0,
+    duplicates: int = 0,
+    rejected: int = 0,
+) -> None:
+    """The loads ledger row of load_id (inserted, or replaced as a load moves on): every
+    change the database's rows undergo is one (a file loaded, a count posted)."""
+    con.execute(
+        "insert or replace into loads values ($id, $kind, $name, $path, $sha, $size, $enc, "
+        "$delim, $read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
+        {
+            "id": load_id,
+            "kind": kind,
+            "name": name,
+            "path": path,
+            "sha": sha256,
+            "size": size,
+            "enc": encoding,
+            "delim": delimiter,
+            "read": read,
+            "loaded": loaded,
+            "replaced": replaced,
+            "dup": duplicates,
+            "rej": rejected,
+            "status": status,
+            "started": started,
+            "finished": datetime.now(),
+        },
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +21,7 @@ from memberkit.cli.framework import (
     check_xlsx_output,
     period_report,
     run_report,
+    with_month,
 )
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
@@ -67,10 +67,7 @@ def callbacks(
         raise UsageError("callbacks gives one list; leave out --by (each row has its store)")
     kinds = parse_kinds(kind)
     period = choose_period(request.month, request.year, date.today())
-    if request.output is not None:
-        request = replace(
-            request, output=Path(str(request.output).replace("{month}", period.label))
-        )
+    request = replace(request, output=with_month(request.output, period))
 
     options = catalogue.CallbacksOptions(min_amount, inactive_days, per_store, kinds)
     if request.fmt is OutputFormat.table:

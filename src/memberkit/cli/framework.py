@@ -223,3 +223,15 @@ def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:
     """A workbook is a file: --format xlsx needs --output."""
     if fmt is OutputFormat.xlsx and output is None:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
+
+
+def day_option(text: str | None, option: str = "--as-of") -> date | None:
+    """A day option (--as-of, --date) as a date; None when not given."""
+    from memberkit.periods import parse_day
+
+    return None if text is None else parse_day(text, option)
+
+
+def with_month(path: Path | None, period: Period) -> Path | None:
+    """An --output path with {month} replaced by the period's label (2026-10, or 2026)."""
+    return None if path is None else Path(str(path).replace("{month}", period.label))

@@ -24,12 +24,13 @@ from memberkit.cli.framework import (
     OutputFormat,
     Request,
     check_xlsx_output,
+    day_option,
     emit,
     period_report,
     run_report,
 )
 from memberkit.errors import EXIT_GIFT_VARIANCE
-from memberkit.periods import Scope, parse_day
+from memberkit.periods import Scope
 
 app = typer.Typer(
     help="Gift stock: ledger, counts and reconciliation (礼品管理).",
@@ -38,10 +39,6 @@ app = typer.Typer(
 )
 
 Location = Annotated[str | None, typer.Option("--location", help="HQ or a store id.")]
-
-
-def _day(text: str | None, option: str) -> date | None:
-    return None if text is None else parse_day(text, option)
 
 
 def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang) -> None:
@@ -71,7 +68,7 @@ def stock(
     """门店/总仓礼品库存表: opening, in, out, issued, adjusted and closing per gift."""
     from memberkit.reports import catalogue
 
-    options = catalogue.GiftStockOptions(_day(as_of, "--as-of") or date.today(), location)
+    options = catalogue.GiftStockOptions(day_option(as_of) or date.today(), location)
     with report_connection(ctx, db_path, wait) as con:
         report = catalogue.run(con, "gift-stock", None, Scope(), options)
         _show(con, report, "gift-stock", format, output, lang)
@@ -101,7 +98,7 @@ def count_sheet(
     from memberkit.render.workbooks import count_sheet as write_sheet
     from memberkit.reports import gifts
 
-    day = _day(count_date, "--date") or date.today()
+    day = day_option(count_date, "--date") or date.today()
     with report_connection(ctx, db_path, wait) as con:
         held = gifts.gifts_held(con, location, day)
     write_sheet(output, location, day, held, lang.value)
@@ -135,7 +132,7 @@ def reconcile(
     """盘点表 / 盘点汇总表: counted against book stock at the count date."""
     from memberkit.reports import catalogue, gifts
 
-    options = catalogue.GiftReconcileOptions(_day(count_date, "--date"), location, tolerance)
+    options = catalogue.GiftReconcileOptions(day_option(count_date, "--date"), location, tolerance)
     with report_connection(ctx, db_path, wait, read_only=not post) as con:
         report = catalogue.run(con, "gift-reconcile", None, Scope(), options)
         shown = gifts.summary(report) if summary else report

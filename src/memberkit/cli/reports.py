@@ -30,9 +30,11 @@ from memberkit.cli.framework import (
     Store,
     Year,
     check_xlsx_output,
+    day_option,
     emit,
     period_report,
     run_report,
+    with_month,
 )
 from memberkit.errors import UsageError
 from memberkit.periods import Scope, choose_period, choose_scope
@@ -98,15 +100,12 @@ def expiring(
     wait: WaitOption = 0.0,
 ) -> None:
     """到期会员名单: members whose card expires next month without the fee waiver (cron: 5th)."""
-    from memberkit.periods import parse_day, parse_month
+    from memberkit.periods import parse_month
     from memberkit.reports.expiring import month_after, store_names
 
-    day = parse_day(as_of, "--as-of") if as_of is not None else date.today()
+    day = day_option(as_of) or date.today()
     period = parse_month(month) if month is not None else month_after(day)
-    if output is not None:
-        output = Path(str(output).replace("{month}", period.label))
-    if split_by_store is not None:
-        split_by_store = Path(str(split_by_store).replace("{month}", period.label))
+    output, split_by_store = with_month(output, period), with_month(split_by_store, period)
     check_xlsx_output(format, output)
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import data_through

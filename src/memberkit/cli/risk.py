@@ -24,9 +24,10 @@ from memberkit.cli.framework import (
     Region,
     Store,
     check_xlsx_output,
+    day_option,
     emit,
 )
-from memberkit.periods import choose_scope, parse_day
+from memberkit.periods import choose_scope
 from memberkit.reports.options import MAX_DAYS
 
 AsOf = Annotated[
@@ -59,7 +60,7 @@ def churn_risk(
     from memberkit.reports.churn_risk import risk_by_unit
 
     check_xlsx_output(fmt, output)
-    end = parse_day(as_of, "--as-of") if as_of is not None else date.today()
+    end = day_option(as_of) or date.today()
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ChurnRiskOptions(end, horizon_days)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from memberkit.db import transaction, undo_interrupted_loads
+from memberkit.db import record_load, transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected, printable
 from memberkit.ingest import lines, merge, rejects, values
 from memberkit.ingest.headers import map_header, normalise_header, read_mapping
@@ -332,27 +332,23 @@ def _write_ledger(
     result: LoadResult | None,
 ) -> None:
     """The loads row: the outcome, or (result None) 'loading' while a load is under way."""
-    con.execute(
-        "insert or replace into loads values ($id, $kind, $name, $path, $sha, $size, $enc, "
-        "$delim, $read, $loaded, $replaced, $dup, $rej, $status, $started, $finished)",
-        {
-            "id": load_id,
-            "kind": kind.name,
-            "name": prepared.name,
-            "path": printable(str(prepared.path.resolve())),
-            "sha": prepared.sha256,
-            "size": prepared.size,
-            "enc": prepared.encoding,
-            "delim": prepared.delimiter,
-            "read": result.rows_read if result else 0,
-            "loaded": result.loaded if result else 0,
-            "replaced": result.replaced if result else 0,
-            "dup": result.duplicates if result else 0,
-            "rej": result.rejected if result else 0,
-            "status": result.status if result else "loading",
-            "started": started,
-            "finished": datetime.now(),
-        },
+    record_load(
+        con,
+        load_id,
+        kind.name,
+        name=prepared.name,
+        path=printable(str(prepared.path.resolve())),
+        status=result.status if result else "loading",
+        started=started,
+        sha256=prepared.sha256,
+        size=prepared.size,
+        encoding=prepared.encoding,
+        delimiter=prepared.delimiter,
+        read=result.rows_read if result else 0,
+        loaded=result.loaded if result else 0,
+        replaced=result.replaced if result else 0,
+        duplicates=result.duplicates if result else 0,
+        rejected=result.rejected if result else 0,
     )
 
 

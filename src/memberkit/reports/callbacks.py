@@ -18,25 +18,26 @@ KINDS = ("after_sale", "new", "lapsed")  # also the order of the list
 DEFAULT_MIN_AMOUNT = Decimal(1000)
 
 
-def parse_kinds(values: Iterable[str] | None) -> tuple[str, ...]:
-    """--kind after_sale --kind new, or --kind after_sale,new; none given: every kind."""
+def parse_kinds(values: Iterable[str] | None, option: str = "--kind") -> tuple[str, ...]:
+    """--kind after_sale --kind new, or --kind after_sale,new; none given: every kind.
+    Errors name the option as the caller spells it."""
     wanted = {part.strip() for value in values or () for part in value.split(",")} - {""}
     unknown = sorted(wanted - set(KINDS))
     if values and not wanted:  # --kind "" is not "every kind"
         unknown = [repr("".join(values))]
     if unknown:
-        raise UsageError(f"--kind takes {', '.join(KINDS)}, not {', '.join(unknown)}")
+        raise UsageError(f"{option} takes {', '.join(KINDS)}, not {', '.join(unknown)}")
     return tuple(k for k in KINDS if k in wanted) or KINDS
 
 
-def _threshold(min_amount: Decimal | int | float) -> Decimal:
+def threshold(min_amount: Decimal | int | float, option: str = "--min-amount") -> Decimal:
     threshold = Decimal(str(min_amount))
     if not threshold.is_finite() or not 0 <= threshold < Decimal("1e16"):
         # the comparison is in decimal(18, 2)
-        raise UsageError(f"--min-amount must be from 0 to below 1e16, not {min_amount}")
+        raise UsageError(f"{option} must be from 0 to below 1e16, not {min_amount}")
     if threshold != threshold.quantize(Decimal("0.01")):
         # amounts are in cents: a finer threshold would be rounded without a word
-        raise UsageError(f"--min-amount has at most two decimals, not {min_amount}")
+        raise UsageError(f"{option} has at most two decimals, not {min_amount}")
     return threshold
 
 
@@ -59,7 +60,7 @@ def call_backs(
     check_scope(con, scope)
     params = {
         **period_params(period, scope),  # run_query binds only what the query names
-        "min_amount": _threshold(min_amount),
+        "min_amount": threshold(min_amount),
         "inactive_days": inactive_days,
         "per_store": per_store,
         "kinds": list(kinds),

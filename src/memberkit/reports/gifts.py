@@ -116,7 +116,7 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
     ]
     if not postable:
         return 0
-    from memberkit.db import transaction
+    from memberkit.db import record_load, transaction
 
     with transaction(con):
         load_id = con.execute("select nextval('load_ids')").fetchall()[0][0]
@@ -135,11 +135,16 @@ def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
                     ),
                 },
             )
-        now = datetime.now()
-        con.execute(
-            "insert into loads values ($id, 'gift-moves', '(count posted)', '(memberkit gifts "
-            "reconcile --post)', '', 0, '', null, $n, $n, 0, 0, 0, 'loaded', $t, $t)",
-            {"id": load_id, "n": len(postable), "t": now},
+        record_load(
+            con,
+            load_id,
+            "gift-moves",
+            name="(count posted)",
+            path="(memberkit gifts reconcile --post)",
+            status="loaded",
+            started=datetime.now(),
+            read=len(postable),
+            loaded=len(postable),
         )
     return len(postable)
 
