@@ -6,22 +6,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
-from memberkit.render.templates import Label, Lang
+from memberkit.render.templates import Lang, load_words
 from memberkit.render.workbooks import rows_by_store, store_label, store_part
 from memberkit.reports import Report
-
-# the handbook's names of the three call-backs (6.3 会员售后回访)
-KIND_LABELS = {
-    "after_sale": Label(zh="售后回访", en="After-sale"),
-    "new": Label(zh="新会员回访", en="New members"),
-    "lapsed": Label(zh="流失会员回访", en="Lapsed members"),
-}
 
 
 def with_kind_labels(report: Report, lang: Lang) -> Report:
     """The list as a table or a sheet shows it: each kind by its name (CSV and JSON keep
     the key)."""
-    rows = [{**row, "kind": KIND_LABELS[row["kind"]].in_(lang)} for row in report.rows]
+    words = load_words(lang)  # the handbook's names of the three call-backs (6.3)
+    rows = [{**row, "kind": words[row["kind"]]} for row in report.rows]
     return replace(report, rows=rows)
 
 
@@ -34,9 +28,9 @@ def callbacks_workbook(
     shown = with_kind_labels(report, lang)
     sheets = [Sheet(shown, "callbacks")]
     for kind in report.details["kinds"]:
-        label = KIND_LABELS[kind].in_(lang)
+        label = load_words(lang)[kind]
         rows = [s for r, s in zip(report.rows, shown.rows, strict=True) if r["kind"] == kind]
-        where = f"（{label}）" if lang == "zh" else f" ({label})"
+        where = load_words(lang)["aside"].format(label)
         part = replace(shown, rows=rows, details={**report.details, "where": where})
         sheets.append(Sheet(part, "callbacks", name=label))
     for store, rows in sorted(rows_by_store(shown).items()):

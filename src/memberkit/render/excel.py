@@ -22,7 +22,6 @@ from memberkit.files import atomic_output
 from memberkit.render import Cell, flatten, format_value
 from memberkit.render.excel_charts import _add_chart
 from memberkit.render.excel_format import (
-    _WORDS,
     _set_width,
     _Styles,
     _widen,
@@ -30,7 +29,7 @@ from memberkit.render.excel_format import (
     display_width,
 )
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import NUMBER_FORMATS, Lang, Template, load_template
+from memberkit.render.templates import NUMBER_FORMATS, Lang, Template, load_template, load_words
 from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
@@ -86,19 +85,14 @@ def write_workbook(
 
 
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
-    words = _WORDS[lang]
+    words = load_words(lang)
     scope = report.scope.label
     # a split by something other than the store tree (complaints by category) is a detail
     by = report.scope.by or report.details.get("by")
     if by:
-        scope += (
-            f"（{words['by'].format(words[by])}）"
-            if lang == "zh"
-            else (f" ({words['by'].format(words[by])})")
-        )
+        scope += words["aside"].format(words["by"].format(words[by]))
     through = info.data_through.isoformat() if info.data_through else "—"
-    sep = "　" if lang == "zh" else "   "
-    colon = "：" if lang == "zh" else ": "
+    sep, colon = words["gap"], words["colon"]
     return sep.join(
         [
             f"{words['period']}{colon}{report.period.label}",
@@ -123,7 +117,7 @@ def _write_sheet(
     rows = [flatten(row, template, lang) for row in report.rows]
     transpose = template.transpose_single_row and len(rows) == 1
     if transpose:
-        words = _WORDS[lang]
+        words = load_words(lang)
         header = [words["figure"], words["value"]]
         body = [[Cell("figure", "", "text", c.label), c] for c in rows[0]]
     else:
@@ -133,7 +127,7 @@ def _write_sheet(
     ncols = max(len(header), 1)
 
     title = template.title_text(lang, report.period.start, report.details.get("where", ""))
-    title = f"《{title}》" if lang == "zh" else title
+    title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
     for col, label in enumerate(header):
@@ -167,8 +161,9 @@ def _write_sheet(
 
 def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: int) -> int:
     """A small table of counts (members per store) below the main table."""
-    ws.write_string(place, 0, "门店" if lang == "zh" else "Store", styles.header)
-    ws.write_string(place, 1, "人数" if lang == "zh" else "Members", styles.header)
+    words = load_words(lang)
+    ws.write_string(place, 0, words["count_store"], styles.header)
+    ws.write_string(place, 1, words["count_members"], styles.header)
     for r, (label, count) in enumerate(counts, start=place + 1):
         ws.write_string(r, 0, label, styles.text)
         ws.write_number(r, 1, count, styles.of("count"))
@@ -179,7 +174,7 @@ def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: 
 def _write_cover(
     workbook, styles, cover: list[tuple[str, Any]], lang: Lang, used: set[str]
 ) -> None:
-    ws = workbook.add_worksheet(unique_sheet_name("封面" if lang == "zh" else "Cover", used))
+    ws = workbook.add_worksheet(unique_sheet_name(load_words(lang)["cover"], used))
     ws.write_string(0, 0, cover[0][1] if cover else "", styles.title)
     for r, (label, value) in enumerate(cover[1:], start=2):
         ws.write_string(r, 0, label, styles.header)

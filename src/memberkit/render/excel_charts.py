@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from memberkit.render.excel_format import _WORDS, _widen
-from memberkit.render.templates import NUMBER_FORMATS, Chart, Lang, Template
+from memberkit.render.excel_format import _widen
+from memberkit.render.templates import NUMBER_FORMATS, Chart, Lang, Template, load_words
 
 if TYPE_CHECKING:
     from memberkit.render.excel import Sheet
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def _chart_rows(sheet: Sheet, template: Template, chart: Chart, lang: Lang):
     """The rows a chart plots, (category, {series: value}, number format), and the series."""
-    words = _WORDS[lang]
+    words = load_words(lang)
     if chart.kind == "group":
         if not sheet.report.rows:
             return [], []
@@ -49,8 +49,8 @@ def _add_chart(workbook, ws, styles, sheet, template, chart: Chart, lang, place:
     data, series = _chart_rows(sheet, template, chart, lang)
     if not data:
         return place
-    words = _WORDS[lang]
-    colon = "：" if lang == "zh" else ": "
+    words = load_words(lang)
+    colon = words["colon"]
     ws.write_string(
         place, 0, f"{words['chart_data']}{colon}{chart.title.in_(lang)}", styles.subtitle
     )

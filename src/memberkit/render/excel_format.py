@@ -13,43 +13,6 @@ import xlsxwriter
 from memberkit.render import Cell
 from memberkit.render.templates import NUMBER_FORMATS
 
-_WORDS = {
-    "zh": {
-        "period": "期间",
-        "scope": "范围",
-        "by": "按{}",
-        "store": "门店",
-        "region": "区域",
-        "category": "投诉类别",
-        "channel": "渠道",
-        "through": "数据截至",
-        "generated": "生成于",
-        "figure": "指标",
-        "value": "数值",
-        "current": "本期",
-        "mom": "上月",
-        "yoy": "去年同期",
-        "chart_data": "图表数据",
-    },
-    "en": {
-        "period": "Period",
-        "scope": "Scope",
-        "by": "by {}",
-        "store": "store",
-        "region": "region",
-        "category": "category",
-        "channel": "channel",
-        "through": "Data through",
-        "generated": "Generated",
-        "figure": "Figure",
-        "value": "Value",
-        "current": "This period",
-        "mom": "Last month",
-        "yoy": "Last year",
-        "chart_data": "Chart data",
-    },
-}
-
 
 def display_width(text: str) -> int:
     """Columns a string takes on screen: CJK characters count double."""

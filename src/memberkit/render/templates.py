@@ -95,3 +95,12 @@ NUMBER_FORMATS: dict[str, str] = {
 def load_template(name: str) -> Template:
     path = asset_dir("templates") / f"{name}.toml"
     return Template.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+@cache
+def load_words(lang: Lang) -> dict[str, str]:
+    """The words of the forms that belong to no one report (templates/words.toml)."""
+    words = tomllib.loads((asset_dir("templates") / "words.toml").read_text(encoding="utf-8"))
+    if set(words["zh"]) != set(words["en"]):  # a word in one language only is a defect
+        raise ValueError(f"templates/words.toml: {set(words['zh']) ^ set(words['en'])}")
+    return words[lang]

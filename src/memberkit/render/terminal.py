@@ -7,7 +7,7 @@ from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import flatten, format_value
-from memberkit.render.templates import Lang, load_template
+from memberkit.render.templates import Lang, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -29,8 +29,9 @@ def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = Fa
     )
     table = Table(title=shown(title, "table.title"), title_justify="left")
     if template.transpose_single_row and len(report.rows) == 1:
-        table.add_column("指标" if lang == "zh" else "Figure")
-        table.add_column("数值" if lang == "zh" else "Value", justify="right")
+        words = load_words(lang)
+        table.add_column(words["figure"])
+        table.add_column(words["value"], justify="right")
         for cell in flatten(report.rows[0], template, lang):
             value = format_value(cell.value, cell.format, show_phone=show_phone)
             table.add_row(shown(cell.label), shown(value))

@@ -9,7 +9,7 @@ from memberkit.files import atomic_output
 from memberkit.periods import Scope
 from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import Lang
+from memberkit.render.templates import Lang, load_words
 from memberkit.reports import Report
 from memberkit.reports.monthly import Monthly
 
@@ -24,24 +24,23 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
     """Cover, one sheet per analysis, churn risk and spending power per store."""
     sheets = [Sheet(report=s.report, template=s.name, bases=s.bases) for s in monthly.sheets]
     period, scope, facts = monthly.period, monthly.scope, monthly.facts
-    zh = lang == "zh"
-    title = f"{period.label} 会员数据分析月报" if zh else f"Member analysis, {period.label}"
+    words = load_words(lang)
     cover: list[tuple[str, object]] = [
-        ("", title),
-        ("期间" if zh else "Period", period.label),
-        ("范围" if zh else "Scope", scope.label + (f" / by {scope.by}" if scope.by else "")),
-        ("数据截至" if zh else "Data through", info.data_through),
-        ("生成于" if zh else "Generated", info.generated_at.strftime("%Y-%m-%d %H:%M")),
+        ("", words["cover_title"].format(period=period.label)),
+        (words["period"], period.label),
+        (words["scope"], scope.label + (f" / by {scope.by}" if scope.by else "")),
+        (words["through"], info.data_through),
+        (words["generated"], info.generated_at.strftime("%Y-%m-%d %H:%M")),
     ]
     for table, count in facts["rows"].items():
         if table in ("members", "transactions", "stores", "targets"):
-            cover.append(((f"{table} 行数" if zh else f"{table} rows"), count))
-    cover.append(("流失风险模型" if zh else "Churn-risk model", _model_line(monthly, lang)))
+            cover.append((words["table_rows"].format(table=table), count))
+    cover.append((words["risk_model"], _model_line(monthly, lang)))
     for load in facts["last_loads"]:
         when = load["finished_at"].strftime("%Y-%m-%d %H:%M")
         cover.append(
             (
-                ("最近载入" if zh else "Recent load"),
+                words["recent_load"],
                 f"{when} {load['kind']} {load['file_name']}: {load['rows_loaded']:,} loaded, "
                 f"{load['rows_rejected']:,} rejected ({load['status']})",
             )
@@ -58,7 +57,7 @@ def _model_line(monthly: Monthly, lang: Lang) -> str:
     return (
         f"BG/NBD r {m['r']:.4f}, alpha {m['alpha']:.4f}, a {m['a']:.4f}, b {m['b']:.4f}, "
         f"log-likelihood {m['log_likelihood']:,.1f}, {m['members']:,} "
-        + ("名会员" if lang == "zh" else "members")
+        + load_words(lang)["members"]
     )
 
 
@@ -112,13 +111,8 @@ def split_expiring(
     """One workbook per store (named by store id and name) plus the all-stores workbook."""
     folder.mkdir(parents=True, exist_ok=True)
     root = folder.resolve()
-    zh = lang == "zh"
     written = []
-    all_stores = root / (
-        f"到期会员名单-{report.period.label}-全部门店.xlsx"
-        if zh
-        else f"expiring-{report.period.label}-all-stores.xlsx"
-    )
+    all_stores = root / load_words(lang)["all_stores_file"].format(period=report.period.label)
     expiring_workbook(report, all_stores, lang, info, names)
     written.append(all_stores)
     for store, rows in rows_by_store(report).items():
@@ -144,22 +138,17 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
     with `memberkit load gift-counts`: its header row uses the loader's own column names."""
     import xlsxwriter
 
-    zh = lang == "zh"
-    where = "总仓" if location == "HQ" else "门店"  # the handbook's forms 8.10 and 8.7
-    title = f"《{where}礼品盘点表》" if zh else f"Gift count sheet: {location}"
-    note = (
-        f"地点：{location}　盘点日期：{day.isoformat()}　"
-        "请在黄色格内填写实盘数量和盘点人，不要改动其他列。"
-        if zh
-        else f"Location: {location}   Count date: {day.isoformat()}   "
-        "Fill in the yellow cells (counted quantity, counted by) only."
-    )
+    words = load_words(lang)
+    where = words["hq"] if location == "HQ" else words["store"]  # handbook forms 8.10, 8.7
+    title = words["count_title"].format(where=where, location=location)
+    note = words["count_note"].format(location=location, day=day.isoformat())
+    # the loader's own (Chinese) column names, whatever the language: the sheet loads back
     header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
     with atomic_output(path, private=False, suffix=".xlsx") as tmp:
         book = xlsxwriter.Workbook(
             str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
         )
-        ws = book.add_worksheet(unique_sheet_name("盘点表" if zh else "Count", set()))
+        ws = book.add_worksheet(unique_sheet_name(words["count_sheet"], set()))
         bold = book.add_format({"bold": True, "font_size": 14})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         cell = book.add_format({"border": 1})
