@@ -282,3 +282,24 @@ def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):
             pytest.approx(unit["expected_active_share"]),
             pytest.approx(unit["value_at_risk"]),
         ]
+
+
+def test_every_word_of_the_forms_is_in_both_languages_and_used():
+    """templates/words.toml: each word in zh and in en, and each one used by render code
+    (a label left in Python, or a word nothing reads, is a defect of the layout)."""
+    import re
+    import tomllib
+
+    from memberkit.db import asset_dir
+    from memberkit.render.templates import load_words
+
+    words = tomllib.loads((asset_dir("templates") / "words.toml").read_text(encoding="utf-8"))
+    assert set(words["zh"]) == set(words["en"]) == set(load_words("zh"))
+    render = asset_dir("templates").parent / "src" / "memberkit" / "render"
+    code = "".join(p.read_text(encoding="utf-8") for p in render.glob("*.py"))
+    # read as words["key"] or load_words(lang)["key"]; by a variable: the split (words[by]),
+    # the call-back kinds and the comparison periods of a chart (words[p])
+    used = set(re.findall(r"""(?:words|\))\[["'](\w+)["']\]""", code))
+    dynamic = {"store", "region", "category", "channel", "after_sale", "new", "lapsed"}
+    dynamic |= {"current", "mom", "yoy"}
+    assert set(words["zh"]) - used - dynamic == set()
