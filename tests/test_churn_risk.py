@@ -201,7 +201,7 @@ def test_cdnow_report_rows(cdnow, cdnow_fit) -> None:
     (1 - p_alive) (r + x)/(α + T) × horizon weeks × net spend per ticket."""
     report = cr.churn_risk(cdnow, CALIBRATION_END, Scope(), horizon_days=90)
     _, fit = cdnow_fit
-    assert report.details["model"] == fit.as_dict() | {"log_likelihood": fit.log_likelihood}
+    assert report.model == fit.as_dict() | {"log_likelihood": fit.log_likelihood}
     assert len(report.rows) == 2357
     risks = [r["value_at_risk"] for r in report.rows if r["value_at_risk"] is not None]
     assert risks == sorted(risks, reverse=True)
@@ -223,7 +223,7 @@ def test_cdnow_report_rows(cdnow, cdnow_fit) -> None:
         assert row["value_at_risk"] == pytest.approx(by_hand, abs=0.005)
         assert row["scope"] == "ALL" and row["store_id"] == "CD1"
     expected_active = sum(r["p_alive"] for r in report.rows)
-    assert report.details["units"] == [
+    assert report.units == [
         {
             "scope": "ALL",
             "members": 2357,

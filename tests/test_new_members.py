@@ -222,11 +222,11 @@ def test_activation_window_is_join_day_to_day_30() -> None:
     report = on_database(data, lambda con: mk.new_members(con, month(2026, 3), Scope()))
     assert_rows(report.rows, expected, "activation window")
     # the tickets reach 10 April, short of 30 April (31 March + 30): the figure may grow
-    (note,) = report.details["notes"]
+    (note,) = report.notes
     assert "2026-04-10" in note
     data.transactions.append(ticket(7, None, datetime(2026, 4, 30, 8), "1.00"))
     final = on_database(data, lambda con: mk.new_members(con, month(2026, 3), Scope()))
-    assert final.details["notes"] == [] and final.rows == report.rows
+    assert final.notes == [] and final.rows == report.rows
 
 
 def test_activation_note_when_data_stops_short_and_yoy_growth() -> None:
@@ -247,7 +247,7 @@ def test_activation_note_when_data_stops_short_and_yoy_growth() -> None:
     assert by_scope["S2"]["new_members_yoy"] == -1.0  # 0 against 1
     assert by_scope["S2"]["activation_rate"] is None  # no new member
     assert by_scope["ALL"]["new_members_yoy"] == -0.5
-    (note,) = report.details["notes"]
+    (note,) = report.notes
     assert "2026-04-05" in note
 
 
@@ -321,7 +321,7 @@ def test_empty_stores_table_skips_the_store_check_and_says_so() -> None:
     data = ref.Data(members=[member("M1", store_id="S7")])
     report = on_database(data, lambda con: mk.member_problems(con, month(2026, 3), Scope()))
     assert report.rows == []
-    assert "store_unknown" in report.details["notes"][0]
+    assert "store_unknown" in report.notes[0]
 
 
 # --- the command ---------------------------------------------------------------------------------

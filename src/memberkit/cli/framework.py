@@ -201,7 +201,7 @@ def run_report(
     workbook = None
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = catalogue.run(con, name, period, scope, options)
-        for note in report.details.get("notes", []):
+        for note in report.notes:
             err.print(f"memberkit: {note}", markup=False)
         say_empty_tables(con, catalogue.entry(name).needs, scope.by)
         if fmt is OutputFormat.xlsx:

@@ -66,7 +66,7 @@ def churn_risk(
         options = catalogue.ChurnRiskOptions(end, horizon_days)
         report = catalogue.run(con, "churn-risk", None, scope, options)
         info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
-    model = report.details["model"]
+    model = report.model
     err.print(
         f"BG/NBD fit on {model['members']:,} members: r {model['r']:.4f}, "
         f"alpha {model['alpha']:.4f}, a {model['a']:.4f}, b {model['b']:.4f}, "

@@ -186,7 +186,7 @@ def to_json(report: Report, name: str) -> str:
     # keys a report adds beside its rows (churn-risk's "model"), plain JSON values
     extra = "".join(
         f"  {_json_string(k)}: {json.dumps(v, ensure_ascii=False)},\n"
-        for k, v in report.details.get("json_extra", {}).items()
+        for k, v in report.extra.items()
     )
     return (
         "{\n"

@@ -27,11 +27,11 @@ def callbacks_workbook(
     Phones in full: the file is the calling list (and readable by its owner only)."""
     shown = with_kind_labels(report, lang)
     sheets = [Sheet(shown, "callbacks")]
-    for kind in report.details["kinds"]:
+    for kind in report.kinds:
         label = load_words(lang)[kind]
         rows = [s for r, s in zip(report.rows, shown.rows, strict=True) if r["kind"] == kind]
         where = load_words(lang)["aside"].format(label)
-        part = replace(shown, rows=rows, details={**report.details, "where": where})
+        part = replace(shown, rows=rows, where=where)
         sheets.append(Sheet(part, "callbacks", name=label))
     for store, rows in sorted(rows_by_store(shown).items()):
         sheets.append(

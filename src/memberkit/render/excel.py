@@ -88,7 +88,7 @@ def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     words = load_words(lang)
     scope = report.scope.label
     # a split by something other than the store tree (complaints by category) is a detail
-    by = report.scope.by or report.details.get("by")
+    by = report.scope.by or report.split
     if by:
         scope += words["aside"].format(words["by"].format(words[by]))
     through = info.data_through.isoformat() if info.data_through else "—"
@@ -126,7 +126,7 @@ def _write_sheet(
         body = rows
     ncols = max(len(header), 1)
 
-    title = template.title_text(lang, report.period.start, report.details.get("where", ""))
+    title = template.title_text(lang, report.period.start, report.where)
     title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)

@@ -22,7 +22,7 @@ def shown(text: str, style: str = "") -> Text:
 
 def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
     template = load_template(name)
-    where = report.details.get("where", "")
+    where = report.where
     title = (
         f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
         f"{report.scope.label}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def rows_by_store(report: Report) -> dict[str, list[dict]]:
 
 def store_part(report: Report, rows: list[dict], store: str) -> Report:
     """One store's rows of the list, titled with that store as its scope."""
-    return Report(report.name, report.period, Scope(store=store), rows, report.details)
+    return replace(report, scope=Scope(store=store), rows=rows)
 
 
 def expiring_workbook(

@@ -34,12 +34,16 @@ class Report:
     period: Period
     scope: Scope
     rows: list[dict[str, Any]]
-    details: dict[str, Any] = field(default_factory=dict)  # e.g. the edges used
-
-    @property
-    def empty(self) -> bool:
-        """No transaction in the period for the scope: figures are zeros and nulls."""
-        return bool(self.details.get("empty"))
+    # no transaction in the period for the scope: figures are zeros and nulls
+    empty: bool = False
+    notes: list[str] = field(default_factory=list)  # what it could not check, may still change
+    where: str = ""  # a title's {where}: 总仓/门店, or which call-backs a sheet holds
+    split: str | None = None  # rows split by other than the store tree (complaints' category)
+    kinds: tuple[str, ...] = ()  # the call-back kinds asked for
+    model: dict[str, Any] | None = None  # the churn-risk model as fitted
+    units: list[dict[str, Any]] | None = None  # churn risk per store or region
+    extra: dict[str, Any] = field(default_factory=dict)  # keys the JSON adds beside its rows
+    options: dict[str, Any] = field(default_factory=dict)  # what it ran with, for the record
 
 
 def query_relation(

@@ -30,9 +30,8 @@ def _edges(values) -> list:
 def _run(con, name: str, period: Period, scope: Scope, **extra) -> Report:
     check_scope(con, scope)
     rows = run_query(con, name, {**period_params(period, scope), **extra})
-    details = {k: v for k, v in extra.items()}
-    details["empty"] = not has_transactions(con, period, scope)
-    return Report(name=name, period=period, scope=scope, rows=rows, details=details)
+    empty = not has_transactions(con, period, scope)
+    return Report(name=name, period=period, scope=scope, rows=rows, empty=empty, options=extra)
 
 
 def spend_bands(
@@ -82,7 +81,7 @@ def churn_list(
     check_scope(con, scope)
     params = {**period_params(period, scope), "inactive_days": inactive_days}
     rows = run_query(con, "churn_list", params)
-    details: dict = {"inactive_days": inactive_days}
+    model = None
     if risk:
         from memberkit.reports.churn_risk import risk_of_members
 
@@ -91,5 +90,12 @@ def churn_list(
             row["p_alive"], row["value_at_risk"] = alive, at_risk
         # a stable sort keeps the list's own order among equal values
         rows.sort(key=lambda r: (r["value_at_risk"] is None, -(r["value_at_risk"] or 0)))
-        details["model"] = fit.as_dict()
-    return Report(name="churn_list", period=period, scope=scope, rows=rows, details=details)
+        model = fit.as_dict()
+    return Report(
+        name="churn_list",
+        period=period,
+        scope=scope,
+        rows=rows,
+        model=model,
+        options={"inactive_days": inactive_days},
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -71,11 +72,11 @@ def call_backs(
         period=period,
         scope=scope,
         rows=rows,
-        details={
+        kinds=kinds,
+        options={
             "min_amount": params["min_amount"],
             "inactive_days": inactive_days,
             "per_store": per_store,
-            "kinds": kinds,
         },
     )
 
@@ -92,4 +93,4 @@ def call_back_counts(con: duckdb.DuckDBPyConnection, period: Period, scope: Scop
     rows.append({"scope": "ALL", **{kind: sum(r[kind] for r in rows) for kind in KINDS}})
     for row in rows:
         row["total"] = sum(row[kind] for kind in KINDS)
-    return Report("callback_counts", period, scope, rows, listed.details)
+    return replace(listed, name="callback_counts", scope=scope, rows=rows)

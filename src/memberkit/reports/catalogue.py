@@ -129,7 +129,7 @@ def _churn_risk(con, period, scope: Scope, options: ChurnRiskOptions) -> Report:
 
     report = churn_risk(con, _day(options), scope, horizon_days=options.horizon_days)
     if scope.by is not None:  # SPEC 5.11: --by adds the expected active members per unit
-        report.details["json_extra"]["units"] = risk_by_unit(report).rows
+        report.extra["units"] = risk_by_unit(report).rows
     return report
 
 

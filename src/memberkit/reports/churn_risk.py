@@ -71,18 +71,15 @@ def churn_risk(
         period=Period("day", as_of, as_of),
         scope=scope,
         rows=report_rows(data, figures, in_scope),
-        details={
-            "model": fit.as_dict(),
-            "json_extra": {"model": fit.as_dict()},
-            "horizon_days": horizon_days,
-            "fit_seconds": fit.seconds,
-            "units": _unit_rows(
-                data["unit"][in_scope],
-                figures["p_alive"][in_scope],
-                figures["value_at_risk"][in_scope],
-                scope,
-            ),
-        },
+        model=fit.as_dict(),
+        extra={"model": fit.as_dict()},
+        units=_unit_rows(
+            data["unit"][in_scope],
+            figures["p_alive"][in_scope],
+            figures["value_at_risk"][in_scope],
+            scope,
+        ),
+        options={"horizon_days": horizon_days, "fit_seconds": fit.seconds},
     )
 
 
@@ -217,5 +214,5 @@ def _unit_rows(
 
 
 def risk_by_unit(report: Report) -> Report:
-    """流失风险汇总: the churn-risk report's units (its details), as a report of their own."""
-    return Report("churn_risk_units", report.period, report.scope, report.details["units"])
+    """流失风险汇总: the churn-risk report's units, as a report of their own."""
+    return Report("churn_risk_units", report.period, report.scope, report.units or [])

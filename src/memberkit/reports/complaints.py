@@ -38,8 +38,7 @@ def complaint_figures(
         raise ValueError("split by store/region or by a complaint field, not both")
     _prepare(con, scope)
     rows = run_query(con, "complaints", {**period_params(period, scope), "by_field": by_field})
-    details = {"by": by_field} if by_field else {}
-    return Report(name="complaints", period=period, scope=scope, rows=rows, details=details)
+    return Report(name="complaints", period=period, scope=scope, rows=rows, split=by_field)
 
 
 def overdue_complaints(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Report:

@@ -54,7 +54,7 @@ def expiring_members(
         period=period,
         scope=Scope(),
         rows=rows,
-        details={"as_of": as_of, "min_visits": min_visits, "min_spend": min_spend},
+        options={"as_of": as_of, "min_visits": min_visits, "min_spend": min_spend},
     )
 
 

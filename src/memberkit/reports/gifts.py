@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -46,7 +47,7 @@ def stock(con: duckdb.DuckDBPyConnection, as_of: date, location: str | None = No
         _day_period(as_of),
         Scope(store=location),
         rows,
-        details={"where": form_place(location)},
+        where=form_place(location),
     )
 
 
@@ -68,7 +69,8 @@ def reconcile(
         _day_period(latest),
         Scope(store=location),
         rows,
-        details={"tolerance": tolerance, "where": form_place(location)},
+        where=form_place(location),
+        options={"tolerance": tolerance},
     )
 
 
@@ -98,7 +100,7 @@ def summary(report: Report) -> Report:
     rows = [{"location": loc, **values} for loc, values in totals.items()]
     for row in rows:
         row["count_date"] = row.pop("count_date")
-    return Report("gift-summary", report.period, report.scope, rows, report.details)
+    return replace(report, name="gift-summary", rows=rows)
 
 
 def variances(report: Report) -> list[dict]:

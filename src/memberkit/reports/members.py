@@ -37,8 +37,8 @@ def new_members(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) ->
             f"activation counts tickets up to {ACTIVATION_DAYS} days after joining and {reach}: "
             "the period's activation figures may still grow"
         )
-    details = {"activation_days": ACTIVATION_DAYS, "data_through": through, "notes": notes}
-    return Report(name="new_members", period=period, scope=scope, rows=rows, details=details)
+    options = {"activation_days": ACTIVATION_DAYS, "data_through": through}
+    return Report("new_members", period, scope, rows, notes=notes, options=options)
 
 
 def member_problems(
@@ -55,8 +55,8 @@ def member_problems(
     notes = []
     if not con.execute("select count(*) from stores").fetchall()[0][0]:
         notes.append("the stores table is empty: home stores were not checked (store_unknown)")
-    details = {"all_members": all_members, "notes": notes}
-    return Report(name="member_problems", period=period, scope=scope, rows=rows, details=details)
+    options = {"all_members": all_members}
+    return Report("member_problems", period, scope, rows, notes=notes, options=options)
 
 
 def _grade_edges(edges) -> list:
@@ -72,7 +72,7 @@ def grades(
     check_scope(con, scope)
     edges = _grade_edges(edges)
     rows = run_query(con, "grades", {**period_params(period, scope), "edges": edges})
-    return Report(name="grades", period=period, scope=scope, rows=rows, details={"edges": edges})
+    return Report(name="grades", period=period, scope=scope, rows=rows, options={"edges": edges})
 
 
 def grade_migration(
@@ -90,5 +90,5 @@ def grade_migration(
     }
     rows = run_query(con, "grade_migration", params)
     return Report(
-        name="grade_migration", period=period, scope=scope, rows=rows, details={"edges": edges}
+        name="grade_migration", period=period, scope=scope, rows=rows, options={"edges": edges}
     )

@@ -82,4 +82,4 @@ def _churn_risk_units(con, period: Period, scope: Scope) -> tuple[Report, dict[s
 
     by = scope.by or (None if scope.store else "store")
     report = churn_risk(con, period.end, Scope(scope.store, scope.region, by))
-    return risk_by_unit(report), report.details["model"]
+    return risk_by_unit(report), report.model
