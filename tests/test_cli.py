@@ -123,6 +123,16 @@ def test_the_import_contract_names_every_library_module():
     library = top - {"__init__", "__main__", "cli", "render"}
     # the modules on one side only: a new module not listed, or a listed one gone
     assert set(contract["source_modules"]) ^ {f"memberkit.{m}" for m in library} == set()
+    # and nothing but __main__ imports cli: the same modules and render, without an exception
+    (below_cli,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c["forbidden_modules"] == ["memberkit.cli"]
+    ]
+    assert set(below_cli["source_modules"]) == set(contract["source_modules"]) | {
+        "memberkit.render"
+    }
+    assert "ignore_imports" not in below_cli
 
 
 def test_a_database_from_an_older_version_gains_the_new_tables(tmp_path):
