@@ -19,6 +19,7 @@ import json
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,12 +103,17 @@ class Result:
     def period(self) -> str:
         return self.report.period.label
 
-    @property
+    @cached_property
     def rows(self) -> list[dict[str, Any]]:
-        """The JSON rows (SPEC 6): amounts and ratios as Decimal, exactly as printed."""
+        """The JSON rows (SPEC 6): amounts and ratios as Decimal, exactly as printed (parsed
+        once: a list of 50,000 members is not rendered again at every access)."""
         return json.loads(self.to_json(), parse_float=Decimal)["rows"]
 
     def to_json(self) -> str:
+        return self._json
+
+    @cached_property
+    def _json(self) -> str:
         from memberkit.render import to_json
 
         return to_json(self.report, self.name)
