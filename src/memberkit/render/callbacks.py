@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.excel import write_workbook
+from memberkit.render.excel_format import Sheet, WorkbookInfo
 from memberkit.render.templates import Lang, load_words
 from memberkit.render.workbooks import rows_by_store, store_label, store_part
 from memberkit.reports import Report

@@ -11,8 +11,6 @@ excel_format, the charts in excel_charts, sheet names in sheet_names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +18,15 @@ import xlsxwriter
 
 from memberkit.files import atomic_output
 from memberkit.render import Cell, flatten, format_value
-from memberkit.render.excel_charts import _add_chart
+from memberkit.render.excel_charts import add_chart
 from memberkit.render.excel_format import (
-    _set_width,
-    _Styles,
-    _widen,
-    _write_cell,
+    Sheet,
+    Styles,
+    WorkbookInfo,
     display_width,
+    set_width,
+    widen,
+    write_cell,
 )
 from memberkit.render.sheet_names import unique_sheet_name
 from memberkit.render.templates import NUMBER_FORMATS, Lang, Template, load_template, load_words
@@ -34,22 +34,6 @@ from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
 HEADER_ROW = 3
-
-
-@dataclass
-class Sheet:
-    report: Report
-    template: str  # template name, e.g. 'spend-bands'
-    # For comparison charts: the same report over the previous month and a year earlier.
-    bases: dict[str, Report] = field(default_factory=dict)
-    name: str | None = None  # the sheet's name, if not the template's
-    counts: list[tuple[str, int]] = field(default_factory=list)  # a count block after the table
-
-
-@dataclass
-class WorkbookInfo:
-    data_through: date | None
-    generated_at: datetime
 
 
 def write_workbook(
@@ -75,7 +59,7 @@ def write_workbook(
                 "default_date_format": NUMBER_FORMATS["date"],
             },
         )
-        styles = _Styles(workbook)
+        styles = Styles(workbook)
         used: set[str] = set()
         if cover:
             _write_cover(workbook, styles, cover, lang, used)
@@ -134,7 +118,7 @@ def _write_sheet(
         ws.write_string(HEADER_ROW, col, label, styles.header)
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
         for col, cell in enumerate(cells):
-            _write_cell(ws, r, col, cell, styles)
+            write_cell(ws, r, col, cell, styles)
     last_row = HEADER_ROW + max(len(body), 1)
 
     widths = [display_width(h) for h in header]
@@ -143,7 +127,7 @@ def _write_sheet(
             text = format_value(cell.value, cell.format)
             widths[col] = max(widths[col], display_width(text))
     for col, width in enumerate(widths):
-        _set_width(ws, col, min(max(width + 2, 8), 60))
+        set_width(ws, col, min(max(width + 2, 8), 60))
     ws.set_row(HEADER_ROW, 32 if any(display_width(h) > 16 for h in header) else None)
     ws.freeze_panes(HEADER_ROW + 1, 1 if not transpose else 0)
     ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
@@ -156,7 +140,7 @@ def _write_sheet(
     if sheet.counts:
         place = _write_counts(ws, styles, sheet.counts, lang, place)
     for chart in template.charts:
-        place = _add_chart(workbook, ws, styles, sheet, template, chart, lang, place)
+        place = add_chart(workbook, ws, styles, sheet, template, chart, lang, place)
 
 
 def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: int) -> int:
@@ -167,7 +151,7 @@ def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: 
     for r, (label, count) in enumerate(counts, start=place + 1):
         ws.write_string(r, 0, label, styles.text)
         ws.write_number(r, 1, count, styles.of("count"))
-    _widen(ws, 0, max(display_width(label) for label, _ in counts) + 2)
+    widen(ws, 0, max(display_width(label) for label, _ in counts) + 2)
     return place + len(counts) + 3
 
 
@@ -179,7 +163,7 @@ def _write_cover(
     for r, (label, value) in enumerate(cover[1:], start=2):
         ws.write_string(r, 0, label, styles.header)
         cell = Cell("", label, "count" if isinstance(value, int) else "text", value)
-        _write_cell(ws, r, 1, cell, styles)
+        write_cell(ws, r, 1, cell, styles)
     width = max((display_width(str(v)) for _, v in cover[1:]), default=20)
     ws.set_column(0, 0, max(display_width(label) for label, _ in cover) + 4)
     ws.set_column(1, 1, min(width + 4, 90))

@@ -3,13 +3,8 @@ or this period against last month and last year."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from memberkit.render.excel_format import _widen
+from memberkit.render.excel_format import Sheet, widen
 from memberkit.render.templates import NUMBER_FORMATS, Chart, Lang, Template, load_words
-
-if TYPE_CHECKING:
-    from memberkit.render.excel import Sheet
 
 
 def _chart_rows(sheet: Sheet, template: Template, chart: Chart, lang: Lang):
@@ -44,7 +39,7 @@ def _chart_rows(sheet: Sheet, template: Template, chart: Chart, lang: Lang):
     return rows, series
 
 
-def _add_chart(workbook, ws, styles, sheet, template, chart: Chart, lang, place: int) -> int:
+def add_chart(workbook, ws, styles, sheet, template, chart: Chart, lang, place: int) -> int:
     """Write the chart's data block at row `place`, insert the chart; return the next row."""
     data, series = _chart_rows(sheet, template, chart, lang)
     if not data:
@@ -67,7 +62,7 @@ def _add_chart(workbook, ws, styles, sheet, template, chart: Chart, lang, place:
             else:
                 ws.write_number(r, s, float(value), styles.of(fmt))
     for s in range(1, len(series) + 1):  # the block's numbers need room in narrow columns
-        _widen(ws, s, 14)
+        widen(ws, s, 14)
     first, last = head + 1, head + len(data)
     sheet_name = ws.get_name()
     if chart.kind == "comparison":

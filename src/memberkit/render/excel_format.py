@@ -5,6 +5,7 @@ Chinese text."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -12,6 +13,23 @@ import xlsxwriter
 
 from memberkit.render import Cell
 from memberkit.render.templates import NUMBER_FORMATS
+from memberkit.reports import Report
+
+
+@dataclass
+class Sheet:
+    report: Report
+    template: str  # template name, e.g. 'spend-bands'
+    # For comparison charts: the same report over the previous month and a year earlier.
+    bases: dict[str, Report] = field(default_factory=dict)
+    name: str | None = None  # the sheet's name, if not the template's
+    counts: list[tuple[str, int]] = field(default_factory=list)  # a count block after the table
+
+
+@dataclass
+class WorkbookInfo:
+    data_through: date | None
+    generated_at: datetime
 
 
 def display_width(text: str) -> int:
@@ -19,7 +37,7 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-class _Styles:
+class Styles:
     def __init__(self, workbook: xlsxwriter.Workbook):
         self.title = workbook.add_format({"bold": True, "font_size": 14})
         self.subtitle = workbook.add_format({"font_color": "#595959"})
@@ -46,7 +64,7 @@ class _Styles:
         return self.numbers.get(fmt, self.text)
 
 
-def _write_cell(ws, row: int, col: int, cell: Cell, styles: _Styles) -> None:
+def write_cell(ws, row: int, col: int, cell: Cell, styles: Styles) -> None:
     value = cell.value
     if value is None:
         ws.write_string(row, col, "—", styles.missing)
@@ -63,12 +81,12 @@ def _write_cell(ws, row: int, col: int, cell: Cell, styles: _Styles) -> None:
         ws.write_string(row, col, str(value), styles.text)
 
 
-def _set_width(ws, col: int, width: float) -> None:
+def set_width(ws, col: int, width: float) -> None:
     """Set a column's width and remember it (xlsxwriter cannot tell it back)."""
     ws.memberkit_widths = {**getattr(ws, "memberkit_widths", {}), col: width}
     ws.set_column(col, col, width)
 
 
-def _widen(ws, col: int, width: float) -> None:
+def widen(ws, col: int, width: float) -> None:
     if getattr(ws, "memberkit_widths", {}).get(col, 0) < width:
-        _set_width(ws, col, width)
+        set_width(ws, col, width)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from memberkit.files import atomic_output
 from memberkit.periods import Scope
-from memberkit.render.excel import Sheet, WorkbookInfo, write_workbook
+from memberkit.render.excel import write_workbook
+from memberkit.render.excel_format import Sheet, WorkbookInfo
 from memberkit.render.sheet_names import unique_sheet_name
 from memberkit.render.templates import Lang, load_words
 from memberkit.reports import Report
