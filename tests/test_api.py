@@ -184,6 +184,11 @@ def test_write_xlsx_writes_the_commands_workbook(chain, db, tmp_path):
         ("spend-bands", {"month": "2026-13"}, "2026-13"),
         ("expiring", {"as_of": "2026-10-32"}, "as_of: '2026-10-32' is not a day"),
         ("churn-risk", {"year": 2025}, "churn-risk is taken as of a day"),
+        ("spend-bands", {"month": "2026-10", "year": 2025}, "give month or year, not both"),
+        ("spend-bands", {"store": "S001", "region": "East"}, "give store or region, not both"),
+        ("spend-bands", {"month": "2026-13"}, "month wants YYYY-MM"),
+        ("spend-bands", {"store": "S001", "by": "store"}, "by splits a region or the company"),
+        ("callbacks", {"min_amount": -1}, "min_amount must be from 0 to below 1e16"),
     ],
 )
 def test_bad_options_raise_a_usage_error_with_its_exit_code(db, name, keywords, message):
@@ -192,6 +197,16 @@ def test_bad_options_raise_a_usage_error_with_its_exit_code(db, name, keywords, 
     assert message in str(caught.value)
     assert isinstance(caught.value, memberkit.MemberkitError)
     assert caught.value.exit_code == EXIT_USAGE
+
+
+def test_messages_name_options_as_flags_on_the_command_line_and_as_keywords_in_python(db, chain):
+    """One library check, two spellings: a command's message names its flags; the API, run
+    after a command in the same process, names its keywords again."""
+    result = run_cli("--db", str(chain), "spend-bands", "--month", "2026-10", "--year", "2025")
+    assert result.exit_code == EXIT_USAGE
+    assert "give --month or --year, not both" in result.output
+    with pytest.raises(UsageError, match="give month or year, not both"):
+        db.report("spend-bands", month="2026-10", year=2025)
 
 
 def test_open_is_read_only_and_names_a_missing_database(tmp_path, chain):

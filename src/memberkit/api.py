@@ -27,9 +27,8 @@ from memberkit import db as database
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope, parse_day, parse_month
 from memberkit.reports import Report, catalogue, data_through
-from memberkit.reports.callbacks import parse_kinds, threshold
-from memberkit.reports.expiring import spend_threshold
-from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
+from memberkit.reports.callbacks import parse_kinds
+from memberkit.reports.options import MAX_DAYS, age_edges, money_edges, money_threshold
 from memberkit.sql import prepare_connection
 
 if TYPE_CHECKING:
@@ -173,10 +172,10 @@ def _options(entry: catalogue.Entry, given: dict[str, Any]):
     if "kinds" in values:
         kinds = values["kinds"]
         values["kinds"] = parse_kinds([kinds] if isinstance(kinds, str) else kinds, "kinds")
-    if "min_amount" in values:  # checked here to name the keyword, as given
-        threshold(values["min_amount"], "min_amount")
+    if "min_amount" in values:
+        money_threshold(values["min_amount"], "min_amount", low=Decimal(0))
     if "min_spend" in values:
-        spend_threshold(values["min_spend"], "min_spend")
+        money_threshold(values["min_spend"], "min_spend", low=None)
     return entry.options(**values)
 
 

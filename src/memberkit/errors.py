@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import re
 import unicodedata
+from contextvars import ContextVar
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -37,6 +38,16 @@ class InputRejected(MemberkitError):
 
 class DatabaseBusy(MemberkitError):
     exit_code = EXIT_DATABASE_BUSY
+
+
+# Messages name an option as the caller spells it: `--min-amount` while a command runs (the
+# command line sets this for the length of one command), `min_amount` from the Python API.
+option_style: ContextVar[str] = ContextVar("option_style", default="keyword")
+
+
+def option(name: str) -> str:
+    """The option `name` (a keyword, like min_amount) as the caller spells it."""
+    return "--" + name.replace("_", "-") if option_style.get() == "flag" else name
 
 
 # Environment failures that deserve a plain sentence instead of "unexpected error".

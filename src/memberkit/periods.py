@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from memberkit.errors import UsageError
+from memberkit.errors import option as option_name
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def _check_year(y: int, option: str, text: str, what: str) -> None:
         )
 
 
-def parse_month(text: str, option: str = "--month") -> Period:
+def parse_month(text: str, option: str | None = None) -> Period:
+    option = option or option_name("month")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UsageError(f"{option} wants YYYY-MM (like 2026-10), not {text!r}")
@@ -73,7 +75,8 @@ def parse_month(text: str, option: str = "--month") -> Period:
     return month(int(match.group(1)), int(match.group(2)))
 
 
-def parse_year(text: str, option: str = "--year") -> Period:
+def parse_year(text: str, option: str | None = None) -> Period:
+    option = option or option_name("year")
     if not re.fullmatch(r"\d{4}", text.strip()):
         raise UsageError(f"{option} wants YYYY (like 2026), not {text!r}")
     _check_year(int(text), option, text, "a year")
@@ -94,7 +97,7 @@ def parse_day(text: str, option: str) -> date:
 
 def choose_period(month_text: str | None, year_text: str | None, today: date) -> Period:
     if month_text is not None and year_text is not None:
-        raise UsageError("give --month or --year, not both")
+        raise UsageError(f"give {option_name('month')} or {option_name('year')}, not both")
     if year_text is not None:
         return parse_year(year_text)
     if month_text is not None:
@@ -120,15 +123,18 @@ class Scope:
 
 
 def choose_scope(store: str | None, region: str | None, by: str | None) -> Scope:
-    for option, value, what in (("--store", store, "store id"), ("--region", region, "region")):
+    for name, value, what in (("store", store, "store id"), ("region", region, "region")):
         if value is not None and not value.strip():
-            raise UsageError(f"{option} wants a {what}, not {value!r}")
+            raise UsageError(f"{option_name(name)} wants a {what}, not {value!r}")
     if store and region:
-        raise UsageError("give --store or --region, not both")
+        raise UsageError(f"give {option_name('store')} or {option_name('region')}, not both")
     if by not in (None, "store", "region"):
-        raise UsageError(f"--by takes store or region, not {by!r}")
+        raise UsageError(f"{option_name('by')} takes store or region, not {by!r}")
     if store and by:
-        raise UsageError("--by splits a region or the company; it does not go with --store")
+        raise UsageError(
+            f"{option_name('by')} splits a region or the company; it does not go with "
+            f"{option_name('store')}"
+        )
     return Scope(store=store, region=region, by=by)
 
 

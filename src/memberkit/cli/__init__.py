@@ -21,6 +21,7 @@ from memberkit.cli import (
     sample,
 )
 from memberkit.cli.common import RootDbOption
+from memberkit.errors import option_style
 
 app = typer.Typer(
     name="memberkit",
@@ -53,6 +54,10 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = {"db": db}
+    # the library's messages name options as flags while a command runs, and as keywords again
+    # after it (the Python API may run in the same process)
+    spelling = option_style.set("flag")
+    ctx.call_on_close(lambda: option_style.reset(spelling))
 
 
 app.command("load")(load.load)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-from memberkit.errors import InputRejected
+from memberkit.errors import InputRejected, option
 from memberkit.periods import Period, Scope
 
 # memberkit.sql is where the query text and the shared macros live (ingest needs the macros
@@ -145,7 +145,7 @@ def missing_history(con: duckdb.DuckDBPyConnection, end) -> InputRejected | None
     if first_day > end:
         return InputRejected(
             f"no ticket on or before {end} (the first is on {first_day})",
-            hint="choose a later day (--as-of) or month (--month)",
+            hint=f"choose a later day ({option('as_of')}) or month ({option('month')})",
         )
     if not ids:
         return InputRejected(

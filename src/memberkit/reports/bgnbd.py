@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from memberkit.errors import InputRejected
+from memberkit.errors import InputRejected, option
 
 # Below this many members with a repeat purchase the four parameters are not identified well
 # enough to rank anyone.
@@ -125,7 +125,7 @@ def fit_bgnbd(x, t_x, T) -> BgNbdFit:
         raise InputRejected(
             f"too few members with a repeat purchase to fit the churn-risk model: {repeaters} "
             f"of {len(x)} (it needs at least {MIN_REPEATERS})",
-            hint="choose a later --as-of or load more ticket history",
+            hint=f"choose a later {option('as_of')} or load more ticket history",
         )
     ux, ut_x, uT, weights = _distinct_histories(x, t_x, T)
     total = weights.sum()

@@ -7,10 +7,11 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, option
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, period_params, run_query
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
+from memberkit.reports.options import money_threshold
 
 if TYPE_CHECKING:
     import duckdb
@@ -19,7 +20,7 @@ KINDS = ("after_sale", "new", "lapsed")  # also the order of the list
 DEFAULT_MIN_AMOUNT = Decimal(1000)
 
 
-def parse_kinds(values: Iterable[str] | None, option: str = "--kind") -> tuple[str, ...]:
+def parse_kinds(values: Iterable[str] | None, name: str = "kind") -> tuple[str, ...]:
     """--kind after_sale --kind new, or --kind after_sale,new; none given: every kind.
     Errors name the option as the caller spells it."""
     wanted = {part.strip() for value in values or () for part in value.split(",")} - {""}
@@ -27,19 +28,8 @@ def parse_kinds(values: Iterable[str] | None, option: str = "--kind") -> tuple[s
     if values and not wanted:  # --kind "" is not "every kind"
         unknown = [repr("".join(values))]
     if unknown:
-        raise UsageError(f"{option} takes {', '.join(KINDS)}, not {', '.join(unknown)}")
+        raise UsageError(f"{option(name)} takes {', '.join(KINDS)}, not {', '.join(unknown)}")
     return tuple(k for k in KINDS if k in wanted) or KINDS
-
-
-def threshold(min_amount: Decimal | int | float, option: str = "--min-amount") -> Decimal:
-    threshold = Decimal(str(min_amount))
-    if not threshold.is_finite() or not 0 <= threshold < Decimal("1e16"):
-        # the comparison is in decimal(18, 2)
-        raise UsageError(f"{option} must be from 0 to below 1e16, not {min_amount}")
-    if threshold != threshold.quantize(Decimal("0.01")):
-        # amounts are in cents: a finer threshold would be rounded without a word
-        raise UsageError(f"{option} has at most two decimals, not {min_amount}")
-    return threshold
 
 
 def call_backs(
@@ -54,14 +44,14 @@ def call_backs(
     """One list of kind, store_id, member_id, name, phone, reason_date, reason_amount,
     ordered by kind, store, amount (highest first), date (latest first) and member id."""
     if scope.by is not None:
-        raise UsageError("callbacks gives one list; leave out --by")
+        raise UsageError(f"callbacks gives one list; leave out {option('by')}")
     if per_store is not None and per_store < 1:
-        raise UsageError(f"--per-store must be at least 1, not {per_store}")
+        raise UsageError(f"{option('per_store')} must be at least 1, not {per_store}")
     kinds = parse_kinds(kinds)
     check_scope(con, scope)
     params = {
         **period_params(period, scope),  # run_query binds only what the query names
-        "min_amount": threshold(min_amount),
+        "min_amount": money_threshold(min_amount, "min_amount", low=Decimal(0)),
         "inactive_days": inactive_days,
         "per_store": per_store,
         "kinds": list(kinds),

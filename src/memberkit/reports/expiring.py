@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope, month
 from memberkit.reports import Report, run_query
+from memberkit.reports.options import money_threshold
 
 if TYPE_CHECKING:
     import duckdb
@@ -21,18 +21,6 @@ def month_after(day: date) -> Period:
     return month(day.year + (day.month == 12), day.month % 12 + 1)
 
 
-def spend_threshold(min_spend: Decimal | int | float, option: str = "--min-spend") -> Decimal:
-    """The net spend that earns the waiver, in cents; errors name the option as given."""
-    threshold = Decimal(str(min_spend))
-    if not threshold.is_finite() or threshold >= Decimal("1e16"):
-        # the comparison is in decimal(18, 2)
-        raise UsageError(f"{option} must be below 10,000,000,000,000,000, not {min_spend}")
-    if threshold != threshold.quantize(Decimal("0.01")):
-        # the comparison is in cents: a finer threshold would be rounded without a word
-        raise UsageError(f"{option} has at most two decimals, not {min_spend}")
-    return threshold
-
-
 def expiring_members(
     con: duckdb.DuckDBPyConnection,
     as_of: date,
@@ -40,7 +28,7 @@ def expiring_members(
     min_visits: int = DEFAULT_MIN_VISITS,
     min_spend: Decimal | int | float = DEFAULT_MIN_SPEND,
 ) -> Report:
-    threshold = spend_threshold(min_spend)
+    threshold = money_threshold(min_spend, "min_spend", low=None)
     params = {
         "start": period.start,
         "end": period.end,

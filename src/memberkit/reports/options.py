@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, option
 
 MAX_YUAN = Decimal(10) ** 12  # band and grade edges: far above any member's spend
 MAX_AGE = 120  # ages above it count as unknown (queries/demographics.sql)
 MAX_DAYS = 36_500  # day counts: 100 years, so E - N days exists for every supported E
+
+
+def money_threshold(value: Decimal | int | float, name: str, *, low: Decimal | None) -> Decimal:
+    """An amount in yuan that spend is compared with (`low`: the least allowed, None for no
+    bound), in cents; errors name the option `name` as the caller spells it."""
+    threshold = Decimal(str(value))
+    # the comparison is in decimal(18, 2)
+    range_text = "below 1e16" if low is None else f"from {low} to below 1e16"
+    too_low = low is not None and threshold < low
+    if not threshold.is_finite() or threshold >= Decimal("1e16") or too_low:
+        raise UsageError(f"{option(name)} must be {range_text}, not {value}")
+    if threshold != threshold.quantize(Decimal("0.01")):
+        # amounts are in cents: a finer threshold would be rounded without a word
+        raise UsageError(f"{option(name)} has at most two decimals, not {value}")
+    return threshold
 
 
 def money_edges(text: str, option: str, example: str) -> list[Decimal]:
