@@ -125,19 +125,16 @@ def finish_load(
             )
     for table in _SCRATCH:
         con.execute(f"drop table if exists {table}")
-    return LoadResult(
-        file=prepared.label,
-        kind=kind.name,
-        load_id=load_id,
-        status="refused" if too_many else "loaded",
-        encoding=prepared.encoding,
-        delimiter=prepared.delimiter,
-        rows_read=read,
-        loaded=0 if too_many else loaded,
+    return LoadResult.of_load(
+        prepared,
+        kind.name,
+        load_id,
+        read=read,
+        loaded=loaded,
+        refusal=too_many_rejects(rejected, read, options.max_reject_ratio) if too_many else None,
         duplicates=duplicates,
         rejected=rejected,
         first_rejects=first_rejects,
-        refusal=too_many_rejects(rejected, read, options.max_reject_ratio) if too_many else None,
         tickets=0 if too_many else tickets,
     )
 

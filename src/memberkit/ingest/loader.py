@@ -263,20 +263,12 @@ def _load_prepared(
     else:
         merge.merge(con, kind, load_id)
         warnings = merge.warnings(con, prepared, kind, load_id)
-    result = LoadResult(
-        file=prepared.label,
-        kind=kind.name,
-        load_id=load_id,
-        status="refused" if too_many else "loaded",
-        encoding=prepared.encoding,
-        delimiter=prepared.delimiter,
-        rows_read=prepared.data_records,
-        loaded=0 if too_many else loaded,
-        replaced=0 if too_many or not replace else counts["old_diff"],
-        duplicates=duplicates,
-        rejected=rejected,
-        first_rejects=first_rejects,
-        warnings=warnings,
+    result = LoadResult.of_load(
+        prepared,
+        kind.name,
+        load_id,
+        read=prepared.data_records,
+        loaded=loaded,
         refusal=None
         if not too_many
         else (
@@ -285,6 +277,11 @@ def _load_prepared(
             and rejected / prepared.data_records <= options.max_reject_ratio
             else too_many_rejects(rejected, prepared.data_records, options.max_reject_ratio)
         ),
+        replaced=0 if too_many or not replace else counts["old_diff"],
+        duplicates=duplicates,
+        rejected=rejected,
+        first_rejects=first_rejects,
+        warnings=warnings,
     )
     _write_ledger(con, prepared, kind, load_id, started, result)
     _drop_scratch(con)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from memberkit.ingest.source import PreparedFile
 
 
 @dataclass
@@ -50,6 +54,32 @@ class LoadResult:
     previous_loaded_at: datetime | None = None
     notes: list[str] = field(default_factory=list)  # about the file: title lines skipped, ...
     tickets: int | None = None  # ticket lines: the tickets formed (rolled up) from them
+
+    @classmethod
+    def of_load(
+        cls,
+        prepared: PreparedFile,
+        kind: str,
+        load_id: int,
+        *,
+        read: int,
+        loaded: int,
+        refusal: str | None,
+        **counts: Any,
+    ) -> LoadResult:
+        """What one load of `prepared` did: a refused load (`refusal` says why) keeps nothing."""
+        return cls(
+            file=prepared.label,
+            kind=kind,
+            load_id=load_id,
+            status="loaded" if refusal is None else "refused",
+            encoding=prepared.encoding,
+            delimiter=prepared.delimiter,
+            rows_read=read,
+            loaded=loaded if refusal is None else 0,
+            refusal=refusal,
+            **counts,
+        )
 
     @property
     def reject_ratio(self) -> float:
