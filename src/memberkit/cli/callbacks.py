@@ -16,6 +16,7 @@ from memberkit.cli.common import (
     say_empty_tables,
 )
 from memberkit.cli.framework import (
+    Limit,
     OutputFormat,
     Request,
     check_xlsx_output,
@@ -59,6 +60,7 @@ def callbacks(
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
+    limit: Limit = None,
 ) -> None:
     """会员回访名单: members to phone after a large purchase, after joining, after lapsing.
 
@@ -76,7 +78,9 @@ def callbacks(
         def present(report):
             return with_kind_labels(report, request.lang.value)
 
-        run_report(request, "callbacks", options, show_phone=show_phone, present=present)
+        run_report(
+            request, "callbacks", options, show_phone=show_phone, present=present, limit=limit
+        )
     elif request.fmt is not OutputFormat.xlsx:
         run_report(request, "callbacks", options)
     else:

@@ -21,7 +21,6 @@ from memberkit.cli.common import (
     DbOption,
     WaitOption,
     err,
-    out,
     report_connection,
     say_empty_tables,
 )
@@ -58,6 +57,31 @@ ByOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 LangOption = Annotated[Lang, typer.Option("--lang", help="Labels of tables and workbooks.")]
+DEFAULT_LIMIT = 50
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        min=0,
+        help=f"Rows of the list the terminal shows (default {DEFAULT_LIMIT}; 0: all). "
+        "--output files hold every row.",
+    ),
+]
+
+
+def terminal_width() -> int | None:
+    """The width tables are fitted to: $COLUMNS if set, else the terminal's that stdout,
+    stderr or stdin is (output piped into `less` or `head` is read in one); None where no
+    terminal is (cron, a redirect in a script): the table is then as wide as it needs."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (1, 2, 0):
+        try:
+            return os.get_terminal_size(stream).columns or None
+        except OSError:
+            continue
+    return None
 
 
 def emit(
@@ -69,7 +93,10 @@ def emit(
     show_phone: bool = False,
     workbook=None,
     quiet: bool = False,
+    limit: int | None = 0,
 ) -> None:
+    """Write a report as `fmt`, to `output` or the terminal. A list's table in the terminal
+    shows its first `limit` rows (None: DEFAULT_LIMIT, 0: all); a file holds every row."""
     from memberkit.render import to_csv, to_json
     from memberkit.render.templates import load_template
 
@@ -89,14 +116,23 @@ def emit(
     if fmt is OutputFormat.table:
         from rich.console import Console
 
-        from memberkit.render.terminal import report_table
+        from memberkit.render.terminal import terminal_view
 
-        table = report_table(report, name, lang.value, show_phone=show_phone)
+        # a file holds every row, as wide as the table needs; the terminal the first `limit`
+        width = None if output is not None else terminal_width()
+        shown = terminal_view(
+            report,
+            name,
+            lang.value,
+            width=width,
+            show_phone=show_phone,
+            limit=0 if output is not None else DEFAULT_LIMIT if limit is None else limit,
+        )
         if output is None:
-            out.print(table)
+            Console(width=shown.width, highlight=False).print(shown.renderable)
             return
-        buffer = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
-        buffer.print(table)
+        buffer = Console(record=True, width=shown.width, file=open(os.devnull, "w"))  # noqa: SIM115
+        buffer.print(shown.renderable)
         text = buffer.export_text()
     elif fmt is OutputFormat.csv:
         text = to_csv(report, name)
@@ -189,9 +225,11 @@ def run_report(
     options=None,
     show_phone: bool = False,
     present: Callable[[Report], Report] | None = None,
+    limit: int | None = 0,
 ) -> None:
     """Parse period and scope, run the catalogue's report `name` on a read-only connection,
-    say its notes, and emit it (`present`: rows relabelled for the terminal)."""
+    say its notes, and emit it (`present`: rows relabelled for the terminal; `limit`: a
+    list's rows in the terminal, as `emit` takes it)."""
     fmt, output = request.fmt, request.output
     check_xlsx_output(fmt, output)
     period: Period = choose_period(request.month, request.year, date.today())
@@ -216,7 +254,16 @@ def run_report(
             )
     if present is not None:
         report = present(report)
-    emit(report, name, fmt, output, request.lang, show_phone=show_phone, workbook=workbook)
+    emit(
+        report,
+        name,
+        fmt,
+        output,
+        request.lang,
+        show_phone=show_phone,
+        workbook=workbook,
+        limit=limit,
+    )
 
 
 def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:

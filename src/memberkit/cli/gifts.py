@@ -20,6 +20,7 @@ from memberkit.cli.framework import (
     FormatOption,
     Lang,
     LangOption,
+    Limit,
     Output,
     OutputFormat,
     Request,
@@ -41,7 +42,9 @@ app = typer.Typer(
 Location = Annotated[str | None, typer.Option("--location", help="HQ or a store id.")]
 
 
-def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang) -> None:
+def _show(
+    con, report, name: str, fmt: OutputFormat, output: Path | None, lang: Lang, limit: int | None
+) -> None:
     workbook = None
     if fmt is OutputFormat.xlsx:
         check_xlsx_output(fmt, output)
@@ -50,7 +53,7 @@ def _show(con, report, name: str, fmt: OutputFormat, output: Path | None, lang: 
         from memberkit.reports import data_through
 
         workbook = (Sheet(report, name), workbook_info(data_through(con)))
-    emit(report, name, fmt, output, lang, workbook=workbook, quiet=True)
+    emit(report, name, fmt, output, lang, workbook=workbook, quiet=True, limit=limit)
 
 
 @app.command("stock")
@@ -59,6 +62,7 @@ def stock(
     ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Default: today.")] = None,
     location: Location = None,
+    limit: Limit = None,
     format: FormatOption = OutputFormat.table,
     output: Output = None,
     lang: LangOption = Lang.zh,
@@ -71,7 +75,7 @@ def stock(
     options = catalogue.GiftStockOptions(day_option(as_of) or date.today(), location)
     with report_connection(ctx, db_path, wait) as con:
         report = catalogue.run(con, "gift-stock", None, Scope(), options)
-        _show(con, report, "gift-stock", format, output, lang)
+        _show(con, report, "gift-stock", format, output, lang, limit)
 
 
 @app.command("issues")
@@ -123,6 +127,7 @@ def reconcile(
     post: Annotated[
         bool, typer.Option("--post", help="Record adjust moves so the book equals the count.")
     ] = False,
+    limit: Limit = None,
     format: FormatOption = OutputFormat.table,
     output: Output = None,
     lang: LangOption = Lang.zh,
@@ -136,7 +141,8 @@ def reconcile(
     with report_connection(ctx, db_path, wait, read_only=not post) as con:
         report = catalogue.run(con, "gift-reconcile", None, Scope(), options)
         shown = gifts.summary(report) if summary else report
-        _show(con, shown, "gift-summary" if summary else "gift-reconcile", format, output, lang)
+        name = "gift-summary" if summary else "gift-reconcile"
+        _show(con, shown, name, format, output, lang, limit)
         off = gifts.variances(report)
         if post:
             posted = gifts.post(con, report)

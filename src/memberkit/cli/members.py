@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import reports_errors
-from memberkit.cli.framework import Request, period_report, run_report
+from memberkit.cli.framework import Limit, Request, period_report, run_report
 from memberkit.errors import UsageError
 from memberkit.reports import catalogue
 from memberkit.reports.options import money_edges
@@ -29,15 +29,18 @@ def new_members(
         typer.Option("--all-members", help="With --problems: every member, not only new ones."),
     ] = False,
     show_phone: ShowPhone = False,
+    limit: Limit = None,
 ) -> None:
     """新会员资料管理: new members, YoY, activation within 30 days; --problems to fix records."""
     if all_members and not problems:
         raise UsageError("--all-members goes with --problems")
+    if limit is not None and not problems:
+        raise UsageError("--limit shortens the list of --problems: use it with --problems")
     if problems:
         if request.by is not None:
             raise UsageError("--problems gives one list; leave out --by")
         options = catalogue.MemberProblemsOptions(all_members)
-        run_report(request, "member-problems", options, show_phone=show_phone)
+        run_report(request, "member-problems", options, show_phone=show_phone, limit=limit)
         return
     run_report(request, "new-members")
 

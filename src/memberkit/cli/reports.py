@@ -23,6 +23,7 @@ from memberkit.cli.framework import (
     FormatOption,
     Lang,
     LangOption,
+    Limit,
     Month,
     OutputFormat,
     Region,
@@ -83,6 +84,7 @@ def expiring(
         int, typer.Option(min=0, max=MAX_COUNT, help="Visits that earn the waiver.")
     ] = 3,
     min_spend: Annotated[float, typer.Option(min=0, help="Net spend that earns it.")] = 1000,
+    limit: Limit = None,
     split_by_store: Annotated[
         Path | None,
         typer.Option("--split-by-store", help="Also write one workbook per store here."),
@@ -122,7 +124,7 @@ def expiring(
 
         expiring_workbook(report, output, lang.value, info, names)
     else:
-        emit(report, "expiring", format, output, lang, show_phone=show_phone, quiet=True)
+        emit(report, "expiring", format, output, lang, show_phone, quiet=True, limit=limit)
     if split_by_store is not None:
         from memberkit.render.workbooks import split_expiring
 
@@ -186,14 +188,18 @@ def churn(
             help="With --list: add the churn-risk model's figures; order by value at risk.",
         ),
     ] = False,
+    limit: Limit = None,
 ) -> None:
     """会员流失分析: base, lapsed, newly lapsed and returned members; --list to call them."""
     if risk and not list_members:
         raise UsageError("--risk orders the call-back list: use it with --list")
+    if limit is not None and not list_members:
+        raise UsageError("--limit shortens the call-back list: use it with --list")
     if list_members:
         if request.by is not None:
             raise UsageError("--list gives one list; leave out --by")
         options = catalogue.ChurnOptions(inactive_days)
-        run_report(request, "churn-list-risk" if risk else "churn-list", options, show_phone)
+        name = "churn-list-risk" if risk else "churn-list"
+        run_report(request, name, options, show_phone, limit=limit)
         return
     run_report(request, "churn", catalogue.ChurnOptions(inactive_days))

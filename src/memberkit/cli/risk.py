@@ -19,6 +19,7 @@ from memberkit.cli.framework import (
     FormatOption,
     Lang,
     LangOption,
+    Limit,
     Output,
     OutputFormat,
     Region,
@@ -45,6 +46,7 @@ def churn_risk(
     ctx: typer.Context,
     as_of: AsOf = None,
     horizon_days: HorizonDays = 90,
+    limit: Limit = None,
     store: Store = None,
     region: Region = None,
     by: ByOption = None,
@@ -81,6 +83,6 @@ def churn_risk(
         write_workbook(output, sheets, lang.value, info)
         err.print(f"churn-risk: {len(report.rows):,} members -> {output}", markup=False)
         return
-    emit(report, "churn-risk", fmt, output, lang)
+    emit(report, "churn-risk", fmt, output, lang, limit=limit)
     if by is not None and fmt is OutputFormat.table and output is None:
         emit(units, "churn-risk-units", fmt, None, lang, quiet=True)

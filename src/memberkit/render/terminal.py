@@ -1,16 +1,41 @@
-"""Reports as rich tables in the terminal, labelled in the chosen language."""
+"""Reports in the terminal, labelled in the chosen language (SPEC 6).
+
+Nothing a reader needs is ever cut: a number, date, id or phone keeps its whole width, and
+only headings and free text (names) wrap. A table that does not fit the width even so is
+turned on its side: one line per figure, one column per record, as many records side by side
+as fit (one, on a narrow terminal: a block of "label  value" lines titled by the record). A
+list shows its first `limit` rows and says how many more there are; only those are formatted.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from memberkit.errors import printable
-from memberkit.render import flatten, format_value
-from memberkit.render.templates import Lang, load_template, load_words
+from memberkit.render import format_value
+from memberkit.render.templates import Lang, Template, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
+# Columns of names and other prose: they may wrap between words. Every other column (an
+# amount, a date, an id, a phone, a code) keeps its width.
+FREE_TEXT = frozenset({"name", "gift_name", "member_ids", "counted_by", "value", "category"})
+# The column that names a record on its side, the first of these a report has (else its first).
+_RECORD_KEYS = ("member_id", "complaint_id", "scope")
+_HEADING_LINES = 3  # a heading may wrap onto this many lines before the table is turned
+_TEXT_MIN = 10  # free text wraps no narrower than this (or its longest word, up to _WORD_MAX)
+_WORD_MAX = 30  # a longer word is folded rather than widen its column further
+# a rich table's overhead beyond its cells' widths: per column a space either side and a rule,
+# plus the rule at the left edge
+_PER_COLUMN, _EDGE = 3, 1
 
 
 def shown(text: str, style: str = "") -> Text:
@@ -20,40 +45,253 @@ def shown(text: str, style: str = "") -> Text:
     return Text(printable(text, keep_spaces=True), style=style)
 
 
-def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
-    template = load_template(name)
-    where = report.where
-    title = (
-        f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
-        f"{report.scope.label}"
-    )
-    table = Table(title=shown(title, "table.title"), title_justify="left")
-    if template.transpose_single_row and len(report.rows) == 1:
-        words = load_words(lang)
-        table.add_column(words["figure"])
-        table.add_column(words["value"], justify="right")
-        for cell in flatten(report.rows[0], template, lang):
-            value = format_value(cell.value, cell.format, show_phone=show_phone)
-            table.add_row(shown(cell.label), shown(value))
-        return table
+@dataclass(frozen=True)
+class Column:
+    key: str  # the template's key (an item of a list: its group's)
+    label: str  # as shown: escaped
+    right: bool  # numbers are right-aligned
+    wraps: bool  # free text, which may wrap between words
 
-    # Plain columns as they are; each item of a list (a band, a gender) in one column that
-    # reads "174 (23.0%)", so that a band table fits a terminal.
-    for column in template.columns:
-        table.add_column(
-            shown(column.label.in_(lang)), justify="right" if column.format in _RIGHT else "left"
-        )
+
+@dataclass(frozen=True)
+class View:
+    """What the terminal prints, and the width it takes."""
+
+    renderable: RenderableType
+    width: int
+
+
+def terminal_view(
+    report: Report,
+    name: str,
+    lang: Lang,
+    *,
+    width: int | None,
+    show_phone: bool = False,
+    limit: int = 0,
+) -> View:
+    """The report for a terminal `width` columns wide (None: as wide as the table needs, for
+    a file or a pipe), its first `limit` rows (0: all) and a line saying how many more."""
+    template = load_template(name)
+    title = (
+        f"{template.title_text(lang, report.period.start, report.where)} · "
+        f"{report.period.label} · {report.scope.label}"
+    )
+    rows = report.rows[:limit] if limit else report.rows
+    columns = _columns(report, template, lang)
+    cells = [_cells(row, template, show_phone) for row in rows]
+    on_side = template.transpose_single_row and len(rows) == 1
+    widths = None if on_side else _fitting_widths(columns, cells, width)
+    if widths is not None:
+        parts: list[RenderableType] = [_table(shown(title, "table.title"), columns, cells, widths)]
+        needed = sum(widths) + _PER_COLUMN * len(columns) + _EDGE
+    else:
+        tables = _on_side(columns, cells, width)
+        needed = max(_table_width(t) for t in tables)
+        parts = [shown(title, "table.title"), *tables]
+    hidden = len(report.rows) - len(rows)
+    if hidden:
+        parts.append(Text(load_words(lang)["more_rows"].format(rows=f"{hidden:,}")))
+    return View(Group(*parts), max(needed, 1) if width is None else width)
+
+
+def _columns(report: Report, template: Template, lang: Lang) -> list[Column]:
+    """The template's columns, then each item of a list (a band, a grade): one column of
+    "174 (23.0%)" for an item of members and share, else one column per field, labelled."""
+    columns = [
+        Column(c.key, printable(c.label.in_(lang)), c.format in _RIGHT, c.key in FREE_TEXT)
+        for c in template.columns
+    ]
     first = report.rows[0] if report.rows else {}
     for group in template.groups:
         for item in first.get(group.key) or []:
-            table.add_column(shown(group.item_name(item["label"], lang)), justify="right")
-    for row in report.rows:
-        cells = [
-            format_value(row.get(c.key), c.format, show_phone=show_phone) for c in template.columns
+            name = group.item_name(item["label"], lang)
+            if len(group.fields) == 2:
+                columns.append(Column(group.key, printable(name), True, False))
+            else:
+                columns.extend(
+                    Column(
+                        group.key,
+                        printable(f"{name} {f.label.in_(lang)}"),
+                        f.format in _RIGHT,
+                        False,
+                    )
+                    for f in group.fields
+                )
+    return columns
+
+
+def _cells(row: dict, template: Template, show_phone: bool) -> list[str]:
+    """One row's cells as the terminal shows them: formatted and escaped."""
+    cells = [
+        format_value(row.get(c.key), c.format, show_phone=show_phone) for c in template.columns
+    ]
+    for group in template.groups:
+        for item in row.get(group.key) or []:
+            values = [format_value(item.get(f.key), f.format) for f in group.fields]
+            cells.extend([f"{values[0]} ({values[1]})"] if len(values) == 2 else values)
+    return [printable(cell, keep_spaces=True) for cell in cells]
+
+
+@cache
+def _measuring_console() -> Console:
+    return Console(file=io.StringIO(), width=1000)
+
+
+def _heading_lines(label: str, width: int) -> list[str]:
+    return [line.plain for line in Text(label).wrap(_measuring_console(), width, overflow="fold")]
+
+
+def heading_width(label: str, lines: int) -> int:
+    """The narrowest a heading can be in at most `lines` lines: wrapped between words, and a
+    Chinese word between characters; an English word is never broken."""
+    words = [cell_len(w) for w in label.split() if w.isascii()]
+    full = cell_len(label)
+    for width in range(max([1, *words]), full):
+        if len(_heading_lines(label, width)) <= lines:
+            return width
+    return max(full, 1)
+
+
+def heading(label: str, width: int) -> Text:
+    """A heading in a column `width` wide: in as few lines as it takes, of even length (最后消
+    费日期 as 最后消/费日期, not 最后消费日/期)."""
+    lines = len(_heading_lines(label, width))
+    if lines == 1:
+        return Text(label, overflow="fold")
+    return Text("\n".join(_heading_lines(label, heading_width(label, lines))), overflow="fold")
+
+
+def _text_widths(values: Iterator[str]) -> tuple[int, int]:
+    """Free text's natural width (its longest value) and the narrowest it wraps to."""
+    natural = longest_word = 0
+    for value in values:
+        natural = max(natural, cell_len(value))
+        longest_word = max([longest_word, *(cell_len(w) for w in value.split())])
+    return natural, min(natural, max(_TEXT_MIN, min(longest_word, _WORD_MAX)))
+
+
+def _fitting_widths(
+    columns: list[Column], cells: list[list[str]], width: int | None
+) -> list[int] | None:
+    """Widths of the columns' cells that fit `width` with every value whole: headings on one
+    line, then on up to _HEADING_LINES, then free text wrapped too; None if even that is too
+    wide. Without a width, every column as wide as its widest cell and heading."""
+    data = []  # (natural, narrowest) of each column's values
+    for index, column in enumerate(columns):
+        values = (row[index] for row in cells)
+        if column.wraps:
+            data.append(_text_widths(values))
+        else:
+            natural = max((cell_len(v) for v in values), default=0)
+            data.append((natural, natural))
+    overhead = _PER_COLUMN * len(columns) + _EDGE
+    for lines, wrap_text in (
+        (1, False),
+        (2, False),
+        (_HEADING_LINES, False),
+        (_HEADING_LINES, True),
+    ):
+        widths = [
+            max(heading_width(column.label, lines), narrowest if wrap_text else natural, 1)
+            for column, (natural, narrowest) in zip(columns, data, strict=True)
         ]
-        for group in template.groups:
-            for item in row.get(group.key) or []:
-                values = [format_value(item.get(f.key), f.format) for f in group.fields]
-                cells.append(f"{values[0]} ({values[1]})" if len(values) == 2 else " ".join(values))
-        table.add_row(*(shown(cell) for cell in cells))
+        if width is None:
+            return widths
+        spare = width - overhead - sum(widths)
+        if spare >= 0:
+            if wrap_text:  # what is left goes to the free text, up to its natural width
+                for index, (natural, _) in enumerate(data):
+                    grow = (
+                        min(spare, max(natural - widths[index], 0)) if columns[index].wraps else 0
+                    )
+                    widths[index] += grow
+                    spare -= grow
+            _unwrap_headings(columns, widths, spare, lines)
+            return widths
+    return None
+
+
+def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines: int) -> None:
+    """Spend the width left over on headings: first those that fit one line for the least,
+    then those that need one line fewer."""
+    for target in range(1, lines):
+        costs = sorted(
+            (heading_width(column.label, target) - widths[index], index)
+            for index, column in enumerate(columns)
+        )
+        for cost, index in costs:
+            if 0 < cost <= spare:
+                widths[index] += cost
+                spare -= cost
+
+
+def _cell(text: str, column: Column) -> Text:
+    """A cell: free text wraps between words; anything else keeps its line. A value wider than
+    the whole terminal is folded onto the next line, never cut."""
+    return Text(
+        text,
+        justify="right" if column.right else "left",
+        no_wrap=not column.wraps,
+        overflow="fold",
+    )
+
+
+def _table(title: Text, columns: list[Column], cells: list[list[str]], widths: list[int]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column, width in zip(columns, widths, strict=True):
+        justify = "right" if column.right else "left"
+        table.add_column(heading(column.label, width), justify=justify, width=width)
+    for row in cells:
+        table.add_row(*(_cell(text, column) for text, column in zip(row, columns, strict=True)))
     return table
+
+
+def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[Table]:
+    """The records turned on their side: a line per figure with its label at the left, a
+    column per record headed by its id or scope, as many records to a table as fit `width`
+    (None: all in one)."""
+    keys = [c.key for c in columns]
+    at = next((keys.index(k) for k in _RECORD_KEYS if k in keys), 0)
+    lines = [i for i in range(len(columns)) if i != at]
+    record_widths = [
+        max(
+            [cell_len(row[at])]
+            + [
+                _text_widths(iter([row[i]]))[1] if columns[i].wraps else cell_len(row[i])
+                for i in lines
+            ]
+        )
+        for row in cells
+    ]
+    widest = max(record_widths, default=1)
+    label_width = max(cell_len(columns[i].label) for i in [at, *lines])
+    if width is not None:  # labels wrap when one record would not fit beside them
+        label_width = max(min(label_width, width - widest - 2 * _PER_COLUMN - _EDGE), 4)
+
+    # a record's heading sits over its figures' side: the right, when most are numbers
+    justify = "right" if 2 * sum(columns[i].right for i in lines) > len(lines) else "left"
+    tables: list[Table] = []
+    start = 0
+    while start < len(cells) or not tables:
+        end, used = start, label_width + _PER_COLUMN + _EDGE
+        while end < len(cells) and (
+            end == start or width is None or used + record_widths[end] + _PER_COLUMN <= width
+        ):
+            used += record_widths[end] + _PER_COLUMN
+            end += 1
+        table = Table()
+        table.add_column(Text(columns[at].label, overflow="fold"), width=label_width)
+        for row, record_width in zip(cells[start:end], record_widths[start:end], strict=True):
+            table.add_column(Text(row[at], overflow="fold"), justify=justify, width=record_width)
+        for i in lines:
+            values = (_cell(row[i], columns[i]) for row in cells[start:end])
+            table.add_row(Text(columns[i].label, overflow="fold"), *values)
+        tables.append(table)
+        start = end
+    return tables
+
+
+def _table_width(table: Table) -> int:
+    """The columns a table of fixed-width columns takes."""
+    return sum(c.width or 0 for c in table.columns) + _PER_COLUMN * len(table.columns) + _EDGE

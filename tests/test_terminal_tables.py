@@ -1,0 +1,380 @@
+"""Terminal tables (SPEC 6): no number, date, id or phone is ever cut, at any width; a table
+too wide turns on its side; lists show their first --limit rows and say how many more, and
+files hold every row.
+
+Every report of the catalogue is rendered at 80 and 120 columns and each value of its JSON
+rows is looked for, formatted here from the JSON as a reader expects it (1,234.50, 12.3%,
+138****5678), as a whole cell of the text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.console import Console
+
+import memberkit
+from conftest import run_cli
+from memberkit.cli import framework
+from memberkit.periods import Scope, month
+from memberkit.render import terminal
+from memberkit.render.templates import load_template
+from memberkit.reports import Report
+
+M = "2026-10"
+DAY = "2026-10-31"
+
+# every report of the catalogue, with the API's keywords for a month of the sample chain
+REPORTS = [
+    ("spend-bands", {"month": M, "by": "store"}),
+    ("demographics", {"month": M, "by": "region"}),
+    ("spending-power", {"month": M, "by": "store"}),
+    ("churn", {"month": M, "by": "store"}),
+    ("churn-list", {"month": M}),
+    ("churn-list-risk", {"month": M}),
+    ("new-members", {"month": M, "by": "store"}),
+    ("member-problems", {"month": M, "all_members": True}),
+    ("grades", {"month": M, "by": "region"}),
+    ("grade-migration", {"month": M}),
+    ("complaints", {"month": M, "by": "store"}),
+    ("complaints-overdue", {"month": M}),
+    ("callbacks", {"month": M}),
+    ("callback-counts", {"month": M, "by": "store"}),
+    ("gift-issues", {"month": M, "by": "store"}),
+    ("expiring", {"as_of": "2026-10-05"}),
+    ("churn-risk", {"as_of": DAY, "by": "region"}),
+    ("gift-stock", {"as_of": DAY}),
+    ("gift-reconcile", {}),
+    ("gift-summary", {}),
+]
+RULES = "│┃"
+
+
+@pytest.fixture(scope="module")
+def chain(sample_chain, tmp_path_factory):
+    """The sample chain with its complaints and gift files loaded too."""
+    data, base = sample_chain
+    db_file = tmp_path_factory.mktemp("terminal") / "chain.duckdb"
+    shutil.copy(base, db_file)
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
+        path = data / f"{kind.replace('-', '_')}.csv"
+        assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
+    return db_file
+
+
+@pytest.fixture(scope="module")
+def results(chain):
+    with memberkit.open(chain) as db:
+        yield {name: db.report(name, **keywords) for name, keywords in REPORTS}
+
+
+def masked(phone: str) -> str:
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def as_read(value, fmt: str) -> str:
+    """A JSON value as a table shows it."""
+    if fmt == "count":
+        return f"{int(value):,}"
+    if fmt in ("money", "decimal"):
+        return f"{Decimal(str(value)):,.2f}"
+    if fmt == "ratio":
+        return f"{float(value):.1%}"
+    if fmt == "phone":
+        return masked(value)
+    return str(value)
+
+
+def expected(row: dict, name: str, relabelled=()) -> tuple[list[str], list[str]]:
+    """The cells a JSON row must show whole, and the words of its free text (which may wrap
+    between words); `relabelled`: columns whose codes the command shows in words."""
+    template = load_template(name)
+    whole, words = [], []
+    for column in template.columns:
+        value = row.get(column.key)
+        if value is None or column.key in relabelled:
+            continue
+        if column.key in terminal.FREE_TEXT:
+            words.extend(str(value).split())
+        else:
+            whole.append(as_read(value, column.format))
+    for group in template.groups:
+        for item in row.get(group.key) or []:
+            values = [as_read(item[f.key], f.format) for f in group.fields]
+            whole.extend([f"{values[0]} ({values[1]})"] if len(values) == 2 else values)
+    return whole, words
+
+
+def rendered(report: Report, name: str, width: int, lang: str = "zh", limit: int = 0) -> str:
+    view = terminal.terminal_view(report, name, lang, width=width, limit=limit)
+    console = Console(width=view.width, file=io.StringIO(), record=True)
+    console.print(view.renderable)
+    return console.export_text()
+
+
+def cells_of(text: str) -> set[str]:
+    return {cell.strip() for line in text.splitlines() for cell in re.split(f"[{RULES}]", line)}
+
+
+def some_rows(rows: list) -> slice:
+    """All rows of a short report; the first and last hundred of a long one."""
+    return slice(None) if len(rows) <= 200 else slice(None, 100)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("name", [name for name, _ in REPORTS])
+def test_every_value_of_every_report_is_shown_whole(results, name, width):
+    result = results[name]
+    json_rows, report_rows = result.rows, result.report.rows
+    assert json_rows, f"{name}: the sample chain gives no row to look at"
+    if len(json_rows) > 200:  # the first and the last hundred
+        json_rows = json_rows[:100] + json_rows[-100:]
+        report_rows = report_rows[:100] + report_rows[-100:]
+    text = rendered(replace(result.report, rows=report_rows), name, width)
+    assert "…" not in text
+    too_wide = [line for line in text.splitlines() if cell_len(line) > width]
+    assert too_wide == [], f"{name}: lines wider than {width}"
+    cells = cells_of(text)
+    for row in json_rows:
+        whole, words = expected(row, name)
+        missing = [value for value in whole if value not in cells]
+        assert missing == [], f"{name} at {width}: {missing} not whole in\n{text[:3000]}"
+        assert [w for w in words if w not in text] == [], f"{name}: free text cut"
+
+
+def test_the_reports_above_are_the_catalogue():
+    assert sorted(name for name, _ in REPORTS) == sorted(memberkit.reports())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_grades_label_each_of_their_four_figures(results, lang):
+    """A grade's members, share, spend and spend share each on a line (or under a heading)
+    of its own, named by the template's words, not four numbers in one cell."""
+    text = rendered(results["grades"].report, "grades", 80, lang)
+    template = load_template("grades")
+    (group,) = template.groups
+    all_row = next(r for r in results["grades"].rows if r["scope"] == "ALL")
+    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if "│" in line}
+    for item in all_row["grades"]:
+        for field in group.fields:
+            label = f"{group.item_name(item['label'], lang)} {field.label.in_(lang)}"
+            assert label in lines, label
+            assert as_read(item[field.key], field.format) in cells_of(lines[label])
+
+
+def test_spending_power_by_store_turns_on_its_side_with_every_amount(results):
+    """22 columns do not fit 80 or 120: a line per figure, a column per store."""
+    result = results["spending-power"]
+    for width in (80, 120):
+        text = rendered(result.report, "spending-power", width)
+        lines = [line for line in text.splitlines() if "│" in line]
+        sales = [line for line in lines if line.split("│")[1].strip() == "销售额"]
+        shown = [cell for line in sales for cell in cells_of(line)]
+        assert {f"{r['sales']:,.2f}" for r in result.rows} <= set(shown)
+
+
+def test_a_table_that_fits_stays_a_table(results):
+    """A short list fits 120 columns as a table: one line per member, with all of its row."""
+    result = results["churn-list-risk"]
+    text = rendered(result.report, "churn-list-risk", 120, limit=5)
+    for row in result.rows[:5]:
+        (line,) = [line for line in text.splitlines() if f" {row['member_id']} " in line]
+        assert masked(row["phone"]) in line and f"{row['value_at_risk']:,.2f}" in line
+
+
+def test_without_a_width_the_table_is_as_wide_as_it_needs(results):
+    """Piped where no terminal is (cron, a script's redirect): one line per row, however
+    wide, nothing cut."""
+    result = results["spending-power"]
+    view = terminal.terminal_view(result.report, "spending-power", "zh", width=None)
+    console = Console(width=view.width, file=io.StringIO(), record=True)
+    console.print(view.renderable)
+    text = console.export_text()
+    assert view.width > 200
+    for row in result.rows:
+        (line,) = [line for line in text.splitlines() if f"│ {row['scope']} " in line]
+        assert f"{row['sales']:,.2f}" in line and f"{row['member_attach_rate']:.2f}" in line
+
+
+def test_terminal_width_comes_from_columns_else_a_terminal_else_none(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "97")
+    assert framework.terminal_width() == 97
+
+    def no_terminal(fd):
+        raise OSError("not a terminal")
+
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(framework.os, "get_terminal_size", no_terminal)
+    assert framework.terminal_width() is None
+    monkeypatch.setattr(
+        framework.os, "get_terminal_size", lambda fd: shutil.os.terminal_size((133, 40))
+    )
+    assert framework.terminal_width() == 133
+
+
+# --- lists and --limit ------------------------------------------------------------------------
+
+LISTS = [
+    (["churn", "--list", "--month", M], "churn-list"),
+    (["churn", "--list", "--risk", "--month", M], "churn-list-risk"),
+    (["new-members", "--problems", "--all-members", "--month", M], "member-problems"),
+    (["expiring", "--as-of", "2026-10-05"], "expiring"),
+    (["callbacks", "--month", M], "callbacks"),
+    (["churn-risk", "--as-of", DAY], "churn-risk"),
+    (["complaints", "--overdue", "--month", M], "complaints-overdue"),
+    (["gifts", "stock", "--as-of", DAY], "gift-stock"),
+    (["gifts", "reconcile"], "gift-reconcile"),
+    (["gifts", "reconcile", "--summary"], "gift-summary"),
+]
+
+
+@pytest.fixture
+def columns(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+
+
+def json_rows(chain, argv) -> list[dict]:
+    result = run_cli("--db", chain, *argv, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["rows"]
+
+
+def more_line(hidden: int) -> str:
+    return f"另有 {hidden:,} 行未显示：--limit 0 显示全部，或用 --output 写入文件"
+
+
+@pytest.mark.parametrize(("argv", "name"), LISTS, ids=lambda v: str(v))
+def test_every_list_takes_limit(chain, columns, argv, name):
+    rows = json_rows(chain, argv)
+    assert len(rows) > 2, f"{name}: the sample chain gives too short a list"
+    result = run_cli("--db", chain, *argv, "--limit", "2")
+    assert result.exit_code == 0, result.output
+    cells = cells_of(result.stdout)
+    # the first two rows are shown (by their row), the third is not
+    # (callbacks shows its kinds by name, as other codes may be)
+    shown = [r for r in rows[:3] if all(v in cells for v in expected(r, name, {"kind"})[0])]
+    assert shown == rows[:2]
+    assert result.stdout.rstrip().endswith(more_line(len(rows) - 2))
+
+
+def test_the_default_limit_is_50_and_0_shows_all(chain, columns):
+    argv = ["churn-risk", "--as-of", DAY]
+    members = [r["member_id"] for r in json_rows(chain, argv)]
+    assert len(members) > 60
+    ids = re.compile(r"M\d{8}")
+
+    shown = run_cli("--db", chain, *argv)
+    assert shown.exit_code == 0, shown.output
+    assert ids.findall(shown.stdout) == members[:50]
+    assert shown.stdout.rstrip().endswith(more_line(len(members) - 50))
+
+    everything = run_cli("--db", chain, *argv, "--limit", "0")
+    assert ids.findall(everything.stdout) == members
+    assert "--limit 0" not in everything.stdout
+
+
+def test_english_says_how_many_more_in_english(chain, columns):
+    argv = ["churn", "--list", "--month", M]
+    rows = json_rows(chain, argv)
+    result = run_cli("--db", chain, *argv, "--limit", "1", "--lang", "en")
+    assert result.stdout.rstrip().endswith(f"{len(rows) - 1:,} more — use --limit 0 or --output")
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_files_hold_every_row_whatever_the_limit(chain, columns, tmp_path, fmt):
+    argv = ["churn", "--list", "--risk", "--month", M]
+    members = [r["member_id"] for r in json_rows(chain, argv)]
+    assert len(members) > 50
+    target = tmp_path / f"list.{fmt}"
+    result = run_cli("--db", chain, *argv, "--limit", "3", "--format", fmt, "--output", target)
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8-sig")
+    if fmt == "csv":
+        assert [r["member_id"] for r in csv.DictReader(io.StringIO(text))] == members
+    elif fmt == "json":
+        assert [r["member_id"] for r in json.loads(text)["rows"]] == members
+    else:
+        assert re.findall(r"M\d{8}", text) == members
+        assert "--limit 0" not in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["churn", "--month", M],
+        ["new-members", "--month", M],
+        ["complaints", "--month", M],
+    ],
+)
+def test_limit_without_a_list_is_a_usage_error(chain, argv):
+    result = run_cli("--db", chain, *argv, "--limit", "5")
+    assert result.exit_code == 2
+    assert "--limit" in result.output
+
+
+def test_only_the_rows_shown_are_formatted(monkeypatch):
+    """A list of 100,000 members in the terminal formats its first 50, not every row."""
+    calls = []
+    real = terminal.format_value
+
+    def counting(value, fmt, **kwargs):
+        calls.append(value)
+        return real(value, fmt, **kwargs)
+
+    monkeypatch.setattr(terminal, "format_value", counting)
+    rows = [
+        {"member_id": f"M{i:08d}", "store_id": "S001", "x": i, "t_x": 1.0, "T": 2.0}
+        | {"p_alive": 0.5, "expected_purchases": 1.0, "value_at_risk": 10.0}
+        for i in range(100_000)
+    ]
+    report = Report("churn-risk", month(2026, 10), Scope(), rows)
+    text = rendered(report, "churn-risk", 120, limit=50)
+    columns = len(load_template("churn-risk").columns)
+    assert len(calls) == 50 * columns
+    assert "M00000049" in text and "M00000050" not in text
+    assert more_line(100_000 - 50) in text
+
+
+# --- any values at any width ------------------------------------------------------------------
+
+digits = st.text("0123456789", min_size=11, max_size=11)
+names = st.text(st.sampled_from("王李张三芳 　ab"), min_size=1, max_size=12).filter(str.strip)
+members = st.fixed_dictionaries(
+    {
+        "store_id": st.text("S0123456789", min_size=1, max_size=12),
+        "member_id": st.text("M0123456789", min_size=1, max_size=16),
+        "name": names,
+        "phone": digits,
+        "join_date": st.dates(date(1990, 1, 1), date(2030, 1, 1)),
+        "expiry_date": st.dates(date(1990, 1, 1), date(2030, 1, 1)),
+        "visits": st.integers(0, 10**9),
+        "spend": st.decimals(0, 10**11, places=2),
+        "visits_short": st.integers(0, 99),
+        "spend_short": st.decimals(0, 10**6, places=2),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(members, min_size=1, max_size=8), width=st.integers(40, 240))
+def test_any_list_at_any_width_shows_every_value_whole(rows, width):
+    report = Report("expiring", month(2026, 11), Scope(), rows)
+    text = rendered(report, "expiring", width)
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    cells = cells_of(text)
+    json_like = json.loads(memberkit.render.to_json(report, "expiring"))["rows"]
+    for row in json_like:
+        whole, words = expected(row, "expiring")
+        assert [v for v in whole if v not in cells] == []
+        assert [w for w in words if w not in text] == []
