@@ -7,7 +7,7 @@ from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import flatten, format_value
-from memberkit.render.templates import Lang, load_template, load_words
+from memberkit.render.templates import Lang, footnotes, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -27,7 +27,9 @@ def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = Fa
         f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
         f"{report.scope.label}"
     )
-    table = Table(title=shown(title, "table.title"), title_justify="left")
+    table = Table(title=shown(title, "table.title"), title_justify="left", caption_justify="left")
+    notes = [load_words(lang)["footnote"].format(n) for n in footnotes(report, template, lang)]
+    table.caption = "\n".join(notes) or None  # why a figure that looks wrong is right
     if template.transpose_single_row and len(report.rows) == 1:
         words = load_words(lang)
         table.add_column(words["figure"])
