@@ -192,7 +192,7 @@ def test_a_single_row_wider_than_a_page_lies_on_its_side(shops_elsewhere, tmp_pa
     ws = openpyxl.load_workbook(xlsx(shops_elsewhere, tmp_path / "w.xlsx", *args)).worksheets[0]
     assert [ws.cell(row=4, column=c).value for c in (1, 2)] == ["指标", "数值"]
     lines = [(r[0], r[1]) for r in ws.iter_rows(min_row=5, max_col=2, values_only=True)]
-    lines = lines[: next(i for i, (label, _) in enumerate(lines) if label is None)]
+    lines = lines[: next((i for i, (label, _) in enumerate(lines) if label is None), None)]
     (row,) = json.loads(run_cli(*args, "--db", shops_elsewhere, "--format", "json").stdout)["rows"]
     expected = [row["scope"], row["members_total"], row["active_members"], row["active_share"]]
     expected += [v for band in row["bands"] for v in (band["members"], band["share"])]
