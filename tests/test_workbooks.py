@@ -60,7 +60,7 @@ def table(ws) -> tuple[list[str], list[list]]:
     for c in ws[4]:  # up to the first empty cell: a chart-data block may stand beside it
         if c.value is None:
             break
-        header.append(c.value)
+        header.append(c.value.replace("\n", ""))  # a long label is on two lines
     rows = []
     for row in ws.iter_rows(min_row=5, max_col=len(header), values_only=True):
         if row[0] is None or str(row[0]).startswith(("图表数据", "Chart data")):

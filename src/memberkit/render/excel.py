@@ -12,7 +12,6 @@ excel_format, the charts in excel_charts, sheet names in sheet_names.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +112,7 @@ def _layout(
     header_cells = rows[0] if rows else flatten({}, template, lang)
     header = [c.label for c in header_cells]
     single = len(rows) == 1 and (
-        template.transpose_single_row or sum(_widths(header, rows)) > PAGE_WIDTH
+        template.transpose_single_row or sum(_columns(header, rows)[1]) > PAGE_WIDTH
     )
     if not (single or (sheet.transpose and rows)):
         return header, rows, False
@@ -130,27 +129,42 @@ def _layout(
     return [words["figure"], *across], body, True
 
 
-def _widths(header: list[str], body: list[list[Cell]]) -> list[int]:
-    """Each column's width in characters: its widest value (a sample is enough) or half its
-    label, which wraps onto two lines ("消费100-300元 / 人数") rather than widen the page."""
-    widths = [_header_width(h) for h in header]
+def _columns(header: list[str], body: list[list[Cell]]) -> tuple[list[str], list[int]]:
+    """The header as written (a long label on two lines, see _header_lines) and each
+    column's width in characters: its widest value (a sample is enough) or label line."""
+    values = [0] * len(header)
     for cells in body[:2000]:
         for col, cell in enumerate(cells):
             text = format_value(cell.value, cell.format)
-            widths[col] = max(widths[col], display_width(text) + 2)
-    return [min(max(width, 8), 60) for width in widths]
+            values[col] = max(values[col], display_width(text))
+    labels = [_header_lines(label, width) for label, width in zip(header, values, strict=True)]
+    widths = [
+        min(max(width + 2, *(display_width(line) + 2 for line in label.split("\n")), 8), 60)
+        for label, width in zip(labels, values, strict=True)
+    ]
+    return labels, widths
 
 
-def _header_width(label: str) -> int:
-    """Room for a label on two lines: split at its space ("消费100-300元 / 人数"), else half of
-    it, but never less than its longest Latin word (Chinese breaks between any two
-    characters, English only between words); bold type takes a little more."""
+def _header_lines(label: str, values: int) -> str:
+    """A label much wider than its column's values, on two lines split where they come out
+    most even: at its space ("消费100-300元 / 人数"), else between two characters that are
+    not both Latin ("有消费 / 会员数"); without the break it reads as the label. The break is
+    written into the label because a wrap by width leaves one character on the second line
+    as soon as the font is a little wider than reckoned ("有消费会员 / 数")."""
+    if display_width(label) < 10 or display_width(label) <= values + 2:
+        return label
     if " " in label:
-        half = max(display_width(part) for part in label.split(" ", 1))
+        cuts = [i for i, ch in enumerate(label) if ch == " "]
+        pieces = [(label[: i + 1], label[i + 1 :]) for i in cuts]  # the space stays
     else:
-        half = -(-display_width(label) // 2)
-    words = re.findall(r"[!-~]+", label)
-    return max(half, *(len(w) for w in words), 0) + 1
+        cuts = [
+            i for i in range(1, len(label)) if not (label[i - 1].isascii() and label[i].isascii())
+        ]
+        pieces = [(label[:i], label[i:]) for i in cuts]
+    if not pieces:
+        return label
+    left, right = min(pieces, key=lambda p: max(display_width(p[0]), display_width(p[1])))
+    return f"{left}\n{right}"
 
 
 def _page_columns(widths: list[int]) -> int:
@@ -197,18 +211,17 @@ def _write_sheet(
     title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
-    for col, label in enumerate(header):
+    labels, widths = _columns(header, body)
+    for col, label in enumerate(labels):
         ws.write_string(HEADER_ROW, col, label, styles.header)
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
         for col, cell in enumerate(cells):
             write_cell(ws, r, col, cell, styles)
     last_row = HEADER_ROW + max(len(body), 1)
 
-    widths = _widths(header, body)
     for col, width in enumerate(widths):
         set_width(ws, col, width)
-    wraps = any(display_width(h) + 2 > w for h, w in zip(header, widths, strict=True))
-    ws.set_row(HEADER_ROW, 32 if wraps else None)
+    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     ws.freeze_panes(HEADER_ROW + 1, 1 if not transposed or ncols > 2 else 0)
     if not transposed:  # a filter on figure names would help no one
         ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
