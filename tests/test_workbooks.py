@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import range_boundaries
 
 from conftest import run_cli, write
 
@@ -55,7 +56,11 @@ def as_json(db_file: Path, *args: str) -> dict:
 
 
 def table(ws) -> tuple[list[str], list[list]]:
-    header = [c.value for c in ws[4] if c.value is not None]
+    header = []
+    for c in ws[4]:  # up to the first empty cell: a chart-data block may stand beside it
+        if c.value is None:
+            break
+        header.append(c.value.replace("\n", ""))  # a long label is on two lines
     rows = []
     for row in ws.iter_rows(min_row=5, max_col=len(header), values_only=True):
         if row[0] is None or str(row[0]).startswith(("图表数据", "Chart data")):
@@ -95,32 +100,66 @@ def test_english_labels(loaded, tmp_path):
     ws = workbook(loaded, tmp_path, "spend-bands", "--month", "2026-10", "--lang", "en")
     ws = ws.worksheets[0]
     assert ws["A1"].value == "Member spend bands"
-    assert table(ws)[0][:4] == ["Scope", "Members on file", "Active members", "Active share"]
+    # one row wider than a page: one line per figure
+    header, rows = table(ws)
+    assert header == ["Figure", "Value"]
+    assert [r[0] for r in rows[:4]] == [
+        "Scope",
+        "Members on file",
+        "Active members",
+        "Active share",
+    ]
+
+
+def referenced(wb, ref: str) -> list:
+    """The values of the cells a chart's formula names, e.g. 'Sheet'!$D$6:$D$10."""
+    sheet, cells = ref.rsplit("!", 1)
+    ws = wb[sheet.strip("'")]
+    min_col, min_row, max_col, max_row = range_boundaries(cells.replace("$", ""))
+    return [
+        ws.cell(row=r, column=c).value
+        for r in range(min_row, max_row + 1)
+        for c in range(min_col, max_col + 1)
+    ]
 
 
 def test_charts_point_at_their_data(loaded, tmp_path):
-    ws = workbook(loaded, tmp_path, "spend-bands", "--month", "2026-10").worksheets[0]
-    (chart,) = ws._charts
+    wb = workbook(loaded, tmp_path, "spend-bands", "--month", "2026-10")
+    (chart,) = wb.worksheets[0]._charts
     series = chart.series[0]
-    refs = (series.cat.strRef.f, series.val.numRef.f)
     # the chart-data block: five band names and the ALL row's members
-    first, last = int(refs[1].split("$")[-3].rstrip(":")), int(refs[1].split("$")[-1])
-    assert last - first == 4
-    names = [ws.cell(row=r, column=1).value for r in range(first, last + 1)]
-    values = [ws.cell(row=r, column=2).value for r in range(first, last + 1)]
-    assert names[0] == "消费<100元" and names[-1] == "消费≥1000元"
+    names = referenced(wb, series.cat.strRef.f)
+    values = referenced(wb, series.val.numRef.f)
+    assert names[0] == "消费<100元" and names[-1] == "消费≥1000元" and len(names) == 5
     doc = as_json(loaded, "spend-bands", "--month", "2026-10")
     assert values == [band["members"] for band in doc["rows"][-1]["bands"]]
 
 
-def test_spending_power_comparison_chart_uses_same_query_for_bases(loaded, tmp_path):
-    wb = workbook(loaded, tmp_path, "spending-power", "--month", "2026-10", "--store", "S001")
-    ws = wb.worksheets[0]
-    assert len(ws._charts) == 4  # sales, member sales, member basket, member tickets
-    cells = {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1)}
-    sales_row = max(r for v, r in cells.items() if v == "销售额")  # the chart-data line
-    current, last_month, last_year = (ws.cell(row=sales_row, column=c).value for c in (2, 3, 4))
-    assert (current, last_month, last_year) == (120.5, 50.0, 10.0)
+def test_comparison_charts_have_three_series_of_this_period_and_its_bases(loaded, tmp_path):
+    """Each figure's chart: one series each for 本期, 上月 and 去年同期, named by the block's
+    header and holding the same report run over those periods (JSON of --month 2026-09 and
+    2025-10 for the store)."""
+    args = ("spending-power", "--store", "S001")
+    wb = workbook(loaded, tmp_path, *args, "--month", "2026-10")
+    charts = wb.worksheets[0]._charts
+    assert len(charts) == 4  # sales, member sales, member basket, member tickets
+    months = {"本期": "2026-10", "上月": "2026-09", "去年同期": "2025-10"}
+    docs = {name: as_json(loaded, *args, "--month", m)["rows"][-1] for name, m in months.items()}
+    keys = {"销售额": "sales", "会员销售额": "member_sales", "会员客单价": "member_basket_value"}
+    keys["会员客单数"] = "member_tickets"
+    seen = set()
+    for chart in charts:
+        assert len(chart.series) == 3
+        names = [referenced(wb, s.tx.strRef.f)[0] for s in chart.series]
+        assert names == list(months)
+        (figure,) = referenced(wb, chart.series[0].cat.strRef.f)
+        seen.add(figure)
+        for name, series in zip(names, chart.series, strict=True):
+            (value,) = referenced(wb, series.val.numRef.f)
+            expected = docs[name][keys[figure]]
+            assert value == (pytest.approx(expected) if expected is not None else "—")
+    assert seen == set(keys)
+    assert docs["上月"]["sales"] == 50.0 and docs["去年同期"]["sales"] == 10.0  # not all alike
 
 
 def test_call_list_workbook_is_private_with_phones_in_full(loaded, tmp_path):
@@ -183,14 +222,42 @@ def test_monthly_report_workbook(loaded, tmp_path):
         "会员分级变动表",
         "客户投诉处理统计表",
         "会员回访名单汇总",
-        "会员消费力分析表 (2)",
+        "会员消费力分析表-门店",
     ]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
-    assert cover["期间"] == "2026-10" and cover["transactions 行数"] == 6
+    assert cover["期间"] == "2026-10" and cover["小票行数"] == 6 and cover["会员资料行数"] == 3
     # six tickets cannot fit the churn-risk model: no sheet, and the cover says why
-    assert "too few members with a repeat purchase" in cover["流失风险模型"]
-    per_store = wb["会员消费力分析表 (2)"]
-    assert [r[0] for r in table(per_store)[1]] == ["S001", "S002", "ALL"]
+    assert cover["流失风险模型"].startswith("未能拟合：有重复消费的会员太少")
+    assert all("loaded" not in str(v) for v in cover.values())
+    loads = [row[1] for row in wb["封面"].iter_rows(values_only=True) if row[0] == "最近载入"]
+    assert any(
+        line.endswith("会员资料\u3000members.csv：载入 3 行，拒收 0 行（已载入）") for line in loads
+    )
+
+
+def test_monthly_spending_power_by_store_lies_on_its_side(loaded, tmp_path):
+    """The per-store sheet: one line per figure, one column per store and ALL, each figure
+    equal to the JSON of spending-power --by store; no charts (the company sheet has them)."""
+    import tomllib
+
+    from memberkit.db import asset_dir
+
+    target = tmp_path / "month.xlsx"
+    assert (
+        run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target).exit_code == 0
+    )
+    ws = openpyxl.load_workbook(target)["会员消费力分析表-门店"]
+    header, rows = table(ws)
+    assert header == ["指标", "S001", "S002", "ALL"]
+    template = tomllib.loads((asset_dir("templates") / "spending-power.toml").read_text())
+    labels = {c["label"]["zh"]: c["key"] for c in template["columns"]}
+    doc = as_json(loaded, "spending-power", "--month", "2026-10", "--by", "store")
+    assert [r[0] for r in rows] == [c["label"]["zh"] for c in template["columns"][1:]]
+    for row in rows:
+        expected = [store[labels[row[0]]] for store in doc["rows"]]
+        assert row[1:] == [pytest.approx(v) if v is not None else "—" for v in expected]
+    assert ws._charts == []
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
 
 def test_xlsx_needs_an_output_file(loaded):
@@ -268,11 +335,11 @@ def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):
     result = run_cli("report", "--db", db_file, "--month", "2026-10", "--output", target)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames[-2:] == ["流失风险", "会员消费力分析表 (2)"]
+    assert wb.sheetnames[-2:] == ["流失风险", "会员消费力分析表-门店"]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
     doc = as_json(db_file, "churn-risk", "--as-of", "2026-10-31", "--by", "store")
     model = doc["model"]
-    assert f"r {model['r']:.4f}" in cover["流失风险模型"]
+    assert f"r {model['r']:.4f}，alpha {model['alpha']:.4f}" in cover["流失风险模型"]
     _, rows = table(wb["流失风险"])
     assert [r[0] for r in rows] == [u["scope"] for u in doc["units"]]
     for sheet_row, unit in zip(rows, doc["units"], strict=True):
@@ -302,4 +369,6 @@ def test_every_word_of_the_forms_is_in_both_languages_and_used():
     used = set(re.findall(r"""(?:words|\))\[["'](\w+)["']\]""", code))
     dynamic = {"store", "region", "category", "channel", "after_sale", "new", "lapsed"}
     dynamic |= {"current", "mom", "yoy"}
+    # the cover's table names, load kinds and load statuses: table_members, kind_gift_moves
+    dynamic |= {w for w in words["zh"] if w.startswith(("table_", "kind_", "status_"))}
     assert set(words["zh"]) - used - dynamic == set()

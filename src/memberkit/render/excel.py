@@ -11,6 +11,7 @@ excel_format, the charts in excel_charts, sheet names in sheet_names.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,23 @@ from memberkit.render.excel_format import (
     write_cell,
 )
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import NUMBER_FORMATS, Lang, Template, load_template, load_words
+from memberkit.render.templates import (
+    NUMBER_FORMATS,
+    Lang,
+    Template,
+    footnotes,
+    load_template,
+    load_words,
+)
 from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
 HEADER_ROW = 3
+# A4 landscape holds about 130 characters of Calibri 11 between the default margins; a wider
+# table is shrunk to fit, down to 60% (type of 6.5 points), and beyond that goes on over
+# more pages, its first column on each.
+PAGE_WIDTH = 130
+READABLE_SCALE = 0.6
 
 
 def write_workbook(
@@ -87,6 +100,99 @@ def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     )
 
 
+def _layout(
+    sheet: Sheet, template: Template, lang: Lang
+) -> tuple[list[str], list[list[Cell]], bool]:
+    """The header, the body and whether the sheet lies on its side (figures as rows).
+
+    A sheet asked to (the per-store spending power: stores across, so that fourteen figures
+    print readably) and a single row that is wider than a page (or whose template says so)
+    are transposed: one line per figure, one column per row of the report."""
+    rows = [flatten(row, template, lang) for row in sheet.report.rows]
+    header_cells = rows[0] if rows else flatten({}, template, lang)
+    header = [c.label for c in header_cells]
+    single = len(rows) == 1 and (
+        template.transpose_single_row or sum(_columns(header, rows)[1]) > PAGE_WIDTH
+    )
+    if not (single or (sheet.transpose and rows)):
+        return header, rows, False
+    words = load_words(lang)
+    if single:
+        across = [words["value"]]
+    else:  # each row's first cell (its scope) heads its column
+        across = [format_value(cells[0].value, cells[0].format) for cells in rows]
+        rows = [cells[1:] for cells in rows]
+    body = [
+        [Cell("figure", "", "text", row_cells[0].label), *row_cells]
+        for row_cells in zip(*rows, strict=True)
+    ]
+    return [words["figure"], *across], body, True
+
+
+def _columns(header: list[str], body: list[list[Cell]]) -> tuple[list[str], list[int]]:
+    """The header as written (a long label on two lines, see _header_lines) and each
+    column's width in characters: its widest value (a sample is enough) or label line."""
+    values = [0] * len(header)
+    for cells in body[:2000]:
+        for col, cell in enumerate(cells):
+            text = format_value(cell.value, cell.format)
+            values[col] = max(values[col], display_width(text))
+    labels = [_header_lines(label, width) for label, width in zip(header, values, strict=True)]
+    widths = [
+        min(max(width + 2, *(display_width(line) + 2 for line in label.split("\n")), 8), 60)
+        for label, width in zip(labels, values, strict=True)
+    ]
+    return labels, widths
+
+
+def _header_lines(label: str, values: int) -> str:
+    """A label much wider than its column's values, on two lines split where they come out
+    most even: at its space ("消费100-300元 / 人数"), else between two characters that are
+    not both Latin ("有消费 / 会员数"); without the break it reads as the label. The break is
+    written into the label because a wrap by width leaves one character on the second line
+    as soon as the font is a little wider than reckoned ("有消费会员 / 数")."""
+    if display_width(label) < 10 or display_width(label) <= values + 2:
+        return label
+    if " " in label:
+        cuts = [i for i, ch in enumerate(label) if ch == " "]
+        pieces = [(label[: i + 1], label[i + 1 :]) for i in cuts]  # the space stays
+    else:
+        cuts = [
+            i for i in range(1, len(label)) if not (label[i - 1].isascii() and label[i].isascii())
+        ]
+        pieces = [(label[:i], label[i:]) for i in cuts]
+    if not pieces:
+        return label
+    left, right = min(pieces, key=lambda p: max(display_width(p[0]), display_width(p[1])))
+    return f"{left}\n{right}"
+
+
+def _page_columns(widths: list[int]) -> int:
+    """How many of the first columns print on the first page."""
+    room, used = sum(widths) / _pages_wide(widths), 0
+    for count, width in enumerate(widths, start=1):
+        used += width
+        if used > room + 0.5:
+            return max(count - 1, 1)
+    return len(widths)
+
+
+def _pages_wide(widths: list[int]) -> int:
+    return max(1, math.ceil(sum(widths) / (PAGE_WIDTH / READABLE_SCALE)))
+
+
+def _print_setup(ws, widths: list[int]) -> None:
+    """A4 landscape, fitted to as few pages wide as keeps the type readable (never below
+    about 75%): a wider table goes on over more pages, its first column on each."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    pages = _pages_wide(widths)
+    ws.fit_to_pages(pages, 0)
+    ws.repeat_rows(HEADER_ROW)
+    if pages > 1:
+        ws.repeat_columns(0)
+
+
 def _write_sheet(
     workbook,
     styles,
@@ -98,49 +204,51 @@ def _write_sheet(
 ) -> None:
     report = sheet.report
     ws = workbook.add_worksheet(unique_sheet_name(sheet.name or template.sheet_name(lang), used))
-    rows = [flatten(row, template, lang) for row in report.rows]
-    transpose = template.transpose_single_row and len(rows) == 1
-    if transpose:
-        words = load_words(lang)
-        header = [words["figure"], words["value"]]
-        body = [[Cell("figure", "", "text", c.label), c] for c in rows[0]]
-    else:
-        header_cells = rows[0] if rows else flatten({}, template, lang)
-        header = [c.label for c in header_cells]
-        body = rows
+    header, body, transposed = _layout(sheet, template, lang)
     ncols = max(len(header), 1)
 
     title = template.title_text(lang, report.period.start, report.where)
     title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
-    for col, label in enumerate(header):
+    labels, widths = _columns(header, body)
+    for col, label in enumerate(labels):
         ws.write_string(HEADER_ROW, col, label, styles.header)
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
         for col, cell in enumerate(cells):
             write_cell(ws, r, col, cell, styles)
     last_row = HEADER_ROW + max(len(body), 1)
 
-    widths = [display_width(h) for h in header]
-    for cells in body[:2000]:  # a sample is enough to size a column
-        for col, cell in enumerate(cells):
-            text = format_value(cell.value, cell.format)
-            widths[col] = max(widths[col], display_width(text))
     for col, width in enumerate(widths):
-        set_width(ws, col, min(max(width + 2, 8), 60))
-    ws.set_row(HEADER_ROW, 32 if any(display_width(h) > 16 for h in header) else None)
-    ws.freeze_panes(HEADER_ROW + 1, 1 if not transpose else 0)
-    ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(HEADER_ROW)
+        set_width(ws, col, width)
+    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
+    ws.freeze_panes(HEADER_ROW + 1, 1 if not transposed or ncols > 2 else 0)
+    if not transposed:  # a filter on figure names would help no one
+        ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
+    _print_setup(ws, widths)
 
+    for note in footnotes(report, template, lang):  # why a figure reads oddly, where it does
+        last_row += 1
+        _write_note(ws, last_row, load_words(lang)["footnote"].format(note), widths, styles)
     place = last_row + 2
     if sheet.counts:
         place = _write_counts(ws, styles, sheet.counts, lang, place)
-    for chart in template.charts:
-        place = add_chart(workbook, ws, styles, sheet, template, chart, lang, place)
+    if sheet.charts:
+        # a table on its side is narrow: its charts stand beside it, on the same page
+        place, col = (HEADER_ROW, ncols + 1) if transposed else (place, 0)
+        for chart in template.charts:
+            place = add_chart(workbook, ws, styles, sheet, template, chart, lang, place, col)
+
+
+def _write_note(ws, row: int, text: str, widths: list[int], styles: Styles) -> None:
+    """A note wrapped within the first page's width, under the table."""
+    span = _page_columns(widths)
+    room = sum(widths[:span])
+    if span > 1:
+        ws.merge_range(row, 0, row, span - 1, text, styles.note)
+    else:
+        ws.write_string(row, 0, text, styles.note)
+    ws.set_row(row, 15 * math.ceil(display_width(text) * 1.1 / room))
 
 
 def _write_counts(ws, styles, counts: list[tuple[str, int]], lang: Lang, place: int) -> int:

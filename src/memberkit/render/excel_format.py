@@ -24,6 +24,8 @@ class Sheet:
     bases: dict[str, Report] = field(default_factory=dict)
     name: str | None = None  # the sheet's name, if not the template's
     counts: list[tuple[str, int]] = field(default_factory=list)  # a count block after the table
+    charts: bool = True  # the template's charts (a sheet repeating another's figures: none)
+    transpose: bool = False  # figures as rows, one column per row of the report
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Styles:
     def __init__(self, workbook: xlsxwriter.Workbook):
         self.title = workbook.add_format({"bold": True, "font_size": 14})
         self.subtitle = workbook.add_format({"font_color": "#595959"})
+        self.note = workbook.add_format(
+            {"italic": True, "font_color": "#7F6000", "text_wrap": True, "valign": "top"}
+        )
         self.header = workbook.add_format(
             {
                 "bold": True,

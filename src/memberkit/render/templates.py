@@ -5,11 +5,14 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from memberkit.db import asset_dir
+
+if TYPE_CHECKING:
+    from memberkit.reports import Report
 
 Format = Literal["text", "count", "money", "ratio", "decimal", "date", "phone"]
 Lang = Literal["zh", "en"]
@@ -71,6 +74,8 @@ class Template(BaseModel):
     groups: list[Group] = []
     charts: list[Chart] = []
     transpose_single_row: bool = False
+    # footnotes a report asks for (Report.footnotes) when a figure would puzzle a reader
+    footnotes: dict[str, Label] = {}
 
     def title_text(self, lang: Lang, period_start: date, where: str = "") -> str:
         """The title, with {year}, {month} and {where} (总仓/门店) filled in where it has them."""
@@ -79,7 +84,9 @@ class Template(BaseModel):
         )
 
     def sheet_name(self, lang: Lang) -> str:
-        return (self.sheet or self.title).in_(lang)[:31]  # Excel's limit
+        """The sheet's name: `sheet`, else the title (templates keep both within Excel's 31
+        characters and free of {placeholders}; a test checks it)."""
+        return (self.sheet or self.title).in_(lang)
 
 
 NUMBER_FORMATS: dict[str, str] = {
@@ -89,6 +96,11 @@ NUMBER_FORMATS: dict[str, str] = {
     "decimal": "#,##0.00",
     "date": "yyyy-mm-dd",
 }
+
+
+def footnotes(report: Report, template: Template, lang: Lang) -> list[str]:
+    """The footnotes the report asks for, in `lang`, from its template."""
+    return [template.footnotes[key].in_(lang) for key in report.footnotes]
 
 
 @cache

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import format_value
-from memberkit.render.templates import Lang, Template, load_template, load_words
+from memberkit.render.templates import Lang, Template, footnotes, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -89,9 +89,12 @@ def terminal_view(
         tables = _on_side(columns, cells, width)
         needed = max(_table_width(t) for t in tables)
         parts = [shown(title, "table.title"), *tables]
+    words = load_words(lang)
+    # why a figure that looks wrong is right
+    parts.extend(Text(words["footnote"].format(n)) for n in footnotes(report, template, lang))
     hidden = len(report.rows) - len(rows)
     if hidden:
-        parts.append(Text(load_words(lang)["more_rows"].format(rows=f"{hidden:,}")))
+        parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))
     return View(Group(*parts), max(needed, 1) if width is None else width)
 
 

@@ -11,9 +11,9 @@ from memberkit.periods import Scope
 from memberkit.render.excel import write_workbook
 from memberkit.render.excel_format import Sheet, WorkbookInfo
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import Lang, load_words
+from memberkit.render.templates import Lang, load_template, load_words
 from memberkit.reports import Report
-from memberkit.reports.monthly import Monthly
+from memberkit.reports.monthly import Monthly, MonthlySheet
 
 
 def workbook_info(through: date | None) -> WorkbookInfo:
@@ -24,43 +24,55 @@ def workbook_info(through: date | None) -> WorkbookInfo:
 
 def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInfo) -> list[Sheet]:
     """Cover, one sheet per analysis, churn risk and spending power per store."""
-    sheets = [Sheet(report=s.report, template=s.name, bases=s.bases) for s in monthly.sheets]
-    period, scope, facts = monthly.period, monthly.scope, monthly.facts
     words = load_words(lang)
+    sheets = [_monthly_sheet(s, lang) for s in monthly.sheets]
+    period, scope, facts = monthly.period, monthly.scope, monthly.facts
+    by = words["aside"].format(words["by"].format(words[scope.by])) if scope.by else ""
     cover: list[tuple[str, object]] = [
         ("", words["cover_title"].format(period=period.label)),
         (words["period"], period.label),
-        (words["scope"], scope.label + (f" / by {scope.by}" if scope.by else "")),
+        (words["scope"], scope.label + by),
         (words["through"], info.data_through),
         (words["generated"], info.generated_at.strftime("%Y-%m-%d %H:%M")),
     ]
     for table, count in facts["rows"].items():
         if table in ("members", "transactions", "stores", "targets"):
-            cover.append((words["table_rows"].format(table=table), count))
+            cover.append((words["table_rows"].format(table=words[f"table_{table}"]), count))
     cover.append((words["risk_model"], _model_line(monthly, lang)))
     for load in facts["last_loads"]:
-        when = load["finished_at"].strftime("%Y-%m-%d %H:%M")
-        cover.append(
-            (
-                words["recent_load"],
-                f"{when} {load['kind']} {load['file_name']}: {load['rows_loaded']:,} loaded, "
-                f"{load['rows_rejected']:,} rejected ({load['status']})",
-            )
+        kind, status = load["kind"], load["status"]
+        line = words["load_line"].format(
+            when=load["finished_at"].strftime("%Y-%m-%d %H:%M"),
+            kind=words.get("kind_" + kind.replace("-", "_"), kind),
+            file=load["file_name"],
+            loaded=load["rows_loaded"],
+            rejected=load["rows_rejected"],
+            status=words.get(f"status_{status}", status),
         )
+        cover.append((words["recent_load"], line))
     write_workbook(path, sheets, lang, info, cover=cover)
     return sheets
 
 
+def _monthly_sheet(sheet: MonthlySheet, lang: Lang) -> Sheet:
+    """A sheet of the monthly workbook. The breakdown by store is named as such, laid out with
+    stores across (fourteen figures down print readably), and has no charts: the whole scope's
+    sheet before it charts the same figures, and a chart per store would not fit."""
+    if not sheet.per_store:
+        return Sheet(report=sheet.report, template=sheet.name, bases=sheet.bases)
+    words = load_words(lang)
+    name = words["sheet_by"].format(
+        sheet=load_template(sheet.name).sheet_name(lang), by=words["store"]
+    )
+    return Sheet(sheet.report, sheet.name, name=name, charts=False, transpose=True)
+
+
 def _model_line(monthly: Monthly, lang: Lang) -> str:
     """The churn-risk model's line of the cover, or why it could not be fitted."""
-    m = monthly.risk_model
-    if m is None:
-        return monthly.risk_refusal or ""
-    return (
-        f"BG/NBD r {m['r']:.4f}, alpha {m['alpha']:.4f}, a {m['a']:.4f}, b {m['b']:.4f}, "
-        f"log-likelihood {m['log_likelihood']:,.1f}, {m['members']:,} "
-        + load_words(lang)["members"]
-    )
+    words = load_words(lang)
+    if monthly.risk_model is None:
+        return words["risk_not_fitted"].format(reason=monthly.risk_refusal or "")
+    return words["risk_model_line"].format(**monthly.risk_model)
 
 
 def store_label(store_id: str, names: dict[str, str | None]) -> str:

@@ -37,6 +37,8 @@ class Report:
     # no transaction in the period for the scope: figures are zeros and nulls
     empty: bool = False
     notes: list[str] = field(default_factory=list)  # what it could not check, may still change
+    # keys of its template's footnotes: why a figure that looks wrong is right (spend-bands)
+    footnotes: list[str] = field(default_factory=list)
     where: str = ""  # a title's {where}: 总仓/门店, or which call-backs a sheet holds
     split: str | None = None  # rows split by other than the store tree (complaints' category)
     kinds: tuple[str, ...] = ()  # the call-back kinds asked for

@@ -37,7 +37,26 @@ def _run(con, name: str, period: Period, scope: Scope, **extra) -> Report:
 def spend_bands(
     con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, edges=DEFAULT_SPEND_EDGES
 ) -> Report:
-    return _run(con, "spend_bands", period, scope, edges=_edges(edges))
+    report = _run(con, "spend_bands", period, scope, edges=_edges(edges))
+    report.footnotes = active_share_footnotes(report.rows)
+    return report
+
+
+def active_share_footnotes(rows: list[dict]) -> list[str]:
+    """['active_where_shopped'] where SPEC 5.1's definitions give a share a manager would
+    question: active members count in every store they shopped in, members on file in their
+    home store only, so a store's share can pass 100% and the ALL share can fall below every
+    store's or region's. The form then says why; elsewhere it says nothing."""
+    shares = [r["active_share"] for r in rows if r.get("active_share") is not None]
+    over = any(share > 1 for share in shares)
+    total = next((r["active_share"] for r in rows if r.get("scope") == "ALL"), None)
+    units = [r["active_share"] for r in rows if r.get("scope") != "ALL"]
+    below = (
+        total is not None
+        and len(units) > 0
+        and all(share is not None and total < share for share in units)
+    )
+    return ["active_where_shopped"] if over or below else []
 
 
 def demographics(

@@ -35,6 +35,8 @@ class MonthlySheet:
     name: str  # the catalogue's (and template's) name
     report: Report
     bases: dict[str, Report] = field(default_factory=dict)  # mom/yoy for comparison charts
+    # a breakdown by store of an analysis the workbook already has for the whole scope
+    per_store: bool = False
 
 
 @dataclass
@@ -64,7 +66,7 @@ def monthly_reports(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope
     if scope.store is None and scope.by != "store":
         by_store = Scope(store=None, region=scope.region, by="store")
         per_store = catalogue.run(con, "spending-power", period, by_store)
-        sheets.append(MonthlySheet("spending-power", per_store))
+        sheets.append(MonthlySheet("spending-power", per_store, per_store=True))
     return Monthly(
         period=period,
         scope=scope,
