@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stays quick
     import duckdb
 
-SCHEMA_VERSION = "5"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines
+SCHEMA_VERSION = "6"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines;
+# 6: surveys, callback_log, gift_requests (SPEC 5.12-5.14)
 
 
 @cache

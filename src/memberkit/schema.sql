@@ -158,3 +158,64 @@ create table if not exists complaints (
     satisfaction varchar,             -- '满意', '一般', '不满意' or a score '1'..'5'
     load_id bigint not null,
 );
+
+-- The service records (SPEC 5.12-5.14; schema 6). Codes are stored in English.
+
+-- 满意度调查表: one survey response; each score 1-5, null where not answered (never all five).
+create table if not exists surveys (
+    response_id varchar not null,
+    survey_date date not null,
+    store_id varchar not null,
+    member_id varchar,
+    channel varchar not null,         -- 'phone', 'sms', 'email' or 'visit'
+    attitude integer,                 -- 服务态度
+    efficiency integer,               -- 服务效率
+    quality integer,                  -- 服务质量
+    resolution integer,               -- 解决问题能力
+    overall integer,                  -- 总体满意度
+    comment varchar,
+    load_id bigint not null,
+);
+
+-- 回访记录: one call. A call is (member_id, called_at, kind).
+create table if not exists callback_log (
+    member_id varchar not null,
+    called_at timestamp not null,
+    kind varchar not null,            -- after_sale, new, lapsed, complaint, expiring, survey
+    outcome varchar not null,         -- reached, no_answer, refused, wrong_number
+    staff varchar,
+    note varchar,
+    load_id bigint not null,
+);
+
+-- 礼品申请单: a store's request for gifts and its decision. A later load of a request_id
+-- replaces its row (the decision is filled in later); the version replaced goes to
+-- gift_requests_history. Deliveries are gift_moves transfers whose ref is the request_id.
+create table if not exists gift_requests (
+    request_id varchar not null,
+    request_date date not null,
+    location varchar not null,
+    gift_id varchar not null,
+    requested_qty integer not null,
+    purpose varchar,
+    requested_by varchar,
+    approved_qty integer,             -- null: not decided; 0: refused
+    approved_by varchar,
+    approved_at date,
+    load_id bigint not null,
+);
+
+create table if not exists gift_requests_history (
+    request_id varchar not null,
+    request_date date not null,
+    location varchar not null,
+    gift_id varchar not null,
+    requested_qty integer not null,
+    purpose varchar,
+    requested_by varchar,
+    approved_qty integer,
+    approved_by varchar,
+    approved_at date,
+    load_id bigint not null,
+    replaced_by_load_id bigint not null,
+);

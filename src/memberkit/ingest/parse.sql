@@ -246,6 +246,49 @@ create or replace temp macro mk_satisfaction(x) as
         ) then '不满意'
     end;
 
+-- Service records (SPEC 5.12-5.13): each code is stored in English, written in English or
+-- as the forms name it.
+
+-- A survey score on the five-point scale: 1-5, or the words from 非常满意 (5) down to
+-- 非常不满意 (1). Unlike a complaint's satisfaction, the degrees are kept apart.
+create or replace temp macro mk_score(x) as
+    case
+        when regexp_full_match(x, '[1-5](\.0+)?分?') then try_cast(left(x, 1) as integer)
+        when lower(x) in ('非常满意', 'very satisfied') then 5
+        when lower(x) in ('满意', 'satisfied') then 4
+        when lower(x) in ('一般', 'neutral') then 3
+        when lower(x) in ('不满意', 'dissatisfied') then 2
+        when lower(x) in ('非常不满意', 'very dissatisfied') then 1
+    end;
+
+create or replace temp macro mk_survey_channel(x) as
+    case
+        when lower(x) in ('phone', '电话') then 'phone'
+        when lower(x) in ('sms', '短信') then 'sms'
+        when lower(x) in ('email', 'e-mail', '邮件', '电子邮件') then 'email'
+        when lower(x) in ('visit', '线下访谈') then 'visit'
+    end;
+
+create or replace temp macro mk_callback_kind(x) as
+    case
+        when lower(x) in ('after_sale', '售后回访') then 'after_sale'
+        when lower(x) in ('new', '新会员回访') then 'new'
+        when lower(x) in ('lapsed', '流失会员回访') then 'lapsed'
+        when lower(x) in ('complaint', '投诉回访') then 'complaint'
+        when lower(x) in ('expiring', '到期提醒') then 'expiring'
+        when lower(x) in ('survey', '满意度回访') then 'survey'
+    end;
+
+-- A wrong number is written 空号 (not in service), 错号 (someone else's) or as the form's
+-- own "空号/错号".
+create or replace temp macro mk_call_outcome(x) as
+    case
+        when lower(x) in ('reached', '接通') then 'reached'
+        when lower(x) in ('no_answer', '未接通') then 'no_answer'
+        when lower(x) in ('refused', '拒访') then 'refused'
+        when lower(x) in ('wrong_number', '空号', '错号', '空号/错号') then 'wrong_number'
+    end;
+
 -- --- the fast paths, on the untouched value -------------------------------------------------
 
 -- The common export format of a date/time. strptime's %Y takes 1-3 digit years too (and

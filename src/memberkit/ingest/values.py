@@ -25,6 +25,12 @@ _BAD_VALUE = {
     "int": "not a whole number",
     "move_kind": "unknown move kind (opening, receipt, transfer, issue or adjust)",
     "satisfaction": "unknown satisfaction (满意, 一般, 不满意 or a score of 1-5)",
+    "score": "unknown score (1-5, or 非常满意, 满意, 一般, 不满意, 非常不满意)",
+    "survey_channel": "unknown channel (电话, 短信, 邮件, 线下访谈 or phone, sms, email, visit)",
+    "callback_kind": "unknown call-back kind (售后回访, 新会员回访, 流失会员回访, 投诉回访, "
+    "到期提醒, 满意度回访 or after_sale, new, lapsed, complaint, expiring, survey)",
+    "call_outcome": "unknown outcome (接通, 未接通, 拒访, 空号/错号 or reached, no_answer, "
+    "refused, wrong_number)",
     "id": "a number in scientific notation (Excel damage): export this column as text",
 }
 
@@ -60,6 +66,10 @@ _SQL_TYPE = {
     "text": "varchar",
     "move_kind": "varchar",
     "satisfaction": "varchar",
+    "survey_channel": "varchar",
+    "callback_kind": "varchar",
+    "call_outcome": "varchar",
+    "score": "integer",
     "gender": "varchar",
     "date": "date",
     "month": "date",
