@@ -105,7 +105,7 @@ def expected(row: dict, name: str, relabelled=()) -> tuple[list[str], list[str]]
         if value is None or column.key in relabelled:
             continue
         if column.key in terminal.FREE_TEXT:
-            words.extend(str(value).split())
+            words.extend(w for w in str(value).split(" ") if w)
         else:
             whole.append(as_read(value, column.format))
     for group in template.groups:

@@ -10,7 +10,7 @@ list shows its first `limit` rows and says how many more there are; only those a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,6 +31,7 @@ FREE_TEXT = frozenset({"name", "gift_name", "member_ids", "counted_by", "value",
 # The column that names a record on its side, the first of these a report has (else its first).
 _RECORD_KEYS = ("member_id", "complaint_id", "scope")
 _HEADING_LINES = 3  # a heading may wrap onto this many lines before the table is turned
+_HEADING_MIN = 4  # and is no narrower than this (two Chinese characters a line)
 _TEXT_MIN = 10  # free text wraps no narrower than this (or its longest word, up to _WORD_MAX)
 _WORD_MAX = 30  # a longer word is folded rather than widen its column further
 # a rich table's overhead beyond its cells' widths: per column a space either side and a rule,
@@ -144,10 +145,11 @@ def _heading_lines(label: str, width: int) -> list[str]:
 
 def heading_width(label: str, lines: int) -> int:
     """The narrowest a heading can be in at most `lines` lines: wrapped between words, and a
-    Chinese word between characters; an English word is never broken."""
+    Chinese word between characters (two at least); an English word is never broken."""
     words = [cell_len(w) for w in label.split() if w.isascii()]
     full = cell_len(label)
-    for width in range(max([1, *words]), full):
+    narrowest = max([min(full, _HEADING_MIN), *words, *(cell_len(c) for c in label)])
+    for width in range(narrowest, full):
         if len(_heading_lines(label, width)) <= lines:
             return width
     return max(full, 1)
@@ -162,12 +164,12 @@ def heading(label: str, width: int) -> Text:
     return Text("\n".join(_heading_lines(label, heading_width(label, lines))), overflow="fold")
 
 
-def _text_widths(values: Iterator[str]) -> tuple[int, int]:
+def _text_widths(values: Iterable[str]) -> tuple[int, int]:
     """Free text's natural width (its longest value) and the narrowest it wraps to."""
     natural = longest_word = 0
     for value in values:
         natural = max(natural, cell_len(value))
-        longest_word = max([longest_word, *(cell_len(w) for w in value.split())])
+        longest_word = max([longest_word, *(cell_len(w) for w in value.split(" "))])
     return natural, min(natural, max(_TEXT_MIN, min(longest_word, _WORD_MAX)))
 
 
@@ -200,41 +202,55 @@ def _fitting_widths(
             return widths
         spare = width - overhead - sum(widths)
         if spare >= 0:
-            if wrap_text:  # what is left goes to the free text, up to its natural width
+            if wrap_text:  # headings in two lines first, then the free text less wrapped
+                spare = _unwrap_headings(columns, widths, spare, 2)
                 for index, (natural, _) in enumerate(data):
                     grow = (
                         min(spare, max(natural - widths[index], 0)) if columns[index].wraps else 0
                     )
                     widths[index] += grow
                     spare -= grow
-            _unwrap_headings(columns, widths, spare, lines)
+            for target in range(lines - 1, 0, -1):
+                spare = _unwrap_headings(columns, widths, spare, target)
             return widths
     return None
 
 
-def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines: int) -> None:
-    """Spend the width left over on headings: first those that fit one line for the least,
-    then those that need one line fewer."""
-    for target in range(1, lines):
-        costs = sorted(
-            (heading_width(column.label, target) - widths[index], index)
-            for index, column in enumerate(columns)
-        )
-        for cost, index in costs:
-            if 0 < cost <= spare:
-                widths[index] += cost
-                spare -= cost
-
-
-def _cell(text: str, column: Column) -> Text:
-    """A cell: free text wraps between words; anything else keeps its line. A value wider than
-    the whole terminal is folded onto the next line, never cut."""
-    return Text(
-        text,
-        justify="right" if column.right else "left",
-        no_wrap=not column.wraps,
-        overflow="fold",
+def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines: int) -> int:
+    """Widen the columns whose headings the spare width puts in `lines` lines, the cheapest
+    first; what is left of the spare width."""
+    costs = sorted(
+        (heading_width(column.label, lines) - widths[index], index)
+        for index, column in enumerate(columns)
     )
+    for cost, index in costs:
+        if 0 < cost <= spare:
+            widths[index] += cost
+            spare -= cost
+    return spare
+
+
+def _cell(text: str, column: Column, width: int) -> Text:
+    """A cell `width` wide: free text wrapped between words; anything else on its line. What
+    is wider than the column even so (a word, or a value wider than the terminal) is folded
+    onto the next line, never cut."""
+    if column.wraps and cell_len(text) > width:
+        text = "\n".join(word_lines(text, width))
+    return Text(text, justify="right" if column.right else "left", overflow="fold")
+
+
+def word_lines(text: str, width: int) -> list[str]:
+    """Free text in lines of at most `width`, broken at spaces only (rich would break a
+    Chinese name between its characters; 张　三 keeps its U+3000)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        joined = f"{line} {word}" if line else word
+        if line and cell_len(joined) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = joined
+    return [*lines, line]
 
 
 def _table(title: Text, columns: list[Column], cells: list[list[str]], widths: list[int]) -> Table:
@@ -243,7 +259,7 @@ def _table(title: Text, columns: list[Column], cells: list[list[str]], widths: l
         justify = "right" if column.right else "left"
         table.add_column(heading(column.label, width), justify=justify, width=width)
     for row in cells:
-        table.add_row(*(_cell(text, column) for text, column in zip(row, columns, strict=True)))
+        table.add_row(*(_cell(text, c, w) for text, c, w in zip(row, columns, widths, strict=True)))
     return table
 
 
@@ -257,10 +273,7 @@ def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -
     record_widths = [
         max(
             [cell_len(row[at])]
-            + [
-                _text_widths(iter([row[i]]))[1] if columns[i].wraps else cell_len(row[i])
-                for i in lines
-            ]
+            + [_text_widths([row[i]])[1] if columns[i].wraps else cell_len(row[i]) for i in lines]
         )
         for row in cells
     ]
@@ -285,7 +298,12 @@ def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -
         for row, record_width in zip(cells[start:end], record_widths[start:end], strict=True):
             table.add_column(Text(row[at], overflow="fold"), justify=justify, width=record_width)
         for i in lines:
-            values = (_cell(row[i], columns[i]) for row in cells[start:end])
+            values = (
+                _cell(row[i], columns[i], record_width)
+                for row, record_width in zip(
+                    cells[start:end], record_widths[start:end], strict=True
+                )
+            )
             table.add_row(Text(columns[i].label, overflow="fold"), *values)
         tables.append(table)
         start = end
