@@ -74,9 +74,14 @@ def terminal_view(
     """The report for a terminal `width` columns wide (None: as wide as the table needs, for
     a file or a pipe), its first `limit` rows (0: all) and a line saying how many more."""
     template = load_template(name)
+    words = load_words(lang)
+    scope = report.scope.label
+    by = report.scope.by or report.split  # as a sheet's subtitle says it: ALL（按门店）
+    if by:
+        scope += words["aside"].format(words["by"].format(words[by]))
     title = (
         f"{template.title_text(lang, report.period.start, report.where)} · "
-        f"{report.period.label} · {report.scope.label}"
+        f"{report.period.label} · {scope}"
     )
     rows = report.rows[:limit] if limit else report.rows
     columns = _columns(report, template, lang)
@@ -92,7 +97,7 @@ def terminal_view(
         parts = [shown(title, "table.title"), *tables]
     hidden = len(report.rows) - len(rows)
     if hidden:
-        parts.append(Text(load_words(lang)["more_rows"].format(rows=f"{hidden:,}")))
+        parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))
     return View(Group(*parts), max(needed, 1) if width is None else width)
 
 
