@@ -177,6 +177,7 @@ def test_spending_power_by_store_turns_on_its_side_with_every_amount(results):
     result = results["spending-power"]
     for width in (80, 120):
         text = rendered(result.report, "spending-power", width)
+        assert text.startswith("会员消费力分析表 · 2026-10 · ALL（按门店）")
         lines = [line for line in text.splitlines() if "│" in line]
         sales = [line for line in lines if line.split("│")[1].strip() == "销售额"]
         shown = [cell for line in sales for cell in cells_of(line)]

@@ -161,7 +161,7 @@ def heading_width(label: str, lines: int) -> int:
 
 
 def heading(label: str, width: int) -> Text:
-    """A heading in a column `width` wide: in as few lines as it takes, of even length (最后消
+    """A heading in a column `width` wide: in as few lines as it takes, of like lengths (最后消
     费日期 as 最后消/费日期, not 最后消费日/期)."""
     lines = len(_heading_lines(label, width))
     if lines == 1:
