@@ -379,3 +379,23 @@ def test_any_list_at_any_width_shows_every_value_whole(rows, width):
         whole, words = expected(row, "expiring")
         assert [v for v in whole if v not in cells] == []
         assert [w for w in words if w not in text] == []
+
+
+def test_free_text_breaks_at_spaces_only():
+    assert terminal.word_lines("M001 M002 M003", 9) == ["M001 M002", "M003"]
+    assert terminal.word_lines("张　三 李四", 6) == ["张　三", "李四"]  # U+3000 holds a name
+
+
+def test_a_value_wider_than_the_terminal_is_folded_not_cut():
+    long_id = "M" + "0123456789" * 6
+    row = {
+        "store_id": "S001", "member_id": long_id, "name": "王芳", "phone": "13800001234",
+        "join_date": date(2024, 1, 1), "expiry_date": date(2026, 11, 1), "visits": 1,
+        "spend": Decimal("10.00"), "visits_short": 2, "spend_short": Decimal("990.00"),
+    }  # fmt: skip
+    text = rendered(Report("expiring", month(2026, 11), Scope(), [row]), "expiring", 40)
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 40
+    assert "会员卡号" in text and "开卡门店" in text and "990.00" in text  # labels stay too
+    pieces = [c.strip() for line in text.splitlines() for c in re.split(f"[{RULES}]", line)]
+    assert long_id in "".join(p for p in pieces if p.startswith("M") or p.isdigit())
