@@ -309,6 +309,16 @@ def test_files_hold_every_row_whatever_the_limit(chain, columns, tmp_path, fmt):
         assert "--limit 0" not in text
 
 
+def test_csv_and_json_on_stdout_hold_every_row_whatever_the_limit(chain):
+    argv = ["churn", "--list", "--month", M]
+    members = [r["member_id"] for r in json_rows(chain, argv)]
+    assert len(members) > 3
+    shown = run_cli("--db", chain, *argv, "--limit", "3", "--format", "json")
+    assert [r["member_id"] for r in json.loads(shown.stdout)["rows"]] == members
+    shown = run_cli("--db", chain, *argv, "--limit", "3", "--format", "csv")
+    assert [r["member_id"] for r in csv.DictReader(io.StringIO(shown.stdout))] == members
+
+
 @pytest.mark.parametrize(
     "argv",
     [
