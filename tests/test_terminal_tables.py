@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
+import stat
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -207,20 +209,30 @@ def test_without_a_width_the_table_is_as_wide_as_it_needs(results):
         assert f"{row['sales']:,.2f}" in line and f"{row['member_attach_rate']:.2f}" in line
 
 
-def test_terminal_width_comes_from_columns_else_a_terminal_else_none(monkeypatch):
+def test_terminal_width_comes_from_columns_else_the_terminal_read_in(monkeypatch):
     monkeypatch.setenv("COLUMNS", "97")
     assert framework.terminal_width() == 97
-
-    def no_terminal(fd):
-        raise OSError("not a terminal")
-
     monkeypatch.delenv("COLUMNS")
-    monkeypatch.setattr(framework.os, "get_terminal_size", no_terminal)
-    assert framework.terminal_width() is None
-    monkeypatch.setattr(
-        framework.os, "get_terminal_size", lambda fd: shutil.os.terminal_size((133, 40))
-    )
+    terminals = {2: 133}  # the terminal is on stderr: stdout goes to a pipe or a file
+
+    def size(fd):
+        if fd not in terminals:
+            raise OSError("not a terminal")
+        return os.terminal_size((terminals[fd], 40))
+
+    def stdout_is(kind):
+        result = os.stat_result((kind, *[0] * 9))
+        monkeypatch.setattr(framework.os, "fstat", lambda fd: result)
+
+    monkeypatch.setattr(framework.os, "get_terminal_size", size)
+    monkeypatch.setattr(framework.os, "isatty", lambda fd: fd in terminals)
+    stdout_is(stat.S_IFIFO)  # | less: read in the terminal
     assert framework.terminal_width() == 133
+    stdout_is(stat.S_IFREG)  # > file.txt: as wide as the table needs
+    assert framework.terminal_width() is None
+    terminals.clear()  # cron: no terminal anywhere
+    stdout_is(stat.S_IFIFO)
+    assert framework.terminal_width() is None
 
 
 # --- lists and --limit ------------------------------------------------------------------------
