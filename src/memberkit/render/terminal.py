@@ -18,7 +18,6 @@ from rich import box
 from rich.cells import cell_len, chop_cells
 from rich.console import Console, Group, RenderableType
 from rich.segment import Segment
-from rich.table import Table
 from rich.text import Text
 
 from memberkit.errors import printable
@@ -91,12 +90,19 @@ def terminal_view(
     on_side = template.transpose_single_row and len(rows) == 1
     widths = None if on_side else _fitting_widths(columns, cells, width)
     if widths is not None:
-        parts: list[RenderableType] = [_Grid(shown(title, "table.title"), columns, widths, cells)]
-        needed = sum(widths) + _PER_COLUMN * len(columns) + _EDGE
+        grids = [
+            _Grid(
+                headings=[heading(c.label, w) for c, w in zip(columns, widths, strict=True)],
+                heading_right=[c.right for c in columns],
+                widths=widths,
+                cells=cells,
+                kinds=columns,
+            )
+        ]
     else:
-        tables = _on_side(columns, cells, width)
-        needed = max(_table_width(t) for t in tables)
-        parts = [shown(title, "table.title"), *tables]
+        grids = _on_side(columns, cells, width)
+    needed = max(grid.width for grid in grids)
+    parts: list[RenderableType] = [shown(title, "table.title"), *grids]
     hidden = len(report.rows) - len(rows)
     if hidden:
         parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))
@@ -235,14 +241,6 @@ def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines
     return spare
 
 
-def _cell(text: str, column: Column, width: int) -> Text:
-    return Text(
-        "\n".join(_cell_lines(text, column, width)),
-        justify="right" if column.right else "left",
-        overflow="fold",
-    )
-
-
 def word_lines(text: str, width: int) -> list[str]:
     """Free text in lines of at most `width`, broken at spaces only (rich would break a
     Chinese name between its characters; 张　三 keeps its U+3000)."""
@@ -257,54 +255,66 @@ def word_lines(text: str, width: int) -> list[str]:
     return [*lines, line]
 
 
+_LABEL = Column("", "", right=False, wraps=True)  # a label on the left of a record on its side
+
+
 @dataclass(frozen=True)
 class _Grid:
-    """A table of fixed-width columns, drawn line by line as rich draws its default table:
-    rich's Table takes 1.5 ms a row, and a list of 150,000 members shown in full (--limit 0,
-    or a file) must not take minutes."""
+    """A table of fixed-width columns drawn line by line as rich draws its default table
+    (rich's own Table takes 1.5 ms a row: a list of 150,000 members shown in full, with
+    --limit 0 or in a file, must not take minutes)."""
 
-    title: Text
-    columns: list[Column]
+    headings: list[list[str]]  # each column's heading, in lines
+    heading_right: list[bool]
     widths: list[int]
     cells: list[list[str]]
+    kinds: list[Column]  # how the cells of each column are written (on its side: of each row)
+    on_side: bool = False
+    title: Text | None = None
+
+    @property
+    def width(self) -> int:
+        return sum(self.widths) + _PER_COLUMN * len(self.widths) + _EDGE
 
     def __rich_console__(self, console: Console, options) -> Iterator[Text | Segment]:
         lines = box.HEAVY_HEAD
         spans = [width + 2 for width in self.widths]
-        yield self.title
+        if self.title is not None:
+            yield self.title
         yield Segment(lines.get_top(spans) + "\n")
-        headings = [heading(c.label, w) for c, w in zip(self.columns, self.widths, strict=True)]
-        height = max((len(h) for h in headings), default=1)
-        headings = [[""] * (height - len(h)) + h for h in headings]  # on the rule, as rich does
+        height = max(len(h) for h in self.headings)
+        headings = [[""] * (height - len(h)) + h for h in self.headings]  # on the rule, as rich
         style = console.get_style("table.header")
         for line in range(height):
             yield Segment(lines.head_left + " ")
-            for index, column in enumerate(self.columns):
+            for index, right in enumerate(self.heading_right):
                 if index:
                     yield Segment(f" {lines.head_vertical} ")
-                yield Segment(
-                    _padded(headings[index][line], self.widths[index], column.right), style
-                )
+                yield Segment(_padded(headings[index][line], self.widths[index], right), style)
             yield Segment(f" {lines.head_right}\n")
         yield Segment(lines.get_row(spans, "head") + "\n")
-        for row in self.cells:
-            yield Segment(self._row(row, lines))
+        for index, row in enumerate(self.cells):
+            yield Segment(self._row(index, row, lines))
         yield Segment(lines.get_bottom(spans) + "\n")
 
-    def _row(self, row: list[str], lines) -> str:
+    def _row(self, index: int, row: list[str], lines) -> str:
+        if self.on_side:
+            kinds = [_LABEL, *[self.kinds[index]] * (len(row) - 1)]
+        else:
+            kinds = self.kinds
         parts = [
-            _cell_lines(text, column, width)
-            for text, column, width in zip(row, self.columns, self.widths, strict=True)
+            (_cell_lines(text, kind, width), kind.right)
+            for text, kind, width in zip(row, kinds, self.widths, strict=True)
         ]
         between = f" {lines.mid_vertical} "
         return "".join(
             f"{lines.mid_left} "
             + between.join(
-                _padded(part[line] if line < len(part) else "", width, column.right)
-                for part, column, width in zip(parts, self.columns, self.widths, strict=True)
+                _padded(part[line] if line < len(part) else "", width, right)
+                for (part, right), width in zip(parts, self.widths, strict=True)
             )
             + f" {lines.mid_right}\n"
-            for line in range(max(len(part) for part in parts))
+            for line in range(max(len(part) for part, _ in parts))
         )
 
 
@@ -322,7 +332,7 @@ def _padded(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
-def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[Table]:
+def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[_Grid]:
     """The records turned on their side: a line per figure with its label at the left, a
     column per record headed by its id or scope, as many records to a table as fit `width`
     (None: all in one)."""
@@ -345,33 +355,29 @@ def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -
         record_widths = [max(min(w, room - label_width), 1) for w in record_widths]
 
     # a record's heading sits over its figures' side: the right, when most are numbers
-    justify = "right" if 2 * sum(columns[i].right for i in lines) > len(lines) else "left"
-    tables: list[Table] = []
+    right = 2 * sum(columns[i].right for i in lines) > len(lines)
+    grids: list[_Grid] = []
     start = 0
-    while start < len(cells) or not tables:
+    while start < len(cells) or not grids:
         end, used = start, label_width + _PER_COLUMN + _EDGE
         while end < len(cells) and (
             end == start or width is None or used + record_widths[end] + _PER_COLUMN <= width
         ):
             used += record_widths[end] + _PER_COLUMN
             end += 1
-        table = Table()
-        table.add_column(Text(columns[at].label, overflow="fold"), width=label_width)
-        for row, record_width in zip(cells[start:end], record_widths[start:end], strict=True):
-            table.add_column(Text(row[at], overflow="fold"), justify=justify, width=record_width)
-        for i in lines:
-            values = (
-                _cell(row[i], columns[i], record_width)
-                for row, record_width in zip(
-                    cells[start:end], record_widths[start:end], strict=True
-                )
+        records, widths = cells[start:end], [label_width, *record_widths[start:end]]
+        titles = [columns[at].label, *(r[at] for r in records)]
+        grids.append(
+            _Grid(
+                headings=[
+                    _cell_lines(text, _LABEL, w) for text, w in zip(titles, widths, strict=True)
+                ],
+                heading_right=[False, *[right] * len(records)],
+                widths=widths,
+                cells=[[columns[i].label, *(r[i] for r in records)] for i in lines],
+                kinds=[columns[i] for i in lines],
+                on_side=True,
             )
-            table.add_row(Text(columns[i].label, overflow="fold"), *values)
-        tables.append(table)
+        )
         start = end
-    return tables
-
-
-def _table_width(table: Table) -> int:
-    """The columns a table of fixed-width columns takes."""
-    return sum(c.width or 0 for c in table.columns) + _PER_COLUMN * len(table.columns) + _EDGE
+    return grids
