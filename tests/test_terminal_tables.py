@@ -29,7 +29,7 @@ import memberkit
 from conftest import run_cli
 from memberkit.cli import framework
 from memberkit.periods import Scope, month
-from memberkit.render import terminal
+from memberkit.render import grid, terminal
 from memberkit.render.templates import load_template
 from memberkit.reports import Report
 
@@ -404,8 +404,8 @@ def test_any_list_at_any_width_shows_every_value_whole(rows, width):
 
 
 def test_free_text_breaks_at_spaces_only():
-    assert terminal.word_lines("M001 M002 M003", 9) == ["M001 M002", "M003"]
-    assert terminal.word_lines("张　三 李四", 6) == ["张　三", "李四"]  # U+3000 holds a name
+    assert grid.word_lines("M001 M002 M003", 9) == ["M001 M002", "M003"]
+    assert grid.word_lines("张　三 李四", 6) == ["张　三", "李四"]  # U+3000 holds a name
 
 
 def test_a_value_wider_than_the_terminal_is_folded_not_cut():

@@ -9,19 +9,26 @@ list shows its first `limit` rows and says how many more there are; only those a
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
-from rich import box
-from rich.cells import cell_len, chop_cells
-from rich.console import Console, Group, RenderableType
-from rich.segment import Segment
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import format_value
+from memberkit.render.grid import (
+    EDGE,
+    HEADING_MIN,
+    LABEL,
+    PER_COLUMN,
+    Column,
+    Grid,
+    cell_lines,
+    heading,
+    heading_width,
+)
 from memberkit.render.templates import Lang, Template, load_template, load_words
 from memberkit.reports import Report
 
@@ -32,12 +39,8 @@ FREE_TEXT = frozenset({"name", "gift_name", "member_ids", "counted_by", "value",
 # The column that names a record on its side, the first of these a report has (else its first).
 _RECORD_KEYS = ("member_id", "complaint_id", "scope")
 _HEADING_LINES = 3  # a heading may wrap onto this many lines before the table is turned
-_HEADING_MIN = 4  # and is no narrower than this (two Chinese characters a line)
 _TEXT_MIN = 10  # free text wraps no narrower than this (or its longest word, up to _WORD_MAX)
 _WORD_MAX = 30  # a longer word is folded rather than widen its column further
-# a rich table's overhead beyond its cells' widths: per column a space either side and a rule,
-# plus the rule at the left edge
-_PER_COLUMN, _EDGE = 3, 1
 
 
 def shown(text: str, style: str = "") -> Text:
@@ -45,14 +48,6 @@ def shown(text: str, style: str = "") -> Text:
     cannot recolour the screen, retitle the window or reverse a line), and as a Text, never
     as rich markup (a name like '[/vip]' or '[link=…]' is shown, not interpreted)."""
     return Text(printable(text, keep_spaces=True), style=style)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # the template's key (an item of a list: its group's)
-    label: str  # as shown: escaped
-    right: bool  # numbers are right-aligned
-    wraps: bool  # free text, which may wrap between words
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,7 @@ def terminal_view(
     widths = None if on_side else _fitting_widths(columns, cells, width)
     if widths is not None:
         grids = [
-            _Grid(
+            Grid(
                 headings=[heading(c.label, w) for c, w in zip(columns, widths, strict=True)],
                 heading_right=[c.right for c in columns],
                 widths=widths,
@@ -147,34 +142,6 @@ def _cells(row: dict, template: Template, show_phone: bool) -> list[str]:
     return [printable(cell, keep_spaces=True) for cell in cells]
 
 
-@cache
-def _measuring_console() -> Console:
-    return Console(file=io.StringIO(), width=1000)
-
-
-def _heading_lines(label: str, width: int) -> list[str]:
-    return [line.plain for line in Text(label).wrap(_measuring_console(), width, overflow="fold")]
-
-
-def heading_width(label: str, lines: int) -> int:
-    """The narrowest a heading can be in at most `lines` lines: wrapped between words, and a
-    Chinese word between characters (two at least); an English word is never broken."""
-    words = [cell_len(w) for w in label.split() if w.isascii()]
-    full = cell_len(label)
-    narrowest = max([min(full, _HEADING_MIN), *words, *(cell_len(c) for c in label)])
-    for width in range(narrowest, full):
-        if len(_heading_lines(label, width)) <= lines:
-            return width
-    return max(full, 1)
-
-
-def heading(label: str, width: int) -> list[str]:
-    """A heading's lines in a column `width` wide: as few as it takes, of like lengths (最后消
-    费日期 as 最后消/费日期, not 最后消费日/期)."""
-    lines = len(_heading_lines(label, width))
-    return [label] if lines == 1 else _heading_lines(label, heading_width(label, lines))
-
-
 def _text_widths(values: Iterable[str]) -> tuple[int, int]:
     """Free text's natural width (its longest value) and the narrowest it wraps to."""
     natural = longest_word = 0
@@ -198,7 +165,7 @@ def _fitting_widths(
         else:
             natural = max((cell_len(v) for v in values), default=0)
             data.append((natural, natural))
-    overhead = _PER_COLUMN * len(columns) + _EDGE
+    overhead = PER_COLUMN * len(columns) + EDGE
     for lines, wrap_text in (
         (1, False),
         (2, False),
@@ -241,98 +208,7 @@ def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines
     return spare
 
 
-def word_lines(text: str, width: int) -> list[str]:
-    """Free text in lines of at most `width`, broken at spaces only (rich would break a
-    Chinese name between its characters; 张　三 keeps its U+3000)."""
-    lines, line = [], ""
-    for word in text.split(" "):
-        joined = f"{line} {word}" if line else word
-        if line and cell_len(joined) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = joined
-    return [*lines, line]
-
-
-_LABEL = Column("", "", right=False, wraps=True)  # a label on the left of a record on its side
-
-
-@dataclass(frozen=True)
-class _Grid:
-    """A table of fixed-width columns drawn line by line as rich draws its default table
-    (rich's own Table takes 1.5 ms a row: a list of 150,000 members shown in full, with
-    --limit 0 or in a file, must not take minutes)."""
-
-    headings: list[list[str]]  # each column's heading, in lines
-    heading_right: list[bool]
-    widths: list[int]
-    cells: list[list[str]]
-    kinds: list[Column]  # how the cells of each column are written (on its side: of each row)
-    on_side: bool = False
-    title: Text | None = None
-
-    @property
-    def width(self) -> int:
-        return sum(self.widths) + _PER_COLUMN * len(self.widths) + _EDGE
-
-    def __rich_console__(self, console: Console, options) -> Iterator[Text | Segment]:
-        lines = box.HEAVY_HEAD
-        spans = [width + 2 for width in self.widths]
-        if self.title is not None:
-            yield self.title
-        yield Segment(lines.get_top(spans) + "\n")
-        height = max(len(h) for h in self.headings)
-        headings = [[""] * (height - len(h)) + h for h in self.headings]  # on the rule, as rich
-        style = console.get_style("table.header")
-        for line in range(height):
-            yield Segment(lines.head_left + " ")
-            for index, right in enumerate(self.heading_right):
-                if index:
-                    yield Segment(f" {lines.head_vertical} ")
-                yield Segment(_padded(headings[index][line], self.widths[index], right), style)
-            yield Segment(f" {lines.head_right}\n")
-        yield Segment(lines.get_row(spans, "head") + "\n")
-        for index, row in enumerate(self.cells):
-            yield Segment(self._row(index, row, lines))
-        yield Segment(lines.get_bottom(spans) + "\n")
-
-    def _row(self, index: int, row: list[str], lines) -> str:
-        if self.on_side:
-            kinds = [_LABEL, *[self.kinds[index]] * (len(row) - 1)]
-        else:
-            kinds = self.kinds
-        parts = [
-            (_cell_lines(text, kind, width), kind.right)
-            for text, kind, width in zip(row, kinds, self.widths, strict=True)
-        ]
-        between = f" {lines.mid_vertical} "
-        return "".join(
-            f"{lines.mid_left} "
-            + between.join(
-                _padded(part[line] if line < len(part) else "", width, right)
-                for (part, right), width in zip(parts, self.widths, strict=True)
-            )
-            + f" {lines.mid_right}\n"
-            for line in range(max(len(part) for part, _ in parts))
-        )
-
-
-def _cell_lines(text: str, column: Column, width: int) -> list[str]:
-    """A cell's lines: free text broken between words; anything wider than the column (a
-    word, or a value wider than the terminal) folded, never cut."""
-    if cell_len(text) <= width:
-        return [text]
-    lines = word_lines(text, width) if column.wraps else [text]
-    return [part for line in lines for part in chop_cells(line, width)]
-
-
-def _padded(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - cell_len(text))
-    return gap + text if right else text + gap
-
-
-def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[_Grid]:
+def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[Grid]:
     """The records turned on their side: a line per figure with its label at the left, a
     column per record headed by its id or scope, as many records to a table as fit `width`
     (None: all in one)."""
@@ -349,28 +225,28 @@ def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -
     widest = max(record_widths, default=1)
     label_width = max(cell_len(columns[i].label) for i in [at, *lines])
     if width is not None:  # labels wrap when one record would not fit beside them,
-        room = width - 2 * _PER_COLUMN - _EDGE
-        label_width = max(min(label_width, room - widest), min(label_width, _HEADING_MIN * 2))
+        room = width - 2 * PER_COLUMN - EDGE
+        label_width = max(min(label_width, room - widest), min(label_width, HEADING_MIN * 2))
         # and a value wider than the terminal is folded within it
         record_widths = [max(min(w, room - label_width), 1) for w in record_widths]
 
     # a record's heading sits over its figures' side: the right, when most are numbers
     right = 2 * sum(columns[i].right for i in lines) > len(lines)
-    grids: list[_Grid] = []
+    grids: list[Grid] = []
     start = 0
     while start < len(cells) or not grids:
-        end, used = start, label_width + _PER_COLUMN + _EDGE
+        end, used = start, label_width + PER_COLUMN + EDGE
         while end < len(cells) and (
-            end == start or width is None or used + record_widths[end] + _PER_COLUMN <= width
+            end == start or width is None or used + record_widths[end] + PER_COLUMN <= width
         ):
-            used += record_widths[end] + _PER_COLUMN
+            used += record_widths[end] + PER_COLUMN
             end += 1
         records, widths = cells[start:end], [label_width, *record_widths[start:end]]
         titles = [columns[at].label, *(r[at] for r in records)]
         grids.append(
-            _Grid(
+            Grid(
                 headings=[
-                    _cell_lines(text, _LABEL, w) for text, w in zip(titles, widths, strict=True)
+                    cell_lines(text, LABEL, w) for text, w in zip(titles, widths, strict=True)
                 ],
                 heading_right=[False, *[right] * len(records)],
                 widths=widths,
