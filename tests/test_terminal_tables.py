@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
+import stat
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -27,7 +29,7 @@ import memberkit
 from conftest import run_cli
 from memberkit.cli import framework
 from memberkit.periods import Scope, month
-from memberkit.render import terminal
+from memberkit.render import grid, terminal
 from memberkit.render.templates import load_template
 from memberkit.reports import Report
 
@@ -105,7 +107,7 @@ def expected(row: dict, name: str, relabelled=()) -> tuple[list[str], list[str]]
         if value is None or column.key in relabelled:
             continue
         if column.key in terminal.FREE_TEXT:
-            words.extend(str(value).split())
+            words.extend(w for w in str(value).split(" ") if w)
         else:
             whole.append(as_read(value, column.format))
     for group in template.groups:
@@ -177,6 +179,7 @@ def test_spending_power_by_store_turns_on_its_side_with_every_amount(results):
     result = results["spending-power"]
     for width in (80, 120):
         text = rendered(result.report, "spending-power", width)
+        assert text.startswith("会员消费力分析表 · 2026-10 · ALL（按门店）")
         lines = [line for line in text.splitlines() if "│" in line]
         sales = [line for line in lines if line.split("│")[1].strip() == "销售额"]
         shown = [cell for line in sales for cell in cells_of(line)]
@@ -206,20 +209,30 @@ def test_without_a_width_the_table_is_as_wide_as_it_needs(results):
         assert f"{row['sales']:,.2f}" in line and f"{row['member_attach_rate']:.2f}" in line
 
 
-def test_terminal_width_comes_from_columns_else_a_terminal_else_none(monkeypatch):
+def test_terminal_width_comes_from_columns_else_the_terminal_read_in(monkeypatch):
     monkeypatch.setenv("COLUMNS", "97")
     assert framework.terminal_width() == 97
-
-    def no_terminal(fd):
-        raise OSError("not a terminal")
-
     monkeypatch.delenv("COLUMNS")
-    monkeypatch.setattr(framework.os, "get_terminal_size", no_terminal)
-    assert framework.terminal_width() is None
-    monkeypatch.setattr(
-        framework.os, "get_terminal_size", lambda fd: shutil.os.terminal_size((133, 40))
-    )
+    terminals = {2: 133}  # the terminal is on stderr: stdout goes to a pipe or a file
+
+    def size(fd):
+        if fd not in terminals:
+            raise OSError("not a terminal")
+        return os.terminal_size((terminals[fd], 40))
+
+    def stdout_is(kind):
+        result = os.stat_result((kind, *[0] * 9))
+        monkeypatch.setattr(framework.os, "fstat", lambda fd: result)
+
+    monkeypatch.setattr(framework.os, "get_terminal_size", size)
+    monkeypatch.setattr(framework.os, "isatty", lambda fd: fd in terminals)
+    stdout_is(stat.S_IFIFO)  # | less: read in the terminal
     assert framework.terminal_width() == 133
+    stdout_is(stat.S_IFREG)  # > file.txt: as wide as the table needs
+    assert framework.terminal_width() is None
+    terminals.clear()  # cron: no terminal anywhere
+    stdout_is(stat.S_IFIFO)
+    assert framework.terminal_width() is None
 
 
 # --- lists and --limit ------------------------------------------------------------------------
@@ -308,6 +321,16 @@ def test_files_hold_every_row_whatever_the_limit(chain, columns, tmp_path, fmt):
         assert "--limit 0" not in text
 
 
+def test_csv_and_json_on_stdout_hold_every_row_whatever_the_limit(chain):
+    argv = ["churn", "--list", "--month", M]
+    members = [r["member_id"] for r in json_rows(chain, argv)]
+    assert len(members) > 3
+    shown = run_cli("--db", chain, *argv, "--limit", "3", "--format", "json")
+    assert [r["member_id"] for r in json.loads(shown.stdout)["rows"]] == members
+    shown = run_cli("--db", chain, *argv, "--limit", "3", "--format", "csv")
+    assert [r["member_id"] for r in csv.DictReader(io.StringIO(shown.stdout))] == members
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -378,3 +401,23 @@ def test_any_list_at_any_width_shows_every_value_whole(rows, width):
         whole, words = expected(row, "expiring")
         assert [v for v in whole if v not in cells] == []
         assert [w for w in words if w not in text] == []
+
+
+def test_free_text_breaks_at_spaces_only():
+    assert grid.word_lines("M001 M002 M003", 9) == ["M001 M002", "M003"]
+    assert grid.word_lines("张　三 李四", 6) == ["张　三", "李四"]  # U+3000 holds a name
+
+
+def test_a_value_wider_than_the_terminal_is_folded_not_cut():
+    long_id = "M" + "0123456789" * 6
+    row = {
+        "store_id": "S001", "member_id": long_id, "name": "王芳", "phone": "13800001234",
+        "join_date": date(2024, 1, 1), "expiry_date": date(2026, 11, 1), "visits": 1,
+        "spend": Decimal("10.00"), "visits_short": 2, "spend_short": Decimal("990.00"),
+    }  # fmt: skip
+    text = rendered(Report("expiring", month(2026, 11), Scope(), [row]), "expiring", 40)
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 40
+    assert "会员卡号" in text and "开卡门店" in text and "990.00" in text  # labels stay too
+    pieces = [c.strip() for line in text.splitlines() for c in re.split(f"[{RULES}]", line)]
+    assert long_id in "".join(p for p in pieces if p.startswith("M") or p.isdigit())

@@ -8,6 +8,7 @@ import enum
 import functools
 import inspect
 import os
+import stat
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,13 +71,18 @@ Limit = Annotated[
 
 
 def terminal_width() -> int | None:
-    """The width tables are fitted to: $COLUMNS if set, else the terminal's that stdout,
-    stderr or stdin is (output piped into `less` or `head` is read in one); None where no
-    terminal is (cron, a redirect in a script): the table is then as wide as it needs."""
+    """The width tables are fitted to: $COLUMNS if set; else the terminal's that stdout is,
+    or that stderr or stdin is when stdout is a pipe (into `less` or `head`, read in that
+    terminal); None when stdout is a file or no terminal is at hand (cron): the table is then
+    as wide as it needs."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    for stream in (1, 2, 0):
+    try:
+        piped = stat.S_ISFIFO(os.fstat(1).st_mode)
+    except OSError:
+        piped = False
+    for stream in (1, 2, 0) if piped or os.isatty(1) else ():
         try:
             return os.get_terminal_size(stream).columns or None
         except OSError:

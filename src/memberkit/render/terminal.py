@@ -9,19 +9,27 @@ list shows its first `limit` rows and says how many more there are; only those a
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import format_value
-from memberkit.render.templates import Lang, Template, footnotes, load_template, load_words
+from memberkit.render.grid import (
+    EDGE,
+    HEADING_MIN,
+    LABEL,
+    PER_COLUMN,
+    Column,
+    Grid,
+    cell_lines,
+    heading,
+    heading_width,
+)
+from memberkit.render.templates import Lang, Template, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -33,9 +41,6 @@ _RECORD_KEYS = ("member_id", "complaint_id", "scope")
 _HEADING_LINES = 3  # a heading may wrap onto this many lines before the table is turned
 _TEXT_MIN = 10  # free text wraps no narrower than this (or its longest word, up to _WORD_MAX)
 _WORD_MAX = 30  # a longer word is folded rather than widen its column further
-# a rich table's overhead beyond its cells' widths: per column a space either side and a rule,
-# plus the rule at the left edge
-_PER_COLUMN, _EDGE = 3, 1
 
 
 def shown(text: str, style: str = "") -> Text:
@@ -43,14 +48,6 @@ def shown(text: str, style: str = "") -> Text:
     cannot recolour the screen, retitle the window or reverse a line), and as a Text, never
     as rich markup (a name like '[/vip]' or '[link=…]' is shown, not interpreted)."""
     return Text(printable(text, keep_spaces=True), style=style)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # the template's key (an item of a list: its group's)
-    label: str  # as shown: escaped
-    right: bool  # numbers are right-aligned
-    wraps: bool  # free text, which may wrap between words
 
 
 @dataclass(frozen=True)
@@ -73,9 +70,14 @@ def terminal_view(
     """The report for a terminal `width` columns wide (None: as wide as the table needs, for
     a file or a pipe), its first `limit` rows (0: all) and a line saying how many more."""
     template = load_template(name)
+    words = load_words(lang)
+    scope = report.scope.label
+    by = report.scope.by or report.split  # as a sheet's subtitle says it: ALL（按门店）
+    if by:
+        scope += words["aside"].format(words["by"].format(words[by]))
     title = (
         f"{template.title_text(lang, report.period.start, report.where)} · "
-        f"{report.period.label} · {report.scope.label}"
+        f"{report.period.label} · {scope}"
     )
     rows = report.rows[:limit] if limit else report.rows
     columns = _columns(report, template, lang)
@@ -83,15 +85,19 @@ def terminal_view(
     on_side = template.transpose_single_row and len(rows) == 1
     widths = None if on_side else _fitting_widths(columns, cells, width)
     if widths is not None:
-        parts: list[RenderableType] = [_table(shown(title, "table.title"), columns, cells, widths)]
-        needed = sum(widths) + _PER_COLUMN * len(columns) + _EDGE
+        grids = [
+            Grid(
+                headings=[heading(c.label, w) for c, w in zip(columns, widths, strict=True)],
+                heading_right=[c.right for c in columns],
+                widths=widths,
+                cells=cells,
+                kinds=columns,
+            )
+        ]
     else:
-        tables = _on_side(columns, cells, width)
-        needed = max(_table_width(t) for t in tables)
-        parts = [shown(title, "table.title"), *tables]
-    words = load_words(lang)
-    # why a figure that looks wrong is right
-    parts.extend(Text(words["footnote"].format(n)) for n in footnotes(report, template, lang))
+        grids = _on_side(columns, cells, width)
+    needed = max(grid.width for grid in grids)
+    parts: list[RenderableType] = [shown(title, "table.title"), *grids]
     hidden = len(report.rows) - len(rows)
     if hidden:
         parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))
@@ -136,41 +142,12 @@ def _cells(row: dict, template: Template, show_phone: bool) -> list[str]:
     return [printable(cell, keep_spaces=True) for cell in cells]
 
 
-@cache
-def _measuring_console() -> Console:
-    return Console(file=io.StringIO(), width=1000)
-
-
-def _heading_lines(label: str, width: int) -> list[str]:
-    return [line.plain for line in Text(label).wrap(_measuring_console(), width, overflow="fold")]
-
-
-def heading_width(label: str, lines: int) -> int:
-    """The narrowest a heading can be in at most `lines` lines: wrapped between words, and a
-    Chinese word between characters; an English word is never broken."""
-    words = [cell_len(w) for w in label.split() if w.isascii()]
-    full = cell_len(label)
-    for width in range(max([1, *words]), full):
-        if len(_heading_lines(label, width)) <= lines:
-            return width
-    return max(full, 1)
-
-
-def heading(label: str, width: int) -> Text:
-    """A heading in a column `width` wide: in as few lines as it takes, of even length (最后消
-    费日期 as 最后消/费日期, not 最后消费日/期)."""
-    lines = len(_heading_lines(label, width))
-    if lines == 1:
-        return Text(label, overflow="fold")
-    return Text("\n".join(_heading_lines(label, heading_width(label, lines))), overflow="fold")
-
-
-def _text_widths(values: Iterator[str]) -> tuple[int, int]:
+def _text_widths(values: Iterable[str]) -> tuple[int, int]:
     """Free text's natural width (its longest value) and the narrowest it wraps to."""
     natural = longest_word = 0
     for value in values:
         natural = max(natural, cell_len(value))
-        longest_word = max([longest_word, *(cell_len(w) for w in value.split())])
+        longest_word = max([longest_word, *(cell_len(w) for w in value.split(" "))])
     return natural, min(natural, max(_TEXT_MIN, min(longest_word, _WORD_MAX)))
 
 
@@ -188,7 +165,7 @@ def _fitting_widths(
         else:
             natural = max((cell_len(v) for v in values), default=0)
             data.append((natural, natural))
-    overhead = _PER_COLUMN * len(columns) + _EDGE
+    overhead = PER_COLUMN * len(columns) + EDGE
     for lines, wrap_text in (
         (1, False),
         (2, False),
@@ -203,54 +180,35 @@ def _fitting_widths(
             return widths
         spare = width - overhead - sum(widths)
         if spare >= 0:
-            if wrap_text:  # what is left goes to the free text, up to its natural width
+            if wrap_text:  # headings in two lines first, then the free text less wrapped
+                spare = _unwrap_headings(columns, widths, spare, 2)
                 for index, (natural, _) in enumerate(data):
                     grow = (
                         min(spare, max(natural - widths[index], 0)) if columns[index].wraps else 0
                     )
                     widths[index] += grow
                     spare -= grow
-            _unwrap_headings(columns, widths, spare, lines)
+            for target in range(lines - 1, 0, -1):
+                spare = _unwrap_headings(columns, widths, spare, target)
             return widths
     return None
 
 
-def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines: int) -> None:
-    """Spend the width left over on headings: first those that fit one line for the least,
-    then those that need one line fewer."""
-    for target in range(1, lines):
-        costs = sorted(
-            (heading_width(column.label, target) - widths[index], index)
-            for index, column in enumerate(columns)
-        )
-        for cost, index in costs:
-            if 0 < cost <= spare:
-                widths[index] += cost
-                spare -= cost
-
-
-def _cell(text: str, column: Column) -> Text:
-    """A cell: free text wraps between words; anything else keeps its line. A value wider than
-    the whole terminal is folded onto the next line, never cut."""
-    return Text(
-        text,
-        justify="right" if column.right else "left",
-        no_wrap=not column.wraps,
-        overflow="fold",
+def _unwrap_headings(columns: list[Column], widths: list[int], spare: int, lines: int) -> int:
+    """Widen the columns whose headings the spare width puts in `lines` lines, the cheapest
+    first; what is left of the spare width."""
+    costs = sorted(
+        (heading_width(column.label, lines) - widths[index], index)
+        for index, column in enumerate(columns)
     )
+    for cost, index in costs:
+        if 0 < cost <= spare:
+            widths[index] += cost
+            spare -= cost
+    return spare
 
 
-def _table(title: Text, columns: list[Column], cells: list[list[str]], widths: list[int]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column, width in zip(columns, widths, strict=True):
-        justify = "right" if column.right else "left"
-        table.add_column(heading(column.label, width), justify=justify, width=width)
-    for row in cells:
-        table.add_row(*(_cell(text, column) for text, column in zip(row, columns, strict=True)))
-    return table
-
-
-def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[Table]:
+def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -> list[Grid]:
     """The records turned on their side: a line per figure with its label at the left, a
     column per record headed by its id or scope, as many records to a table as fit `width`
     (None: all in one)."""
@@ -260,41 +218,42 @@ def _on_side(columns: list[Column], cells: list[list[str]], width: int | None) -
     record_widths = [
         max(
             [cell_len(row[at])]
-            + [
-                _text_widths(iter([row[i]]))[1] if columns[i].wraps else cell_len(row[i])
-                for i in lines
-            ]
+            + [_text_widths([row[i]])[1] if columns[i].wraps else cell_len(row[i]) for i in lines]
         )
         for row in cells
     ]
     widest = max(record_widths, default=1)
     label_width = max(cell_len(columns[i].label) for i in [at, *lines])
-    if width is not None:  # labels wrap when one record would not fit beside them
-        label_width = max(min(label_width, width - widest - 2 * _PER_COLUMN - _EDGE), 4)
+    if width is not None:  # labels wrap when one record would not fit beside them,
+        room = width - 2 * PER_COLUMN - EDGE
+        label_width = max(min(label_width, room - widest), min(label_width, HEADING_MIN * 2))
+        # and a value wider than the terminal is folded within it
+        record_widths = [max(min(w, room - label_width), 1) for w in record_widths]
 
     # a record's heading sits over its figures' side: the right, when most are numbers
-    justify = "right" if 2 * sum(columns[i].right for i in lines) > len(lines) else "left"
-    tables: list[Table] = []
+    right = 2 * sum(columns[i].right for i in lines) > len(lines)
+    grids: list[Grid] = []
     start = 0
-    while start < len(cells) or not tables:
-        end, used = start, label_width + _PER_COLUMN + _EDGE
+    while start < len(cells) or not grids:
+        end, used = start, label_width + PER_COLUMN + EDGE
         while end < len(cells) and (
-            end == start or width is None or used + record_widths[end] + _PER_COLUMN <= width
+            end == start or width is None or used + record_widths[end] + PER_COLUMN <= width
         ):
-            used += record_widths[end] + _PER_COLUMN
+            used += record_widths[end] + PER_COLUMN
             end += 1
-        table = Table()
-        table.add_column(Text(columns[at].label, overflow="fold"), width=label_width)
-        for row, record_width in zip(cells[start:end], record_widths[start:end], strict=True):
-            table.add_column(Text(row[at], overflow="fold"), justify=justify, width=record_width)
-        for i in lines:
-            values = (_cell(row[i], columns[i]) for row in cells[start:end])
-            table.add_row(Text(columns[i].label, overflow="fold"), *values)
-        tables.append(table)
+        records, widths = cells[start:end], [label_width, *record_widths[start:end]]
+        titles = [columns[at].label, *(r[at] for r in records)]
+        grids.append(
+            Grid(
+                headings=[
+                    cell_lines(text, LABEL, w) for text, w in zip(titles, widths, strict=True)
+                ],
+                heading_right=[False, *[right] * len(records)],
+                widths=widths,
+                cells=[[columns[i].label, *(r[i] for r in records)] for i in lines],
+                kinds=[columns[i] for i in lines],
+                on_side=True,
+            )
+        )
         start = end
-    return tables
-
-
-def _table_width(table: Table) -> int:
-    """The columns a table of fixed-width columns takes."""
-    return sum(c.width or 0 for c in table.columns) + _PER_COLUMN * len(table.columns) + _EDGE
+    return grids
