@@ -21,8 +21,8 @@ from memberkit.cli.framework import (
     check_xlsx_output,
     period_report,
     run_report,
-    with_month,
 )
+from memberkit.cli.outputs import store_files, with_month
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
@@ -60,9 +60,7 @@ def callbacks(
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
 ) -> None:
-    """会员回访名单: members to phone after a large purchase, after joining, after lapsing.
-
-    --output may contain {month}, replaced by the period (2026-10, or 2026 with --year)."""
+    """会员回访名单: members to phone after a large purchase, after joining, after lapsing."""
     if request.by is not None:
         raise UsageError("callbacks gives one list; leave out --by (each row has its store)")
     kinds = parse_kinds(kind)
@@ -97,10 +95,10 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
         say_empty_tables(con, catalogue.entry("callbacks").needs)
         names = store_names(con)
         info = workbook_info(data_through(con))
-    callbacks_workbook(report, request.output, request.lang.value, info, names)
-    stores = len({row["store_id"] for row in report.rows})
-    err.print(
-        f"callbacks {period.label}: {len(report.rows):,} calls in {stores:,} stores "
-        f"-> {request.output}",
-        markup=False,
-    )
+    for path, part in store_files(report, "callbacks", request.output):
+        callbacks_workbook(part, path, request.lang.value, info, names)
+        stores = len({row["store_id"] for row in part.rows})
+        err.print(
+            f"callbacks {period.label}: {len(part.rows):,} calls in {stores:,} stores -> {path}",
+            markup=False,
+        )
