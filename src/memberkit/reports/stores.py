@@ -21,15 +21,20 @@ _KNOWN = """
         union select store_id from members
         union select store_id from ticket_stores
     )
-    select ids.store_id, any_value(s.store_name) as store_name, any_value(s.region) as region
+    select
+        ids.store_id,
+        any_value(s.store_name) as store_name,
+        any_value(s.region) as region,
+        bool_or(s.store_id is not null) as in_stores_table,
     from ids left join stores s using (store_id)
     group by ids.store_id
 """
 
 
 def store_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Each store: id, name, region, members on file (home store) and tickets (amount > 0),
-    ordered by id. Ids that only members or tickets name come with no name or region."""
+    """Each store: id, name, region, whether the stores table has it (ids that only members
+    or tickets name do not), members with it as home store and its tickets (amount > 0),
+    ordered by id."""
     cursor = con.execute(
         f"""
         with known as ({_KNOWN}),
@@ -40,7 +45,7 @@ def store_list(con: duckdb.DuckDBPyConnection) -> list[dict]:
             select store_id, count(*) as tickets from transactions
             where amount > 0 group by store_id
         )
-        select k.store_id, k.store_name, k.region,
+        select k.store_id, k.store_name, k.region, k.in_stores_table,
             coalesce(m.members, 0) as members, coalesce(t.tickets, 0) as tickets
         from known k
         left join members_per_store m using (store_id)
@@ -56,7 +61,7 @@ def resolve_store(con: duckdb.DuckDBPyConnection, text: str) -> str:
     """The store id that --store names: the id as written, else the one id equal to it in
     any case, else the one store with exactly that name. Nothing, or a name or case shared
     by several stores, is refused naming the close matches (exit 3, like an unknown id)."""
-    known = con.execute(f"select store_id, store_name from ({_KNOWN})").fetchall()
+    known = con.execute(f"select store_id, store_name from ({_KNOWN}) k").fetchall()
     ids = {store_id for store_id, _ in known}
     if text in ids:
         return text
