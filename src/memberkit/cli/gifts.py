@@ -198,10 +198,13 @@ def reconcile(
 def _say_adjustments(rows: list[dict], *, posted: bool) -> None:
     """What --post recorded (or, with --dry-run, would record): one line per adjust move, on
     stderr beside the table, which shows the lines as they were before posting."""
-    if not rows:
-        err.print("nothing to post: every counted gift's book equals its count", markup=False)
-        return
     said = "posted" if posted else "--dry-run: would post"
+    if not rows:
+        err.print(
+            f"{said} 0 adjustments: every counted gift's book already equals its count",
+            markup=False,
+        )
+        return
     err.print(f"{said} {len(rows)} adjustment(s) so the book equals the count:", markup=False)
     for row in rows:
         name = f" {printable(row['gift_name'])}" if row.get("gift_name") else ""
