@@ -36,12 +36,16 @@ from memberkit.reports.options import MAX_DAYS
 def callbacks(
     request: Request,
     min_amount: Annotated[
-        float, typer.Option(min=0, help="Smallest ticket that earns an after-sale call.")
+        float,
+        typer.Option(min=0, metavar="YUAN", help="Smallest ticket that earns an after-sale call."),
     ] = float(DEFAULT_MIN_AMOUNT),
     inactive_days: Annotated[
         int,
         typer.Option(
-            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+            min=1,
+            max=MAX_DAYS,
+            metavar="DAYS",
+            help="Days without a ticket after which a member is lapsed.",
         ),
     ] = DEFAULT_INACTIVE_DAYS,
     per_store: Annotated[
@@ -49,12 +53,16 @@ def callbacks(
         typer.Option(
             min=1,
             max=MAX_COUNT,
+            metavar="N",
             help="Keep each store's N highest amounts per kind (its capacity).",
         ),
     ] = None,
     kind: Annotated[
         list[str] | None,
-        typer.Option(help="after_sale, new or lapsed; repeat or separate by commas (default all)."),
+        typer.Option(
+            metavar="KIND",
+            help="after_sale, new or lapsed; repeat or separate by commas (default all).",
+        ),
     ] = None,
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")

@@ -10,7 +10,9 @@ import typer
 
 from memberkit.cli.common import (
     MAX_COUNT,
+    Command,
     DbOption,
+    Group,
     WaitOption,
     err,
     report_connection,
@@ -42,6 +44,7 @@ from memberkit.periods import Scope
 app = typer.Typer(
     help="Gift stock: ledger, counts and reconciliation (礼品管理).",
     no_args_is_help=True,
+    cls=Group,
     rich_markup_mode=None,  # plain help, like the main command's (start-up time)
 )
 
@@ -66,7 +69,7 @@ def _show(
     emit_files(report, name, fmt, output, lang, info=info, quiet=True)
 
 
-@app.command("stock")
+@app.command("stock", cls=Command)
 @reports_errors
 def stock(
     ctx: typer.Context,
@@ -90,7 +93,7 @@ def stock(
         _show(con, report, "gift-stock", format, output, lang)
 
 
-@app.command("issues")
+@app.command("issues", cls=Command)
 @reports_errors
 @period_report
 def issues(request: Request) -> None:
@@ -99,7 +102,7 @@ def issues(request: Request) -> None:
     run_report(request, "gift-issues")
 
 
-@app.command("count-sheet")
+@app.command("count-sheet", cls=Command)
 @reports_errors
 def count_sheet(
     ctx: typer.Context,
@@ -138,7 +141,7 @@ def count_sheet(
     err.print(f"count sheet for {location} on {day}: {len(held)} gifts -> {output}", markup=False)
 
 
-@app.command("reconcile")
+@app.command("reconcile", cls=Command)
 @reports_errors
 def reconcile(
     ctx: typer.Context,

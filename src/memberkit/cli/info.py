@@ -22,7 +22,9 @@ from memberkit.errors import printable
 @reports_errors
 def info(
     ctx: typer.Context,
-    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
+    format: Annotated[
+        TableOrJson, typer.Option("--format", "-f", help="A table, or JSON for scripts.")
+    ] = TableOrJson.table,
     loads: Annotated[
         int,
         typer.Option(min=1, max=MAX_COUNT, metavar="N", help="How many recent loads to list."),

@@ -32,25 +32,44 @@ PROGRESS_MIN_BYTES = 32 << 20
 @reports_errors
 def load(
     ctx: typer.Context,
-    kind: Annotated[LoadKind, typer.Argument(help="What the files hold.")],
-    files: Annotated[list[Path], typer.Argument(help="CSV (comma or tab) or XLSX files.")],
+    kind: Annotated[
+        LoadKind,
+        typer.Argument(
+            metavar="KIND",
+            help=f"What the files hold: {', '.join(KINDS)}.",
+            show_default=False,
+        ),
+    ],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="CSV (comma or tab) or XLSX files.")
+    ],
     encoding: Annotated[
-        str | None, typer.Option(help="Force the encoding (default: detect UTF-8/GB18030).")
+        str | None,
+        typer.Option(
+            metavar="ENCODING", help="Force the encoding (default: detect UTF-8/GB18030)."
+        ),
     ] = None,
     delimiter: Annotated[
-        str | None, typer.Option(help="Force the delimiter: ',' or 'tab' (default: detect).")
+        str | None,
+        typer.Option(metavar="CHAR", help="Force the delimiter: ',' or 'tab' (default: detect)."),
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(help="TOML file mapping another system's column names to ours."),
+        typer.Option(
+            metavar="FILE.toml", help="TOML file mapping another system's column names to ours."
+        ),
     ] = None,
     max_reject_ratio: Annotated[
-        float, typer.Option(min=0, max=1, help="Refuse a file with more rejected rows.")
+        float,
+        typer.Option(
+            min=0, max=1, metavar="RATIO", help="Refuse a file with more rejected rows (0-1)."
+        ),
     ] = 0.01,
     timezone: Annotated[
         str,
         typer.Option(
             "--timezone",
+            metavar="ZONE",
             help="The exports' time zone: ISO times with an offset (Z, +08:00) are "
             "converted to wall time in it.",
         ),
@@ -63,12 +82,14 @@ def load(
         ),
     ] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Write the rejected rows of this run to a CSV file.")
+        Path | None,
+        typer.Option(metavar="FILE.csv", help="Write the rejected rows of this run to a CSV file."),
     ] = None,
     sheet: Annotated[
         list[str] | None,
         typer.Option(
             "--sheet",
+            metavar="NAME",
             help="XLSX: read only this sheet (repeat for several; default: every sheet "
             "that holds data).",
         ),
@@ -77,7 +98,7 @@ def load(
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
-    """Load member, ticket, store or target exports into the database.
+    """Load exports (members, tickets, ticket lines, stores, targets, gifts, complaints).
 
     Every row read is loaded, skipped as an identical duplicate, or rejected with its line,
     column and reason. A file with too many rejects loads nothing (exit 3); loading the same

@@ -182,7 +182,9 @@ def expiring(
 @period_report
 def spend_bands(
     request: Request,
-    bands: Annotated[str, typer.Option(help="Band edges in yuan.")] = "100,300,500,1000",
+    bands: Annotated[
+        str, typer.Option(metavar="EDGES", help="Band edges in yuan, ascending.")
+    ] = "100,300,500,1000",
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
     edges = money_edges(bands, "--bands", "100,300,500,1000")
@@ -193,7 +195,9 @@ def spend_bands(
 @period_report
 def demographics(
     request: Request,
-    age_bands: Annotated[str, typer.Option(help="Age band edges in years.")] = "20,30,40",
+    age_bands: Annotated[
+        str, typer.Option(metavar="EDGES", help="Age band edges in years, ascending.")
+    ] = "20,30,40",
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
     edges = age_edges(age_bands, "--age-bands", "20,30,40")
@@ -214,7 +218,10 @@ def churn(
     inactive_days: Annotated[
         int,
         typer.Option(
-            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+            min=1,
+            max=MAX_DAYS,
+            metavar="DAYS",
+            help="Days without a ticket after which a member is lapsed.",
         ),
     ] = analyses.DEFAULT_INACTIVE_DAYS,
     list_members: Annotated[
