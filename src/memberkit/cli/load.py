@@ -177,23 +177,35 @@ def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> Loa
         BarColumn,
         DownloadColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
-        TimeRemainingColumn,
+        TimeElapsedColumn,
     )
+
+    class _SizeColumn(DownloadColumn):
+        """Bytes read of the file while it is scanned; nothing for a stage without a size."""
+
+        def render(self, task):
+            from rich.text import Text
+
+            return Text("") if task.total is None else super().render(task)
 
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
+        _SizeColumn(),
+        TimeElapsedColumn(),
     )
     with Progress(*columns, console=err.console(), transient=True) as bar:
-        task = bar.add_task(f"reading {path.name}", total=size)
-        return load_file(con, path, options, progress=_BarProgress(bar, task, path.name))
+        task = bar.add_task(f"{path.name}: scanning", total=size)
+        return load_file(con, path, options, progress=StageProgress(bar, task, path.name))
 
 
-class _BarProgress:
-    """Bytes read while hashing and checking the file, then DuckDB's work without a size."""
+class StageProgress:
+    """What the loader says, as the terminal shows it: the scan (hash, encoding check) as
+    bytes of the file, then each stage without a size (reading the rows, inserting them) as
+    a spinner, a moving bar and the time it has taken so far, never a bar that sits full."""
 
     def __init__(self, bar: Progress, task: TaskID, name: str):
         self.bar, self.task, self.name = bar, task, name
@@ -202,7 +214,9 @@ class _BarProgress:
         self.bar.advance(self.task, nbytes)
 
     def phase(self, text: str) -> None:
-        self.bar.update(self.task, description=f"{self.name}: {text}", total=None)
+        # rich's update(total=None) keeps the old total: a stage is a task of its own
+        self.bar.update(self.task, visible=False)
+        self.task = self.bar.add_task(f"{self.name}: {text}", total=None)
 
 
 def _report(result: LoadResult, max_ratio: float) -> None:
