@@ -119,3 +119,14 @@ def test_choice_errors_name_the_option_and_the_choices_in_plain_words(args, opti
     assert "Value error" not in result.output
     assert f"Invalid value for {option}" in result.output
     assert f"{value} is not one of" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--end-month", "2026-13"), ("--lines-from", "1990-01"), ("--encoding", "gbk")],
+)
+def test_sample_data_errors_name_the_option_as_typed(tmp_path, option, value):
+    result = run_cli("sample-data", tmp_path / "x", option, value)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"memberkit: {option} ") and repr(value) in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -20,9 +20,7 @@ def sample_data(
         int,
         typer.Option(metavar="N", help="Random seed: the same seed gives the same files."),
     ] = 7,
-    stores: Annotated[
-        int, typer.Option(min=1, max=999, metavar="N", help="How many stores (1-999).")
-    ] = 8,
+    stores: Annotated[int, typer.Option(min=1, max=999, metavar="N", help="How many stores.")] = 8,
     members: Annotated[
         int, typer.Option(min=1, metavar="N", help="How many members, spread over the stores.")
     ] = 2_000,
@@ -76,6 +74,15 @@ def sample_data(
         )
         written = write_sample_data(directory, spec)
     except ValueError as exc:  # a bad month or encoding: the user's words were off
-        raise UsageError(str(exc)) from None
+        raise UsageError(_as_option(str(exc))) from None
     for kind, path in written.items():
         out.print(f"{kind}: {path}", markup=False)
+
+
+_OPTIONS = {"end_month": "--end-month", "lines_from": "--lines-from", "encoding": "--encoding"}
+
+
+def _as_option(message: str) -> str:
+    """The library's message naming a field (end_month ...) as the option the user typed."""
+    field = message.split(" ", 1)[0]
+    return _OPTIONS[field] + message[len(field) :] if field in _OPTIONS else message
