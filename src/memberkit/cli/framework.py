@@ -260,12 +260,13 @@ def emit_files(
     bases=None,
     info=None,
     quiet: bool = False,
-) -> None:
+) -> list[Path]:
     """emit() to the terminal or --output, or with {store} in --output to one file per
-    store; a workbook's sheet charts `bases` (the same report earlier) cut to its store."""
+    store; a workbook's sheet charts `bases` (the same report earlier) cut to its store.
+    Returns the files written."""
     if output is None:
         emit(report, name, fmt, None, lang, show_phone=show_phone, quiet=quiet)
-        return
+        return []
     files = store_files(report, name, output)
     if not files:
         err.print(f"{name}: no rows, so no file per store -> {output}", markup=False)
@@ -279,6 +280,7 @@ def emit_files(
                 part_bases = {k: cut_like(b, part, name) for k, b in part_bases.items()}
             workbook = (Sheet(report=part, template=name, bases=part_bases), info)
         emit(part, name, fmt, path, lang, show_phone=show_phone, workbook=workbook, quiet=quiet)
+    return [path for path, _ in files]
 
 
 def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:

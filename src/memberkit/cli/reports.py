@@ -163,16 +163,22 @@ def expiring(
     if format is OutputFormat.xlsx:
         from memberkit.render.workbooks import expiring_workbook
 
-        for path, part in store_files(report, "expiring", output):
+        written = store_files(report, "expiring", output)
+        for path, part in written:
             expiring_workbook(part, path, lang.value, info, names)
+        written = [path for path, _ in written]
     else:
-        emit_files(report, "expiring", format, output, lang, show_phone=show_phone, quiet=True)
+        written = emit_files(
+            report, "expiring", format, output, lang, show_phone=show_phone, quiet=True
+        )
     if split_by_store is not None:
         from memberkit.render.workbooks import split_expiring
 
         written = split_expiring(report, split_by_store, lang.value, info, names)
         err.print(f"{len(written)} workbooks -> {split_by_store}", markup=False)
     target = f" -> {output}" if output else ""
+    if output is not None and STORE in str(output):
+        target = f" -> {len(written)} files {output}"
     err.print(
         f"{period.label}: {len(report.rows):,} members in {stores:,} stores{target}", markup=False
     )
