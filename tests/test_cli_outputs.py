@@ -7,12 +7,15 @@ import csv
 import io
 import json
 import shutil
+from itertools import takewhile
 from pathlib import Path
 
 import openpyxl
 import pytest
+import typer
 
 from conftest import run_cli
+from memberkit.cli import app
 from memberkit.render import ascii_label
 
 MONTH = "2026-10"
@@ -112,6 +115,22 @@ EVERY_OUTPUT = [  # (command, the file name's month, extension)
     (("gifts", "count-sheet", "--location", "HQ", "--date", "2026-10-31"), MONTH, "xlsx"),
     (("report", "--month", MONTH), MONTH, "xlsx"),
 ]
+
+
+def test_the_list_above_holds_every_command_with_an_output():
+    def walk(command, path=()):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, (*path, name))
+
+    with_output = {
+        " ".join(path)
+        for path, command in walk(typer.main.get_command(app))
+        if any("--output" in getattr(p, "opts", ()) for p in command.params)
+    }
+    # a command's words come before its first option
+    listed = {" ".join(takewhile(lambda a: a[0] != "-", args)) for args, _, _ in EVERY_OUTPUT}
+    assert with_output and with_output <= listed, with_output - listed
 
 
 @pytest.mark.parametrize(
