@@ -92,6 +92,7 @@ def test_an_ambiguous_name_or_case_is_exit_3_naming_the_candidates(shop):
     assert "info --stores" in result.stderr
     result = run_cli("--db", shop, "churn", "--month", "2026-10", "--store", "西湖")
     assert result.exit_code == 3 and "no store '西湖'" in result.stderr
+    assert "did you mean Ab (西湖店), aB (西湖二店)?" in result.stderr  # names holding it
 
 
 def test_an_unknown_store_is_exit_3_with_close_matches(shop):

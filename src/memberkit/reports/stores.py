@@ -78,7 +78,9 @@ def resolve_store(con: duckdb.DuckDBPyConnection, text: str) -> str:
                 hint="give the store id exactly as `memberkit info --stores` lists it",
             )
     labels = {i: f"{i} ({name})" if name else i for i, name in known}
-    close = difflib.get_close_matches(text, list(ids), n=5, cutoff=0.6)
+    # names that hold what was typed (天河 -> 广州天河店), then ids and names that look alike
+    close = sorted(i for i, name in known if name and text.casefold() in name.casefold())
+    close += difflib.get_close_matches(text, list(ids), n=5, cutoff=0.6)
     by_name = {name: i for i, name in known if name}
     close += [by_name[n] for n in difflib.get_close_matches(text, list(by_name), n=5, cutoff=0.5)]
     close = list(dict.fromkeys(close))[:5]
