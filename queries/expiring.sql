@@ -1,14 +1,16 @@
 -- 到期会员名单 (SPEC 5.5): members whose card expires in the month and who have not earned
 -- next year's fee waiver (min_visits tickets or min_spend net sales in the card year
 -- [expiry_date - 1 year, as_of], tickets in any store).
--- Parameters: $start, $end (the expiry month), $as_of, $min_visits, $min_spend.
+-- Parameters: $start, $end (the expiry month), $as_of, $min_visits, $min_spend, $store and
+-- $region (members by home store; null: the company).
 
 with expiring as (
     select
         member_id, name, phone, store_id, join_date, expiry_date,
         -- 29 February minus a year is 28 February (DuckDB clamps the day)
         (expiry_date - interval 1 year)::date as card_year_start,
-    from members
+    from members m
+    join mk_scope_stores($store, $region, null) st using (store_id)
     where expiry_date between $start::date and $end::date
 ),
 

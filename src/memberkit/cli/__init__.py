@@ -20,7 +20,7 @@ from memberkit.cli import (
     risk,
     sample,
 )
-from memberkit.cli.common import RootDbOption
+from memberkit.cli.common import Command, Group, RootDbOption
 from memberkit.errors import option_style
 
 app = typer.Typer(
@@ -31,7 +31,10 @@ app = typer.Typer(
     # Plain help, as click prints it: Rich's help formatter alone costs a third of the
     # start-up time (`memberkit --help` must stay under 0.3 s).
     rich_markup_mode=None,
-    add_completion=False,
+    cls=Group,
+    # --install-completion / --show-completion: bash, zsh, fish and PowerShell complete
+    # commands, options and choices
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -60,21 +63,21 @@ def _root(
     ctx.call_on_close(lambda: option_style.reset(spelling))
 
 
-app.command("load")(load.load)
-app.command("info")(info.info)
-app.command("check")(check.check)
-app.command("sample-data")(sample.sample_data)
-app.command("spend-bands")(reports.spend_bands)
-app.command("demographics")(reports.demographics)
-app.command("spending-power")(reports.spending_power)
-app.command("churn")(reports.churn)
-app.command("report")(reports.report)
-app.command("expiring")(reports.expiring)
-app.command("complaints")(complaints.complaints)
-app.command("callbacks")(callbacks.callbacks)
-app.command("new-members")(members.new_members)
-app.command("grades")(members.grades)
-app.command("churn-risk")(risk.churn_risk)
+app.command("load", cls=Command)(load.load)
+app.command("info", cls=Command)(info.info)
+app.command("check", cls=Command)(check.check)
+app.command("sample-data", cls=Command)(sample.sample_data)
+app.command("spend-bands", cls=Command)(reports.spend_bands)
+app.command("demographics", cls=Command)(reports.demographics)
+app.command("spending-power", cls=Command)(reports.spending_power)
+app.command("churn", cls=Command)(reports.churn)
+app.command("report", cls=Command)(reports.report)
+app.command("expiring", cls=Command)(reports.expiring)
+app.command("complaints", cls=Command)(complaints.complaints)
+app.command("callbacks", cls=Command)(callbacks.callbacks)
+app.command("new-members", cls=Command)(members.new_members)
+app.command("grades", cls=Command)(members.grades)
+app.command("churn-risk", cls=Command)(risk.churn_risk)
 app.add_typer(gifts.app, name="gifts")
 
 

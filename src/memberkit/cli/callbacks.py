@@ -22,8 +22,8 @@ from memberkit.cli.framework import (
     check_xlsx_output,
     period_report,
     run_report,
-    with_month,
 )
+from memberkit.cli.outputs import store_files, with_month
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
@@ -37,12 +37,16 @@ from memberkit.reports.options import MAX_DAYS
 def callbacks(
     request: Request,
     min_amount: Annotated[
-        float, typer.Option(min=0, help="Smallest ticket that earns an after-sale call.")
+        float,
+        typer.Option(min=0, metavar="YUAN", help="Smallest ticket that earns an after-sale call."),
     ] = float(DEFAULT_MIN_AMOUNT),
     inactive_days: Annotated[
         int,
         typer.Option(
-            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+            min=1,
+            max=MAX_DAYS,
+            metavar="DAYS",
+            help="Days without a ticket after which a member is lapsed.",
         ),
     ] = DEFAULT_INACTIVE_DAYS,
     per_store: Annotated[
@@ -50,21 +54,23 @@ def callbacks(
         typer.Option(
             min=1,
             max=MAX_COUNT,
+            metavar="N",
             help="Keep each store's N highest amounts per kind (its capacity).",
         ),
     ] = None,
     kind: Annotated[
         list[str] | None,
-        typer.Option(help="after_sale, new or lapsed; repeat or separate by commas (default all)."),
+        typer.Option(
+            metavar="KIND",
+            help="after_sale, new or lapsed; repeat or separate by commas (default all).",
+        ),
     ] = None,
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
     limit: Limit = None,
 ) -> None:
-    """会员回访名单: members to phone after a large purchase, after joining, after lapsing.
-
-    --output may contain {month}, replaced by the period (2026-10, or 2026 with --year)."""
+    """会员回访名单: members to phone after a large purchase, after joining, after lapsing."""
     if request.by is not None:
         raise UsageError("callbacks gives one list; leave out --by (each row has its store)")
     kinds = parse_kinds(kind)
@@ -101,10 +107,10 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
         say_empty_tables(con, catalogue.entry("callbacks").needs)
         names = store_names(con)
         info = workbook_info(data_through(con))
-    callbacks_workbook(report, request.output, request.lang.value, info, names)
-    stores = len({row["store_id"] for row in report.rows})
-    err.print(
-        f"callbacks {period.label}: {len(report.rows):,} calls in {stores:,} stores "
-        f"-> {request.output}",
-        markup=False,
-    )
+    for path, part in store_files(report, "callbacks", request.output):
+        callbacks_workbook(part, path, request.lang.value, info, names)
+        stores = len({row["store_id"] for row in part.rows})
+        err.print(
+            f"callbacks {period.label}: {len(part.rows):,} calls in {stores:,} stores -> {path}",
+            markup=False,
+        )

@@ -23,11 +23,13 @@ from memberkit.errors import EXIT_UNEXPECTED
 @reports_errors
 def check(
     ctx: typer.Context,
-    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
+    format: Annotated[
+        TableOrJson, typer.Option("--format", "-f", help="A table, or JSON for scripts.")
+    ] = TableOrJson.table,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
-    """Verify the database's invariants, e.g. after a crash, a killed load or a full disk.
+    """Verify the database's invariants: after a crash, a killed load or a full disk.
 
     Checks the schema version; that no load was left half-done; that the load_ids sequence
     is ahead of every load; that each load's ledger adds up (read = loaded + duplicate +

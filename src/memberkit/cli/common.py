@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import os
 import sys
 import traceback
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from memberkit import db
 from memberkit.errors import (
@@ -58,6 +60,7 @@ RootDbOption = Annotated[
         "--db",
         envvar=db.DB_ENV,
         show_envvar=True,
+        metavar="FILE",
         help="Database file (default ./memberkit.duckdb).",
     ),
 ]
@@ -65,6 +68,7 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
+        metavar="FILE",
         help=f"Database file (default: ${db.DB_ENV}, else ./memberkit.duckdb).",
     ),
 ]
@@ -83,6 +87,50 @@ WaitOption = Annotated[
         help="If another process holds the database, retry for this long.",
     ),
 ]
+
+
+def _summary(command: Any) -> str:
+    """A command's line in the list of commands: the first paragraph of its help, whole.
+    (Click cuts it at the first '.' and at the terminal's width: "…invariants, e.g.")"""
+    text = inspect.cleandoc(command.short_help or command.help or "")
+    return " ".join(text.split("\n\n")[0].split())
+
+
+class Command(TyperCommand):
+    """A command whose summary in `memberkit --help` is never cut, and whose arguments read
+    as their metavars (KIND FILE...), where Typer shows {KIND} and a Python type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar:
+                _plain_argument(param)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return _summary(self)
+
+
+def _plain_argument(argument: TyperArgument) -> None:
+    record = argument.get_help_record
+    shown = argument.metavar if argument.required else f"[{argument.metavar}]"
+    argument.get_usage_pieces = lambda ctx: [shown]
+    argument.get_help_record = lambda ctx: (argument.metavar, record(ctx)[1])
+
+
+class Group(TyperGroup):
+    """A group (memberkit, memberkit gifts) whose commands' summaries are never cut, and
+    whose option errors read as ours: Typer's checks pass through pydantic, which starts
+    each message with "Value error, "."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return _summary(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            exc.message = exc.message.removeprefix("Value error, ")
+            raise
 
 
 class TableOrJson(enum.StrEnum):

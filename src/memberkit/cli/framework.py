@@ -25,17 +25,18 @@ from memberkit.cli.common import (
     report_connection,
     say_empty_tables,
 )
+from memberkit.cli.outputs import (
+    STORE,
+    OutputFormat,
+    choose_format,
+    cut_like,
+    store_files,
+    with_month,
+)
 from memberkit.errors import UsageError
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope, choose_period, choose_scope
 from memberkit.reports import Report, catalogue
-
-
-class OutputFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    xlsx = "xlsx"
 
 
 class Lang(enum.StrEnum):
@@ -48,15 +49,43 @@ class By(enum.StrEnum):
     region = "region"
 
 
-Month = Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: last month).")]
-Year = Annotated[str | None, typer.Option("--year", help="YYYY: the whole calendar year.")]
-Store = Annotated[str | None, typer.Option("--store", help="One store id.")]
-Region = Annotated[str | None, typer.Option("--region", help="One region.")]
+Month = Annotated[
+    str | None,
+    typer.Option("--month", metavar="YYYY-MM", help="The month (default: last month)."),
+]
+Year = Annotated[
+    str | None, typer.Option("--year", metavar="YYYY", help="The whole calendar year.")
+]
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        metavar="STORE",
+        help="One store: its id (any case) or exact name; `memberkit info --stores` lists them.",
+    ),
+]
+Region = Annotated[str | None, typer.Option("--region", metavar="REGION", help="One region.")]
 ByOption = Annotated[
     By | None, typer.Option("--by", help="One row per store or region, plus an ALL row.")
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Default: from --output's extension (.xlsx .csv .json .txt), else a table.",
+        show_default=False,
+    ),
+]
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to this file; {month} stands for the period, {store} makes one file per store.",
+    ),
+]
 LangOption = Annotated[Lang, typer.Option("--lang", help="Labels of tables and workbooks.")]
 DEFAULT_LIMIT = 50
 Limit = Annotated[
@@ -184,7 +213,7 @@ _SHARED = (
     ("store", Store, None),
     ("region", Region, None),
     ("by", ByOption, None),
-    ("format", FormatOption, OutputFormat.table),
+    ("format", FormatOption, None),
     ("output", Output, None),
     ("lang", LangOption, Lang.zh),
     ("db_path", DbOption, None),
@@ -211,7 +240,8 @@ def period_report(command: Callable[..., None]) -> Callable[..., None]:
     def wrapper(ctx: typer.Context, **options):
         values = {name: options.pop(name) for name, _, _ in declared}
         values.setdefault("by", None)
-        request = Request(ctx=ctx, fmt=values.pop("format"), **values)
+        fmt = choose_format(values.pop("format"), values["output"])
+        request = Request(ctx=ctx, fmt=fmt, **values)
         return command(request, **options)
 
     wrapper.__signature__ = inspect.Signature(
@@ -235,41 +265,75 @@ def run_report(
 ) -> None:
     """Parse period and scope, run the catalogue's report `name` on a read-only connection,
     say its notes, and emit it (`present`: rows relabelled for the terminal; `limit`: a
-    list's rows in the terminal, as `emit` takes it)."""
-    fmt, output = request.fmt, request.output
-    check_xlsx_output(fmt, output)
+    list's rows in the terminal, as `emit` takes it) to the terminal or to --output, with
+    {month} and {store} filled in."""
+    fmt = request.fmt
     period: Period = choose_period(request.month, request.year, date.today())
+    output = with_month(request.output, period)
+    check_xlsx_output(fmt, output)
     scope: Scope = choose_scope(
         request.store, request.region, request.by.value if request.by else None
     )
-    workbook = None
+    bases, info = {}, None
     with report_connection(request.ctx, request.db_path, request.wait) as con:
         report = catalogue.run(con, name, period, scope, options)
         for note in report.notes:
             err.print(f"memberkit: {note}", markup=False)
         say_empty_tables(con, catalogue.entry(name).needs, scope.by)
         if fmt is OutputFormat.xlsx:
-            from memberkit.render.excel import Sheet
             from memberkit.render.workbooks import workbook_info
             from memberkit.reports import data_through
 
             bases = catalogue.comparison_bases(con, name, report, options)
-            workbook = (
-                Sheet(report=report, template=name, bases=bases),
-                workbook_info(data_through(con)),
-            )
+            info = workbook_info(data_through(con))
     if present is not None:
         report = present(report)
-    emit(
+    emit_files(
         report,
         name,
         fmt,
         output,
         request.lang,
         show_phone=show_phone,
-        workbook=workbook,
+        bases=bases,
+        info=info,
         limit=limit,
     )
+
+
+def emit_files(
+    report: Report,
+    name: str,
+    fmt: OutputFormat,
+    output: Path | None,
+    lang: Lang,
+    *,
+    show_phone: bool = False,
+    bases=None,
+    info=None,
+    quiet: bool = False,
+    limit: int | None = 0,
+) -> list[Path]:
+    """emit() to the terminal or --output, or with {store} in --output to one file per
+    store; a workbook's sheet charts `bases` (the same report earlier) cut to its store;
+    `limit`: a list's rows in the terminal, as `emit` takes it. Returns the files written."""
+    if output is None:
+        emit(report, name, fmt, None, lang, show_phone=show_phone, quiet=quiet, limit=limit)
+        return []
+    files = store_files(report, name, output)
+    if not files:
+        err.print(f"{name}: no rows, so no file per store -> {output}", markup=False)
+    for path, part in files:
+        workbook = None
+        if fmt is OutputFormat.xlsx:
+            from memberkit.render.excel import Sheet
+
+            part_bases = dict(bases or {})
+            if STORE in str(output):
+                part_bases = {k: cut_like(b, part, name) for k, b in part_bases.items()}
+            workbook = (Sheet(report=part, template=name, bases=part_bases), info)
+        emit(part, name, fmt, path, lang, show_phone=show_phone, workbook=workbook, quiet=quiet)
+    return [path for path, _ in files]
 
 
 def check_xlsx_output(fmt: OutputFormat, output: Path | None) -> None:
@@ -283,8 +347,3 @@ def day_option(text: str | None, option: str = "--as-of") -> date | None:
     from memberkit.periods import parse_day
 
     return None if text is None else parse_day(text, option)
-
-
-def with_month(path: Path | None, period: Period) -> Path | None:
-    """An --output path with {month} replaced by the period's label (2026-10, or 2026)."""
-    return None if path is None else Path(str(path).replace("{month}", period.label))

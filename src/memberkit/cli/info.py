@@ -22,21 +22,42 @@ from memberkit.errors import printable
 @reports_errors
 def info(
     ctx: typer.Context,
-    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
+    format: Annotated[
+        TableOrJson, typer.Option("--format", "-f", help="A table, or JSON for scripts.")
+    ] = TableOrJson.table,
     loads: Annotated[
-        int, typer.Option(min=1, max=MAX_COUNT, help="How many recent loads to list.")
+        int,
+        typer.Option(min=1, max=MAX_COUNT, metavar="N", help="How many recent loads to list."),
     ] = 10,
+    stores: Annotated[
+        bool,
+        typer.Option(
+            "--stores",
+            help="List the stores instead: id, name, region, members and tickets (what "
+            "--store takes).",
+        ),
+    ] = False,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
     """Show tables and row counts, date ranges, stores, loose ends and the last loads."""
     from memberkit.inventory import database_info
+    from memberkit.reports.stores import store_list
 
     con = open_database(ctx, db_path, wait, read_only=True)
     try:
-        facts = database_info(con, last_loads=loads)
+        if stores:
+            listed = store_list(con)
+        else:
+            facts = database_info(con, last_loads=loads)
     finally:
         con.close()
+    if stores:
+        if format is TableOrJson.json:
+            out.print_json(json.dumps({"stores": listed}, ensure_ascii=False))
+        else:
+            _print_stores(listed)
+        return
     if format is TableOrJson.json:
         out.print_json(json.dumps(facts, default=str, ensure_ascii=False))
         return
@@ -78,7 +99,7 @@ def _print(facts: dict) -> None:
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
         f"tickets with an unknown member id: {u['tickets']:,} ({u['member_ids']:,} member ids)",
-        f"stores: {s['stores']:,} in {s['regions']:,} regions; "
+        f"stores: {s['stores']:,} in {s['regions']:,} regions (`info --stores` lists them); "
         f"store ids without a store row: {_some(s['unknown'])}",
     ]
     for line in lines:
@@ -134,3 +155,31 @@ def _lines_line(lines: int, from_lines: int, ticket_rows: int) -> str:
         f"{ticket_rows - from_lines:,} from ticket files)"
     )
     return f"ticket lines: {lines:,} lines, rolled up into {rows}"
+
+
+def _print_stores(stores: list[dict]) -> None:
+    """The stores as a table; ids only members or tickets name are marked as such."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Stores ({len(stores):,})", title_justify="left")
+    for name, justify in (
+        ("store", "left"),
+        ("name", "left"),
+        ("region", "left"),
+        ("members", "right"),
+        ("tickets", "right"),
+    ):
+        # an id or a count is never cut: the name and region give way
+        table.add_column(name, justify=justify, no_wrap=name in ("store", "members", "tickets"))
+    for row in stores:
+        table.add_row(
+            Text(printable(row["store_id"])),  # from data: never markup
+            Text(printable(row["store_name"] or ""))
+            if row["region"] or row["store_name"]
+            else Text("(not in the stores table)", style="dim"),
+            Text(printable(row["region"] or "")),
+            f"{row['members']:,}",
+            f"{row['tickets']:,}",
+        )
+    out.print(table)

@@ -32,25 +32,44 @@ PROGRESS_MIN_BYTES = 32 << 20
 @reports_errors
 def load(
     ctx: typer.Context,
-    kind: Annotated[LoadKind, typer.Argument(help="What the files hold.")],
-    files: Annotated[list[Path], typer.Argument(help="CSV (comma or tab) or XLSX files.")],
+    kind: Annotated[
+        LoadKind,
+        typer.Argument(
+            metavar="KIND",
+            help=f"What the files hold: {', '.join(KINDS)}.",
+            show_default=False,
+        ),
+    ],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="CSV (comma or tab) or XLSX files.")
+    ],
     encoding: Annotated[
-        str | None, typer.Option(help="Force the encoding (default: detect UTF-8/GB18030).")
+        str | None,
+        typer.Option(
+            metavar="ENCODING", help="Force the encoding (default: detect UTF-8/GB18030)."
+        ),
     ] = None,
     delimiter: Annotated[
-        str | None, typer.Option(help="Force the delimiter: ',' or 'tab' (default: detect).")
+        str | None,
+        typer.Option(metavar="CHAR", help="Force the delimiter: ',' or 'tab' (default: detect)."),
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(help="TOML file mapping another system's column names to ours."),
+        typer.Option(
+            metavar="FILE.toml", help="TOML file mapping another system's column names to ours."
+        ),
     ] = None,
     max_reject_ratio: Annotated[
-        float, typer.Option(min=0, max=1, help="Refuse a file with more rejected rows.")
+        float,
+        typer.Option(
+            min=0, max=1, metavar="RATIO", help="Refuse a file with more rejected rows (0-1)."
+        ),
     ] = 0.01,
     timezone: Annotated[
         str,
         typer.Option(
             "--timezone",
+            metavar="ZONE",
             help="The exports' time zone: ISO times with an offset (Z, +08:00) are "
             "converted to wall time in it.",
         ),
@@ -63,12 +82,14 @@ def load(
         ),
     ] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Write the rejected rows of this run to a CSV file.")
+        Path | None,
+        typer.Option(metavar="FILE.csv", help="Write the rejected rows of this run to a CSV file."),
     ] = None,
     sheet: Annotated[
         list[str] | None,
         typer.Option(
             "--sheet",
+            metavar="NAME",
             help="XLSX: read only this sheet (repeat for several; default: every sheet "
             "that holds data).",
         ),
@@ -77,7 +98,7 @@ def load(
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
-    """Load member, ticket, store or target exports into the database.
+    """Load exports (members, tickets, ticket lines, stores, targets, gifts, complaints).
 
     Every row read is loaded, skipped as an identical duplicate, or rejected with its line,
     column and reason. A file with too many rejects loads nothing (exit 3); loading the same
@@ -156,23 +177,35 @@ def _load_one(con, path: Path, options: LoadOptions, show_progress: bool) -> Loa
         BarColumn,
         DownloadColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
-        TimeRemainingColumn,
+        TimeElapsedColumn,
     )
+
+    class _SizeColumn(DownloadColumn):
+        """Bytes read of the file while it is scanned; nothing for a stage without a size."""
+
+        def render(self, task):
+            from rich.text import Text
+
+            return Text("") if task.total is None else super().render(task)
 
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
+        _SizeColumn(),
+        TimeElapsedColumn(),
     )
     with Progress(*columns, console=err.console(), transient=True) as bar:
-        task = bar.add_task(f"reading {path.name}", total=size)
-        return load_file(con, path, options, progress=_BarProgress(bar, task, path.name))
+        task = bar.add_task(f"{path.name}: scanning", total=size)
+        return load_file(con, path, options, progress=StageProgress(bar, task, path.name))
 
 
-class _BarProgress:
-    """Bytes read while hashing and checking the file, then DuckDB's work without a size."""
+class StageProgress:
+    """What the loader says, as the terminal shows it: the scan (hash, encoding check) as
+    bytes of the file, then each stage without a size (reading the rows, inserting them) as
+    a spinner, a moving bar and the time it has taken so far, never a bar that sits full."""
 
     def __init__(self, bar: Progress, task: TaskID, name: str):
         self.bar, self.task, self.name = bar, task, name
@@ -181,7 +214,9 @@ class _BarProgress:
         self.bar.advance(self.task, nbytes)
 
     def phase(self, text: str) -> None:
-        self.bar.update(self.task, description=f"{self.name}: {text}", total=None)
+        # rich's update(total=None) keeps the old total: a stage is a task of its own
+        self.bar.update(self.task, visible=False)
+        self.task = self.bar.add_task(f"{self.name}: {text}", total=None)
 
 
 def _report(result: LoadResult, max_ratio: float) -> None:

@@ -50,7 +50,10 @@ def new_members(
 def grades(
     request: Request,
     grade_edges: Annotated[
-        str, typer.Option(help="Spend edges in yuan between D|C|B|A (365 days up to the end).")
+        str,
+        typer.Option(
+            metavar="EDGES", help="Spend edges in yuan between D|C|B|A (365 days up to the end)."
+        ),
     ] = "500,2000,5000",
     migration: Annotated[
         bool, typer.Option("--migration", help="Grades a year earlier against grades now.")

@@ -25,6 +25,7 @@ from memberkit.cli.framework import (
     LangOption,
     Limit,
     Month,
+    Output,
     OutputFormat,
     Region,
     Request,
@@ -32,9 +33,15 @@ from memberkit.cli.framework import (
     Year,
     check_xlsx_output,
     day_option,
-    emit,
+    emit_files,
     period_report,
     run_report,
+)
+from memberkit.cli.outputs import (
+    STORE,
+    choose_format,
+    expect_extension,
+    store_files,
     with_month,
 )
 from memberkit.errors import UsageError
@@ -46,7 +53,16 @@ from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
 @reports_errors
 def report(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE.xlsx",
+            help="The workbook to write; {month} stands for the period, {store} writes one "
+            "workbook per store.",
+        ),
+    ],
     month: Month = None,
     year: Year = None,
     store: Store = None,
@@ -60,43 +76,68 @@ def report(
     from memberkit.render.workbooks import monthly_workbook, workbook_info
     from memberkit.reports import check_scope
     from memberkit.reports.monthly import MONTHLY_NEEDS, monthly_reports
+    from memberkit.reports.stores import resolve_scope, store_ids
 
+    expect_extension(output, OutputFormat.xlsx)
     period = choose_period(month, year, date.today())
+    output = with_month(output, period)
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
+        scope = resolve_scope(con, scope)
         check_scope(con, scope)
-        monthly = monthly_reports(con, period, scope)
-        say_empty_tables(con, MONTHLY_NEEDS, scope.by)
-    sheets = monthly_workbook(monthly, lang.value, output, workbook_info(monthly.data_through))
-    err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {output}", markup=False)
+        if STORE not in str(output):
+            scopes = {output: scope}
+        elif scope.store is None and scope.by != "store":
+            raise UsageError(f"{STORE} in --output writes one workbook per store: add --by store")
+        else:  # one store's workbook for each store of the scope
+            from memberkit.render.workbooks import safe_filestore_part
+
+            ids = [scope.store] if scope.store else store_ids(con, scope.region)
+            scopes = {
+                Path(str(output).replace(STORE, safe_filestore_part(s))): Scope(store=s)
+                for s in ids
+            }
+        for path, one in scopes.items():
+            monthly = monthly_reports(con, period, one)
+            say_empty_tables(con, MONTHLY_NEEDS, one.by)
+            info = workbook_info(monthly.data_through)
+            sheets = monthly_workbook(monthly, lang.value, path, info)
+            err.print(f"report {period.label}: {len(sheets) + 1} sheets -> {path}", markup=False)
 
 
 @reports_errors
 def expiring(
     ctx: typer.Context,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The day to count up to (default: today).")
+        str | None,
+        typer.Option(
+            "--as-of", metavar="YYYY-MM-DD", help="The day to count up to (default: today)."
+        ),
     ] = None,
     month: Annotated[
-        str | None, typer.Option("--month", help="Expiry month, YYYY-MM (default: the next).")
+        str | None,
+        typer.Option("--month", metavar="YYYY-MM", help="Expiry month (default: the next)."),
     ] = None,
+    store: Store = None,
+    region: Region = None,
     min_visits: Annotated[
-        int, typer.Option(min=0, max=MAX_COUNT, help="Visits that earn the waiver.")
+        int, typer.Option(min=0, max=MAX_COUNT, metavar="N", help="Visits that earn the waiver.")
     ] = 3,
-    min_spend: Annotated[float, typer.Option(min=0, help="Net spend that earns it.")] = 1000,
+    min_spend: Annotated[
+        float, typer.Option(min=0, metavar="YUAN", help="Net spend that earns it.")
+    ] = 1000,
     limit: Limit = None,
     split_by_store: Annotated[
         Path | None,
-        typer.Option("--split-by-store", help="Also write one workbook per store here."),
+        typer.Option(
+            "--split-by-store", metavar="FOLDER", help="Also write one workbook per store here."
+        ),
     ] = None,
     show_phone: Annotated[
         bool, typer.Option("--show-phone", help="Show phone numbers in full in the terminal.")
     ] = False,
-    format: FormatOption = OutputFormat.table,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file; {month} is replaced."),
-    ] = None,
+    format: FormatOption = None,
+    output: Output = None,
     lang: LangOption = Lang.zh,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
@@ -105,16 +146,18 @@ def expiring(
     from memberkit.periods import parse_month
     from memberkit.reports.expiring import month_after, store_names
 
+    format = choose_format(format, output)
     day = day_option(as_of) or date.today()
     period = parse_month(month) if month is not None else month_after(day)
     output, split_by_store = with_month(output, period), with_month(split_by_store, period)
     check_xlsx_output(format, output)
+    scope = choose_scope(store, region, None)
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import data_through
 
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ExpiringOptions(day, min_visits, min_spend)
-        report = catalogue.run(con, "expiring", period, Scope(), options)
+        report = catalogue.run(con, "expiring", period, scope, options)
         say_empty_tables(con, catalogue.entry("expiring").needs)
         names = store_names(con)
         info = workbook_info(data_through(con))
@@ -122,15 +165,29 @@ def expiring(
     if format is OutputFormat.xlsx:
         from memberkit.render.workbooks import expiring_workbook
 
-        expiring_workbook(report, output, lang.value, info, names)
+        written = store_files(report, "expiring", output)
+        for path, part in written:
+            expiring_workbook(part, path, lang.value, info, names)
+        written = [path for path, _ in written]
     else:
-        emit(report, "expiring", format, output, lang, show_phone, quiet=True, limit=limit)
+        written = emit_files(
+            report,
+            "expiring",
+            format,
+            output,
+            lang,
+            show_phone=show_phone,
+            quiet=True,
+            limit=limit,
+        )
     if split_by_store is not None:
         from memberkit.render.workbooks import split_expiring
 
         written = split_expiring(report, split_by_store, lang.value, info, names)
         err.print(f"{len(written)} workbooks -> {split_by_store}", markup=False)
     target = f" -> {output}" if output else ""
+    if output is not None and STORE in str(output):
+        target = f" -> {len(written)} files {output}"
     err.print(
         f"{period.label}: {len(report.rows):,} members in {stores:,} stores{target}", markup=False
     )
@@ -140,7 +197,9 @@ def expiring(
 @period_report
 def spend_bands(
     request: Request,
-    bands: Annotated[str, typer.Option(help="Band edges in yuan.")] = "100,300,500,1000",
+    bands: Annotated[
+        str, typer.Option(metavar="EDGES", help="Band edges in yuan, ascending.")
+    ] = "100,300,500,1000",
 ) -> None:
     """会员消费水平分析: members on file, active members and their net spend bands."""
     edges = money_edges(bands, "--bands", "100,300,500,1000")
@@ -151,7 +210,9 @@ def spend_bands(
 @period_report
 def demographics(
     request: Request,
-    age_bands: Annotated[str, typer.Option(help="Age band edges in years.")] = "20,30,40",
+    age_bands: Annotated[
+        str, typer.Option(metavar="EDGES", help="Age band edges in years, ascending.")
+    ] = "20,30,40",
 ) -> None:
     """消费会员性别年龄分析: gender and age of the period's active members."""
     edges = age_edges(age_bands, "--age-bands", "20,30,40")
@@ -172,7 +233,10 @@ def churn(
     inactive_days: Annotated[
         int,
         typer.Option(
-            min=1, max=MAX_DAYS, help="Days without a ticket after which a member is lapsed."
+            min=1,
+            max=MAX_DAYS,
+            metavar="DAYS",
+            help="Days without a ticket after which a member is lapsed.",
         ),
     ] = analyses.DEFAULT_INACTIVE_DAYS,
     list_members: Annotated[

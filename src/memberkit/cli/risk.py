@@ -27,17 +27,27 @@ from memberkit.cli.framework import (
     check_xlsx_output,
     day_option,
     emit,
+    emit_files,
 )
+from memberkit.cli.outputs import choose_format, month_of, store_files, with_month
 from memberkit.periods import choose_scope
 from memberkit.reports.options import MAX_DAYS
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="YYYY-MM-DD: fit on purchases up to this day (default: today)."),
+    typer.Option(
+        "--as-of", metavar="YYYY-MM-DD", help="Fit on purchases up to this day (default: today)."
+    ),
 ]
 HorizonDays = Annotated[
     int,
-    typer.Option("--horizon-days", min=1, max=MAX_DAYS, help="Days ahead for expected purchases."),
+    typer.Option(
+        "--horizon-days",
+        min=1,
+        max=MAX_DAYS,
+        metavar="DAYS",
+        help="Days ahead for expected purchases.",
+    ),
 ]
 
 
@@ -50,7 +60,7 @@ def churn_risk(
     store: Store = None,
     region: Region = None,
     by: ByOption = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = None,
     output: Output = None,
     lang: LangOption = Lang.zh,
     db_path: DbOption = None,
@@ -61,8 +71,10 @@ def churn_risk(
     from memberkit.reports import catalogue, data_through
     from memberkit.reports.churn_risk import risk_by_unit
 
-    check_xlsx_output(fmt, output)
+    fmt = choose_format(fmt, output)
     end = day_option(as_of) or date.today()
+    output = with_month(output, month_of(end))
+    check_xlsx_output(fmt, output)
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ChurnRiskOptions(end, horizon_days)
@@ -79,10 +91,13 @@ def churn_risk(
     if fmt is OutputFormat.xlsx:
         from memberkit.render.excel import Sheet, write_workbook
 
-        sheets = [Sheet(units, "churn-risk-units"), Sheet(report, "churn-risk")]
-        write_workbook(output, sheets, lang.value, info)
-        err.print(f"churn-risk: {len(report.rows):,} members -> {output}", markup=False)
+        for path, part in store_files(report, "churn-risk", output):
+            sheets = [Sheet(part, "churn-risk")]
+            if part is report:  # the units sheet sums every store of the fit
+                sheets.insert(0, Sheet(units, "churn-risk-units"))
+            write_workbook(path, sheets, lang.value, info)
+            err.print(f"churn-risk: {len(part.rows):,} members -> {path}", markup=False)
         return
-    emit(report, "churn-risk", fmt, output, lang, limit=limit)
+    emit_files(report, "churn-risk", fmt, output, lang, limit=limit)
     if by is not None and fmt is OutputFormat.table and output is None:
         emit(units, "churn-risk-units", fmt, None, lang, quiet=True)

@@ -13,15 +13,34 @@ from memberkit.errors import UsageError
 
 @reports_errors
 def sample_data(
-    directory: Annotated[Path, typer.Argument(help="Folder to write the CSV files into.")],
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
-    stores: Annotated[int, typer.Option(min=1, max=999)] = 8,
-    members: Annotated[int, typer.Option(min=1)] = 2_000,
-    tickets: Annotated[int, typer.Option(min=1)] = 60_000,
-    months: Annotated[int, typer.Option(min=1, max=120)] = 26,
-    end_month: Annotated[str, typer.Option(help="Last month with tickets, YYYY-MM.")] = "2026-10",
+    directory: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="Folder to write the CSV files into.")
+    ],
+    seed: Annotated[
+        int,
+        typer.Option(metavar="N", help="Random seed: the same seed gives the same files."),
+    ] = 7,
+    stores: Annotated[int, typer.Option(min=1, max=999, metavar="N", help="How many stores.")] = 8,
+    members: Annotated[
+        int, typer.Option(min=1, metavar="N", help="How many members, spread over the stores.")
+    ] = 2_000,
+    tickets: Annotated[
+        int, typer.Option(min=1, metavar="N", help="How many tickets over all the months.")
+    ] = 60_000,
+    months: Annotated[
+        int,
+        typer.Option(
+            min=1, max=120, metavar="N", help="How many months of tickets, up to --end-month."
+        ),
+    ] = 26,
+    end_month: Annotated[
+        str, typer.Option(metavar="YYYY-MM", help="The last month with tickets.")
+    ] = "2026-10",
     encoding: Annotated[
-        str, typer.Option(help="utf-8, utf-8-sig or gb18030 for every file written.")
+        str,
+        typer.Option(
+            metavar="ENCODING", help="utf-8, utf-8-sig or gb18030 for every file written."
+        ),
     ] = "utf-8",
     ticket_lines: Annotated[
         bool,
@@ -33,8 +52,8 @@ def sample_data(
     lines_from: Annotated[
         str | None,
         typer.Option(
-            help="YYYY-MM: tickets from this month on go to ticket_lines.csv instead of "
-            "transactions.csv.",
+            metavar="YYYY-MM",
+            help="Tickets from this month on go to ticket_lines.csv instead of transactions.csv.",
         ),
     ] = None,
 ) -> None:
@@ -55,6 +74,15 @@ def sample_data(
         )
         written = write_sample_data(directory, spec)
     except ValueError as exc:  # a bad month or encoding: the user's words were off
-        raise UsageError(str(exc)) from None
+        raise UsageError(_as_option(str(exc))) from None
     for kind, path in written.items():
         out.print(f"{kind}: {path}", markup=False)
+
+
+_OPTIONS = {"end_month": "--end-month", "lines_from": "--lines-from", "encoding": "--encoding"}
+
+
+def _as_option(message: str) -> str:
+    """The library's message naming a field (end_month ...) as the option the user typed."""
+    field = message.split(" ", 1)[0]
+    return _OPTIONS[field] + message[len(field) :] if field in _OPTIONS else message

@@ -35,13 +35,26 @@ def flatten(row: dict[str, Any], template: Template, lang: Lang) -> list[Cell]:
             for field in group.fields:
                 cells.append(
                     Cell(
-                        f"{group.prefix}_{item['label']}_{field.key}",
+                        f"{group.prefix}_{ascii_label(item['label'])}_{field.key}",
                         f"{name} {field.label.in_(lang)}",
                         field.format,
                         item.get(field.key),
                     )
                 )
     return cells
+
+
+# Band labels as CSV keys spell their edges in ASCII (SPEC 6): <100 lt100, 100–300 100_300,
+# ≥1000 ge1000; a spreadsheet formula or a script names the column without typing – or ≥.
+_LABEL_ASCII = str.maketrans({"<": "lt", "≥": "ge", ">": "gt", "≤": "le", "–": "_", "-": "_"})
+
+
+def ascii_label(label: str) -> str:
+    """An item label (a band '100–300', a grade 'A', 'unknown') as part of a CSV key."""
+    key = str(label).translate(_LABEL_ASCII)
+    if not key.isascii():  # a label nobody foresaw must not slip into a key unnoticed
+        raise ValueError(f"no ASCII CSV key for the label {label!r}")
+    return key
 
 
 _CENT = Decimal("0.01")

@@ -39,7 +39,7 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str
-    prefix: str  # CSV keys: PREFIX_LABEL_FIELD, e.g. band_<100_members
+    prefix: str  # CSV keys: PREFIX_LABEL_FIELD in ASCII, e.g. band_lt100_members
     item: Label  # how an item is named, with {label}
     item_labels: dict[str, Label] = {}
     fields: list[Column]

@@ -29,7 +29,7 @@ from memberkit.render.grid import (
     heading,
     heading_width,
 )
-from memberkit.render.templates import Lang, Template, load_template, load_words
+from memberkit.render.templates import Lang, Template, footnotes, load_template, load_words
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -98,6 +98,8 @@ def terminal_view(
         grids = _on_side(columns, cells, width)
     needed = max(grid.width for grid in grids)
     parts: list[RenderableType] = [shown(title, "table.title"), *grids]
+    # why a figure that looks wrong is right
+    parts.extend(Text(words["footnote"].format(n)) for n in footnotes(report, template, lang))
     hidden = len(report.rows) - len(rows)
     if hidden:
         parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))

@@ -85,7 +85,7 @@ def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not found:
             raise InputRejected(
                 f"no store {scope.store!r} in the database",
-                hint="`memberkit info` lists the stores",
+                hint="`memberkit info --stores` lists the stores",
             )
     if scope.region is not None:
         found = con.execute(

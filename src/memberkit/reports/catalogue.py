@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
+from memberkit.reports.stores import resolve_scope
 
 if TYPE_CHECKING:
     import duckdb
@@ -120,7 +121,7 @@ def _expiring(con, period: Period | None, scope: Scope, options: ExpiringOptions
 
     day = _day(options)
     period = period or month_after(day)
-    return expiring_members(con, day, period, options.min_visits, options.min_spend)
+    return expiring_members(con, day, period, options.min_visits, options.min_spend, scope)
 
 
 def _churn_risk(con, period, scope: Scope, options: ChurnRiskOptions) -> Report:
@@ -302,6 +303,7 @@ def run(
     report of a day takes its day from the options; expiring's period is the expiry month
     (None: the month after the day)."""
     report_entry = entry(name)
+    scope = resolve_scope(con, scope)  # --store as a name or in another case: its id
     if report_entry.one_list and scope.by is not None:
         raise UsageError(f"{name} gives one list, not one row per {scope.by}")
     return report_entry.compute(con, period, scope, options or report_entry.options())

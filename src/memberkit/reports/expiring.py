@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from memberkit.periods import Period, Scope, month
-from memberkit.reports import Report, run_query
+from memberkit.reports import Report, check_scope, run_query
 from memberkit.reports.options import money_threshold
 
 if TYPE_CHECKING:
@@ -27,9 +27,15 @@ def expiring_members(
     period: Period,
     min_visits: int = DEFAULT_MIN_VISITS,
     min_spend: Decimal | int | float = DEFAULT_MIN_SPEND,
+    scope: Scope | None = None,
 ) -> Report:
+    """The list for the company, or the members whose home store is in `scope`."""
     threshold = money_threshold(min_spend, "min_spend", low=None)
+    scope = scope or Scope()
+    check_scope(con, scope)
     params = {
+        "store": scope.store,
+        "region": scope.region,
         "start": period.start,
         "end": period.end,
         "as_of": as_of,
@@ -40,7 +46,7 @@ def expiring_members(
     return Report(
         name="expiring",
         period=period,
-        scope=Scope(),
+        scope=scope,
         rows=rows,
         options={"as_of": as_of, "min_visits": min_visits, "min_spend": min_spend},
     )

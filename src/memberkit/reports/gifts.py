@@ -108,14 +108,18 @@ def variances(report: Report) -> list[dict]:
     return [row for row in report.rows if row["status"] != "match"]
 
 
+def adjustments(report: Report) -> list[dict]:
+    """The lines --post settles: every counted known gift with a non-zero variance (a match
+    within --tolerance too); not-counted and unknown gifts are left alone."""
+    return [r for r in report.rows if r["status"] in ("over", "short", "match") and r["variance"]]
+
+
 def post(con: duckdb.DuckDBPyConnection, report: Report) -> int:
     """Record adjust moves so that book equals counted at the count date, for every counted
     known gift with a non-zero variance. The adjustment is dated on the count, so the same
     count posts nothing a second time; a recount or a late move shows a new variance, which
     the next post settles."""
-    postable = [
-        r for r in report.rows if r["status"] in ("over", "short", "match") and r["variance"]
-    ]
+    postable = adjustments(report)
     if not postable:
         return 0
     from memberkit.db import record_load, transaction
