@@ -195,7 +195,7 @@ def _write_callback_log(
         if day >= window and callable_[member] and rng.random() < 0.85:
             call(int(member), day, "complaint", reached=0.8)
     for member, day in interviews:
-        if day >= window and callable_[member]:
+        if day >= window and callable_[member] and not wrong_phone[member]:
             moment = day * 86_400 + SHOP_OPEN_S + int(rng.integers(0, 11 * 3600))
             calls.append((member, moment, "survey", "reached"))
     asked = np.flatnonzero(callable_ & (world.member_join <= last_day))
