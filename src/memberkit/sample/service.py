@@ -154,7 +154,7 @@ def _write_callback_log(
 
     # the last ticket on or before each month's end, and the first after it
     last_upto = np.maximum.accumulate(visits.last, axis=1)
-    first = np.where(visits.first == NO_TICKET, np.iinfo(np.int32).max, visits.first)
+    first = np.where(visits.first == NO_TICKET, np.iinfo(np.int16).max, visits.first)
     first_after = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]  # from month m on
     called_lapsed = np.full(n_members, -(1 << 30))  # the month of a member's last lapsed call
     for m in range(max(0, spec.months - CALL_MONTHS), spec.months):
@@ -168,7 +168,7 @@ def _write_callback_log(
         back = np.full(n_members, False)
         if m + 1 < spec.months:
             back = first_after[:, m + 1] <= end + RETURN_DAYS
-        for k, member in enumerate(pick(np.flatnonzero(fresh), 0.35, 10 * n_stores)):
+        for k, member in enumerate(pick(np.flatnonzero(fresh), 0.5, 10 * n_stores)):
             called_lapsed[member] = m
             day = end + 30 if k == 0 else end + 1 + int(rng.integers(0, 30))  # one on E + 30
             outcome = call(member, day, "lapsed", reached=0.7 if back[member] else 0.45)

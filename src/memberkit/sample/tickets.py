@@ -85,8 +85,9 @@ def _write_transactions(
     pending = _Tickets.empty()  # refunds dated after the chunk they were generated in
     done_sales = done_refunds = written = 0
     visit_shape = (len(world.member_join), spec.months)
-    first_visit = np.full(visit_shape, np.iinfo(np.int32).max, dtype=np.int32)
-    last_visit = np.full(visit_shape, NO_TICKET, dtype=np.int32)
+    # day indexes fit in 16 bits (120 months at most): a million members cost 100 MiB
+    first_visit = np.full(visit_shape, np.iinfo(np.int16).max, dtype=np.int16)
+    last_visit = np.full(visit_shape, NO_TICKET, dtype=np.int16)
     with _csv_appender(path, spec.encoding) as append, line_splitter(lines_path, world) as split:
         for lo, hi in _chunks(per_day):
             sales = _sales(rng, world, per_day, lo, hi, activity_cum)
@@ -106,8 +107,9 @@ def _write_transactions(
             )
             ticket = (rows.member >= 0) & (rows.cents > 0)  # refunds are not tickets
             visit = rows.member[ticket] * spec.months + world.month_of_day[rows.day[ticket]]
-            np.minimum.at(first_visit.reshape(-1), visit, rows.day[ticket])
-            np.maximum.at(last_visit.reshape(-1), visit, rows.day[ticket])
+            ticket_day = rows.day[ticket].astype(np.int16)
+            np.minimum.at(first_visit.reshape(-1), visit, ticket_day)
+            np.maximum.at(last_visit.reshape(-1), visit, ticket_day)
             frame = rows.frame(world, first_id=written + 1)
             append(frame if split is None else split(rows.cents, rows.qty, rows.day, frame))
             written += len(rows.day)
