@@ -33,6 +33,12 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) load gift-moves sample_data/gift_moves.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load gift-counts sample_data/gift_counts.csv
 	$(BIN)/memberkit --db $(DEMO_DB) load complaints sample_data/complaints.csv
+	# the service records: satisfaction surveys, the call-back log, and the gift requests
+	# exported twice (the later export decides requests the first showed pending)
+	$(BIN)/memberkit --db $(DEMO_DB) load surveys sample_data/surveys.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load callback-log sample_data/callback_log.csv
+	$(BIN)/memberkit --db $(DEMO_DB) load gift-requests sample_data/gift_requests.csv \
+		sample_data/gift_requests_later.csv
 	$(BIN)/memberkit --db $(DEMO_DB) info
 	$(BIN)/memberkit --db $(DEMO_DB) spend-bands --month $(DEMO_MONTH) --by region
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)

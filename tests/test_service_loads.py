@@ -8,6 +8,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -234,6 +235,11 @@ def test_a_survey_without_any_score_is_rejected_with_its_line(chain, tmp_path):
             "surveys", SURVEY_HEADER,
             ["R1,2026-03-01,S001,,电话,5,,,,4,", "R2,2026-03-01,S001,,电话,0,,,,4,"],
             3, "attitude", "unknown score",
+        ),
+        (
+            "surveys", SURVEY_HEADER,
+            ["R1,2026-03-01,S001,,电话,5,,,,4,", "R2,2026-03-01,S001,,电话,,,,,4.5,"],
+            3, "overall", "unknown score",
         ),
         (
             "callback-log", CALL_HEADER,
@@ -493,3 +499,19 @@ def test_a_schema_5_database_gets_the_service_tables(tmp_path):
             assert con.execute(f"select count(*) from {table}").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_surveys_from_a_workbook_with_number_cells(chain, tmp_path):
+    """An XLSX export: scores as number cells (5, 4.0), a date cell, a numeric id."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(SURVEY_HEADER.split(","))
+    sheet.append(["R1", date(2026, 3, 1), "S001", "M1", "电话", 5, 4.0, "一般", None, 2, "慢"])
+    sheet.append([1001, date(2026, 3, 2), "S002", None, "sms", None, None, None, None, "非常满意"])
+    workbook.save(tmp_path / "surveys.xlsx")
+    result = load(chain, "surveys", tmp_path / "surveys.xlsx")
+    assert "2 read, 2 loaded, 0 duplicate, 0 rejected" in result.stdout
+    assert query(chain, "select * exclude (load_id, survey_date) from surveys order by 1") == [
+        ("1001", "S002", None, "sms", None, None, None, None, 5, None),
+        ("R1", "S001", "M1", "phone", 5, 4, 3, None, 2, "慢"),
+    ]

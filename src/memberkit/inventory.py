@@ -15,6 +15,10 @@ TABLES = (
     "stores",
     "targets",
     "complaints",
+    "surveys",
+    "callback_log",
+    "gift_requests",
+    "gift_requests_history",
     "loads",
     "rejects",
 )

@@ -21,12 +21,14 @@ COMPLAINT_CATEGORIES = {  # category: what the customer said (投诉内容, kept
 SATISFACTION_WORDS = ["满意", "一般", "不满意"]
 
 
-def _write_complaints(path: Path, world: _World) -> None:
+def _write_complaints(path: Path, world: _World) -> tuple[np.ndarray, np.ndarray]:
     """顾客投诉意见处理表: about one complaint per hundred tickets, handled against the
     handbook's service levels (reply within 24 hours, resolve within 48). Most are answered
     within hours and resolved within two days; some take longer, a few are never replied to
     before they are resolved, and those the export's end overtakes are still open. Half the
-    stores rate satisfaction in words, the other half as a score of 1-5; many leave it blank."""
+    stores rate satisfaction in words, the other half as a score of 1-5; many leave it blank.
+    Returns the resolved complaints of members, to call back: member indexes and the times
+    (epoch seconds) they were resolved."""
     spec = world.spec
     rng = _rng(spec, 7)
     n = max(1, spec.tickets // TICKETS_PER_COMPLAINT)
@@ -98,6 +100,8 @@ def _write_complaints(path: Path, world: _World) -> None:
         }
     )
     _write_csv(path, frame, spec.encoding)
+    resolved_by_member = has_member & (resolved >= 0)
+    return member[resolved_by_member], resolved[resolved_by_member]
 
 
 def _below(rng: np.random.Generator, hours: np.ndarray, limit: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from memberkit.sample.csv_out import _write_csv
-from memberkit.sample.spec import SampleSpec, _normalised, _rng, _World
+from memberkit.sample.spec import SampleSpec, _Delivery, _normalised, _rng, _World
 
 GIFTS = [  # id, name, unit, unit cost, popularity
     ("G01", "保温杯", "个", 35.50, 0.10),
@@ -43,8 +44,11 @@ def _write_gifts(path: Path, spec: SampleSpec) -> None:
     _write_csv(path, frame, spec.encoding)
 
 
-def _write_gift_moves(path: Path, world: _World) -> dict[tuple[str, str], int]:
-    """Simulate the gift ledger month by month; return the book stock per (location, gift)."""
+def _write_gift_moves(
+    path: Path, world: _World, deliveries: Sequence[_Delivery] = ()
+) -> dict[tuple[str, str], int]:
+    """Simulate the gift ledger month by month, with the deliveries of gift requests (HQ to
+    a store, ref = the request id); return the book stock per (location, gift)."""
     spec = world.spec
     rng = _rng(spec, 5)
     stores, n_stores = world.store_ids, len(world.store_ids)
@@ -76,6 +80,11 @@ def _write_gift_moves(path: Path, world: _World) -> dict[tuple[str, str], int]:
         mistakes = {(int(rng.integers(n_stores)), int(rng.integers(spec.months - 1))) for _ in "ab"}
     adjusts = {(int(rng.integers(-1, n_stores)), int(rng.integers(spec.months))) for _ in range(4)}
     adjust_sign = itertools.cycle([-1, 1])
+    # HQ buys in what approved requests will take that month besides its usual level
+    ordered: dict[tuple[int, int], int] = {}
+    for d in deliveries:
+        cell = (int(world.month_of_day[d.day]), d.gift)
+        ordered[cell] = ordered.get(cell, 0) + d.qty
 
     for m, label in enumerate(world.month_labels):
         first = date.fromisoformat(f"{label}-01")
@@ -84,8 +93,13 @@ def _write_gift_moves(path: Path, world: _World) -> dict[tuple[str, str], int]:
             if m == 0:
                 move(first, "HQ", g, "opening", hq_level[gi] + rng.integers(0, 20) * 10,
                      f"OPN-{first}")  # fmt: skip
-            elif (short := hq_level[gi] - stock["HQ", g]) > 0:
+            elif (short := hq_level[gi] + ordered.get((m, gi), 0) - stock["HQ", g]) > 0:
                 move(first, "HQ", g, "receipt", -(-short // 10) * 10, f"RCV-{first}")
+        first_index = int(world.month_first_day[m])
+        arriving = [d for d in deliveries if world.month_of_day[d.day] == m]
+        for d in arriving:  # a request delivered on the 1st goes before the top-ups
+            if d.day == first_index:
+                move(first, "HQ", gift_ids[d.gift], "transfer", d.qty, d.ref, to=stores[d.store])
         second = first + timedelta(days=1)
         for s, store in enumerate(stores):  # top the stores up to par, as far as HQ can
             for gi, g in enumerate(gift_ids):
@@ -105,6 +119,11 @@ def _write_gift_moves(path: Path, world: _World) -> dict[tuple[str, str], int]:
             if when == m:
                 events.append((int(rng.integers(2, n_days)), s, -1, 0, None))
         events += [(n_days - 1, s, -2, 0, None) for s, when in sorted(mistakes) if when == m]
+        events += [
+            (d.day - first_index, d.store, -3, d.qty, (gift_ids[d.gift], d.ref))
+            for d in arriving
+            if d.day > first_index
+        ]
         # By day; on a day, issues before adjustments and mistakes.
         for day_index, s, gi, qty, member in sorted(events, key=lambda e: (e[0], e[2] < 0)):
             day = first + timedelta(days=day_index)
@@ -122,6 +141,9 @@ def _write_gift_moves(path: Path, world: _World) -> dict[tuple[str, str], int]:
                 if None not in members:
                     for q, member in zip(qtys, members, strict=True):
                         issue(day, loc, g, q, member)
+            elif gi == -3:  # a gift request delivered: member holds (gift, request id)
+                g, ref = member
+                move(day, "HQ", g, "transfer", qty, ref, to=stores[s])
             elif member is not None:  # a normal issue, if the gift is in stock
                 g = gift_ids[gi]
                 if min(qty, stock[loc, g]) > 0:

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from memberkit.sample.csv_out import _blank, _prefixed, _write_csv
-from memberkit.sample.spec import SampleSpec, _normalised, _rng, _World
+from memberkit.sample.spec import NO_EXPIRY, SampleSpec, _normalised, _rng, _World
 
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭"
@@ -53,16 +53,20 @@ def _write_members(
         pairs = rng.choice(n, size=(min(50, max(1, n // 400)), 2), replace=False)
         phone[pairs[:, 1]] = phone[pairs[:, 0]]
 
+    # the blanks, drawn in column order (the files stay as they were before the service
+    # records needed to know them)
+    no_gender, no_birth, no_phone, no_expiry = (rng.random(n) < p for p in (0.03, 0.08, 0.01, 0.05))
+    expiry = _expiry(join, end_m - 2)
     frame = pl.DataFrame(
         {
             "会员卡号": np.arange(1, n + 1),
             "姓名": name,
-            "性别": _blank(pl.Series(gender), rng.random(n) < 0.03),
-            "出生日期": _blank(pl.Series(birth), rng.random(n) < 0.08),
-            "手机号": _blank(pl.Series(phone), rng.random(n) < 0.01),
+            "性别": _blank(pl.Series(gender), no_gender),
+            "出生日期": _blank(pl.Series(birth), no_birth),
+            "手机号": _blank(pl.Series(phone), no_phone),
             "开卡门店": pl.Series(store_ids).gather(home),
             "开卡日期": join,
-            "到期日期": _blank(pl.Series(_expiry(join, end_m - 2)), rng.random(n) < 0.05),
+            "到期日期": _blank(pl.Series(expiry), no_expiry),
         }
     ).with_columns(_prefixed("M", "会员卡号", 8))
     _write_csv(path, frame, spec.encoding)
@@ -82,6 +86,8 @@ def _write_members(
         member_join=(join - start).astype(np.int64),
         member_home=home,
         member_activity=activity,
+        member_expiry=np.where(no_expiry, NO_EXPIRY, (expiry - start).astype(np.int64)),
+        member_no_phone=no_phone,
     )
 
 

@@ -37,6 +37,35 @@ class _World:
     member_join: np.ndarray  # join day index relative to `start` (members ordered by join)
     member_home: np.ndarray  # home store index
     member_activity: np.ndarray  # relative shopping frequency, 0 = never buys
+    member_expiry: np.ndarray  # expiry day index relative to `start`; NO_EXPIRY where blank
+    member_no_phone: np.ndarray  # the card has no phone number (nobody can call)
+
+
+NO_EXPIRY = 1 << 40  # a day index later than any: the card's expiry date is blank
+
+
+@dataclass(frozen=True)
+class _Visits:
+    """Each member's first and last ticket day (amount > 0, any store) per period month,
+    as day indexes relative to `start`; NO_TICKET where the member had none that month.
+    The service records (sample/service.py) call back members as the tickets say."""
+
+    first: np.ndarray  # (members, months)
+    last: np.ndarray  # (members, months)
+
+
+NO_TICKET = -1
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """A gift request delivered: a transfer HQ -> store whose ref is the request id."""
+
+    day: int
+    store: int
+    gift: int
+    qty: int
+    ref: str  # the request id
 
 
 def _rng(spec: SampleSpec, stream: int) -> np.random.Generator:

@@ -12,7 +12,7 @@ import polars as pl
 
 from memberkit.sample.csv_out import _blank, _csv_appender, _prefixed
 from memberkit.sample.lines import line_splitter
-from memberkit.sample.spec import _normalised, _rng, _World
+from memberkit.sample.spec import NO_TICKET, _normalised, _rng, _Visits, _World
 
 # Tickets are generated for whole days at a time, about this many per chunk (bounds memory).
 CHUNK_ROWS = 400_000
@@ -69,9 +69,11 @@ def _chunks(per_day: np.ndarray) -> list[tuple[int, int]]:
     return bounds
 
 
-def _write_transactions(path: Path, world: _World, lines_path: Path | None) -> np.ndarray:
+def _write_transactions(
+    path: Path, world: _World, lines_path: Path | None
+) -> tuple[np.ndarray, _Visits]:
     """Write the tickets (and their lines to lines_path, see sample/lines.py); return net
-    sales in cents per (store, period month)."""
+    sales in cents per (store, period month), and each member's ticket days per month."""
     spec = world.spec
     rng = _rng(spec, 3)
     n_refunds = round(spec.tickets * REFUND_SHARE / (1 + REFUND_SHARE))
@@ -82,6 +84,10 @@ def _write_transactions(path: Path, world: _World, lines_path: Path | None) -> n
     activity_cum = np.concatenate([[0.0], np.cumsum(world.member_activity)])
     pending = _Tickets.empty()  # refunds dated after the chunk they were generated in
     done_sales = done_refunds = written = 0
+    visit_shape = (len(world.member_join), spec.months)
+    # day indexes fit in 16 bits (120 months at most): a million members cost 100 MiB
+    first_visit = np.full(visit_shape, np.iinfo(np.int16).max, dtype=np.int16)
+    last_visit = np.full(visit_shape, NO_TICKET, dtype=np.int16)
     with _csv_appender(path, spec.encoding) as append, line_splitter(lines_path, world) as split:
         for lo, hi in _chunks(per_day):
             sales = _sales(rng, world, per_day, lo, hi, activity_cum)
@@ -99,10 +105,16 @@ def _write_transactions(path: Path, world: _World, lines_path: Path | None) -> n
             sales_total += np.bincount(cell, rows.cents, sales_total.size).reshape(
                 sales_total.shape
             )
+            ticket = (rows.member >= 0) & (rows.cents > 0)  # refunds are not tickets
+            visit = rows.member[ticket] * spec.months + world.month_of_day[rows.day[ticket]]
+            ticket_day = rows.day[ticket].astype(np.int16)
+            np.minimum.at(first_visit.reshape(-1), visit, ticket_day)
+            np.maximum.at(last_visit.reshape(-1), visit, ticket_day)
             frame = rows.frame(world, first_id=written + 1)
             append(frame if split is None else split(rows.cents, rows.qty, rows.day, frame))
             written += len(rows.day)
-    return sales_total
+    first_visit[last_visit == NO_TICKET] = NO_TICKET
+    return sales_total, _Visits(first_visit, last_visit)
 
 
 @dataclass

@@ -10,6 +10,8 @@ import numpy as np
 from memberkit.sample.complaints import _write_complaints
 from memberkit.sample.gifts import _write_gift_counts, _write_gift_moves, _write_gifts
 from memberkit.sample.members import _write_members
+from memberkit.sample.requests import _plan_gift_requests, _write_gift_requests
+from memberkit.sample.service import _write_callback_log, _write_surveys
 from memberkit.sample.spec import SampleSpec
 from memberkit.sample.stores import _write_stores
 from memberkit.sample.targets import _write_targets
@@ -18,7 +20,7 @@ from memberkit.sample.tickets import _write_transactions
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 KINDS = (
     "stores", "members", "transactions", "targets", "gifts", "gift_moves", "gift_counts",
-    "complaints",
+    "complaints", "surveys", "callback_log", "gift_requests", "gift_requests_later",
 )  # fmt: skip
 
 
@@ -32,12 +34,16 @@ def write_sample_data(out_dir: Path, spec: SampleSpec) -> dict[str, Path]:
         paths["ticket_lines"] = out_dir / "ticket_lines.csv"
     store_ids, store_weight = _write_stores(paths["stores"], spec)
     world = _write_members(paths["members"], spec, store_ids, store_weight)
-    sales = _write_transactions(paths["transactions"], world, paths.get("ticket_lines"))
+    sales, visits = _write_transactions(paths["transactions"], world, paths.get("ticket_lines"))
     _write_targets(paths["targets"], world, sales)
     _write_gifts(paths["gifts"], spec)
-    stock = _write_gift_moves(paths["gift_moves"], world)
+    requests, deliveries = _plan_gift_requests(world)
+    stock = _write_gift_moves(paths["gift_moves"], world, deliveries)
     _write_gift_counts(paths["gift_counts"], world, stock)
-    _write_complaints(paths["complaints"], world)
+    _write_gift_requests((paths["gift_requests"], paths["gift_requests_later"]), world, requests)
+    complaints = _write_complaints(paths["complaints"], world)
+    interviews = _write_surveys(paths["surveys"], world)
+    _write_callback_log(paths["callback_log"], world, visits, complaints, interviews)
     return paths
 
 
