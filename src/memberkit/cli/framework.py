@@ -93,6 +93,7 @@ Limit = Annotated[
     typer.Option(
         "--limit",
         min=0,
+        metavar="N",
         help=f"Rows of the list the terminal shows (default {DEFAULT_LIMIT}; 0: all). "
         "--output files hold every row.",
     ),
