@@ -198,3 +198,19 @@ def test_a_single_row_wider_than_a_page_lies_on_its_side(shops_elsewhere, tmp_pa
     expected += [v for band in row["bands"] for v in (band["members"], band["share"])]
     assert [value for _, value in lines] == [pytest.approx(v) for v in expected]
     assert lines[1][0] == "会员总数" and lines[4][0] == "消费<100元 人数"
+
+
+def test_charts_keep_their_data_when_rows_stream_to_disk(shops_elsewhere, tmp_path, monkeypatch):
+    """In constant-memory mode a row once left is written: the chart-data block goes under
+    the table, never beside rows already written, and the charts still find their values."""
+    from memberkit.render import excel
+
+    monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 0)
+    args = ("spending-power", "--month", "2026-10", "--store", "S001")
+    path = xlsx(shops_elsewhere, tmp_path / "c.xlsx", *args)
+    wb = openpyxl.load_workbook(path)
+    doc = json.loads(run_cli(*args, "--db", shops_elsewhere, "--format", "json").stdout)
+    sales = next(c for c in wb.worksheets[0]._charts if c.title.tx.rich.p[0].r[0].t == "销售额")
+    ref = sales.series[0].val.numRef.f
+    sheet, cell = ref.rsplit("!", 1)
+    assert wb[sheet.strip("'")][cell.replace("$", "")].value == doc["rows"][0]["sales"]

@@ -235,28 +235,34 @@ def test_monthly_report_workbook(loaded, tmp_path):
     )
 
 
-def test_monthly_spending_power_by_store_lies_on_its_side(loaded, tmp_path):
-    """The per-store sheet: one line per figure, one column per store and ALL, each figure
-    equal to the JSON of spending-power --by store; no charts (the company sheet has them)."""
+@pytest.mark.parametrize("monthly", [True, False])
+def test_spending_power_by_store_lies_on_its_side(loaded, tmp_path, monthly):
+    """Spending power per store (the monthly workbook's 会员消费力分析表-门店, or the report
+    --by store): one line per figure, one column per store and ALL, each figure equal to the
+    JSON of spending-power --by store. The monthly one has no charts (the company sheet
+    charts the same ALL figures)."""
     import tomllib
 
     from memberkit.db import asset_dir
 
-    target = tmp_path / "month.xlsx"
-    assert (
-        run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target).exit_code == 0
-    )
-    ws = openpyxl.load_workbook(target)["会员消费力分析表-门店"]
+    args = ("spending-power", "--month", "2026-10", "--by", "store")
+    if monthly:
+        target = tmp_path / "month.xlsx"
+        made = run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target)
+        assert made.exit_code == 0
+        ws = openpyxl.load_workbook(target)["会员消费力分析表-门店"]
+    else:
+        ws = workbook(loaded, tmp_path, *args).worksheets[0]
     header, rows = table(ws)
     assert header == ["指标", "S001", "S002", "ALL"]
     template = tomllib.loads((asset_dir("templates") / "spending-power.toml").read_text())
     labels = {c["label"]["zh"]: c["key"] for c in template["columns"]}
-    doc = as_json(loaded, "spending-power", "--month", "2026-10", "--by", "store")
+    doc = as_json(loaded, *args)
     assert [r[0] for r in rows] == [c["label"]["zh"] for c in template["columns"][1:]]
     for row in rows:
         expected = [store[labels[row[0]]] for store in doc["rows"]]
         assert row[1:] == [pytest.approx(v) if v is not None else "—" for v in expected]
-    assert ws._charts == []
+    assert len(ws._charts) == (0 if monthly else 4)
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
 
@@ -284,7 +290,6 @@ def _json_values(row: dict, template_name: str) -> list:
     "args",
     [
         ("demographics", "--month", "2026-10", "--by", "region"),
-        ("spending-power", "--month", "2026-10", "--by", "store"),
         ("churn", "--month", "2026-10", "--by", "store", "--inactive-days", "30"),
         ("churn", "--month", "2026-10", "--list", "--inactive-days", "1"),
         ("new-members", "--month", "2026-10", "--by", "store"),
@@ -320,11 +325,11 @@ def test_big_sheets_stream_in_constant_memory_mode(loaded, tmp_path, monkeypatch
     from memberkit.render import excel
 
     monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 1)
-    args = ("spending-power", "--month", "2026-10", "--by", "store")
+    args = ("spend-bands", "--month", "2026-10", "--by", "store")
     ws = workbook(loaded, tmp_path, *args).worksheets[0]
     _, rows = table(ws)
     assert [r[0] for r in rows] == ["S001", "S002", "ALL"]
-    assert rows[-1][1] == pytest.approx(as_json(loaded, *args)["rows"][-1]["sales"])
+    assert rows[-1][1] == as_json(loaded, *args)["rows"][-1]["members_total"]
 
 
 def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):

@@ -74,6 +74,9 @@ class Template(BaseModel):
     groups: list[Group] = []
     charts: list[Chart] = []
     transpose_single_row: bool = False
+    # in a workbook, figures down and one column per row (store) however many rows there are:
+    # many figures print readably down an A4 page, not across it
+    figures_down: bool = False
     # footnotes a report asks for (Report.footnotes) when a figure would puzzle a reader
     footnotes: dict[str, Label] = {}
 

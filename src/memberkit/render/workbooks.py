@@ -55,16 +55,16 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
 
 
 def _monthly_sheet(sheet: MonthlySheet, lang: Lang) -> Sheet:
-    """A sheet of the monthly workbook. The breakdown by store is named as such, laid out with
-    stores across (fourteen figures down print readably), and has no charts: the whole scope's
-    sheet before it charts the same figures, and a chart per store would not fit."""
+    """A sheet of the monthly workbook. The breakdown by store is named as such and has no
+    charts: the whole scope's sheet before it charts the same figures (its ALL column), and a
+    chart per store would not fit."""
     if not sheet.per_store:
         return Sheet(report=sheet.report, template=sheet.name, bases=sheet.bases)
     words = load_words(lang)
     name = words["sheet_by"].format(
         sheet=load_template(sheet.name).sheet_name(lang), by=words["store"]
     )
-    return Sheet(sheet.report, sheet.name, name=name, charts=False, transpose=True)
+    return Sheet(sheet.report, sheet.name, name=name, charts=False)
 
 
 def _model_line(monthly: Monthly, lang: Lang) -> str:
