@@ -214,3 +214,18 @@ def test_charts_keep_their_data_when_rows_stream_to_disk(shops_elsewhere, tmp_pa
     ref = sales.series[0].val.numRef.f
     sheet, cell = ref.rsplit("!", 1)
     assert wb[sheet.strip("'")][cell.replace("$", "")].value == doc["rows"][0]["sales"]
+
+
+def test_count_sheet_prints_on_a4_landscape_with_room_to_write(tmp_path):
+    from datetime import date
+
+    from memberkit.render.workbooks import count_sheet
+
+    path = tmp_path / "count.xlsx"
+    gifts = [{"gift_id": "G01", "gift_name": "保温杯", "unit": "个"}]
+    count_sheet(path, "HQ", date(2026, 10, 31), gifts, "zh")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.row_dimensions[5].height == 22  # the gift's line, filled in by hand
+    assert ws["A2"].value.startswith("地点：总仓")  # not the code HQ
+    assert ws["B5"].value == "HQ"  # the data column keeps the code: the sheet loads back

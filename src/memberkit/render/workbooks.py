@@ -155,7 +155,8 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
     words = load_words(lang)
     where = words["hq"] if location == "HQ" else words["store"]  # handbook forms 8.10, 8.7
     title = words["count_title"].format(where=where, location=location)
-    note = words["count_note"].format(location=location, day=day.isoformat())
+    place = words["hq"] if location == "HQ" else location
+    note = words["count_note"].format(location=place, day=day.isoformat())
     # the loader's own (Chinese) column names, whatever the language: the sheet loads back
     header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
     with atomic_output(path, private=False, suffix=".xlsx") as tmp:
@@ -180,9 +181,13 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
             ws.write_string(r, 4, gift.get("unit") or "", cell)
             ws.write_blank(r, 5, None, blank)
             ws.write_blank(r, 6, None, blank)
-        for col, width in enumerate((12, 10, 10, 16, 6, 10, 10)):
+        for r in range(4, 4 + len(gifts)):
+            ws.set_row(r, 22)  # room to write in by hand
+        for col, width in enumerate((13, 11, 11, 24, 7, 13, 13)):
             ws.set_column(col, col, width)
         ws.freeze_panes(4, 0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4, like every form
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(3)
         book.close()
