@@ -226,6 +226,6 @@ def test_count_sheet_prints_on_a4_landscape_with_room_to_write(tmp_path):
     count_sheet(path, "HQ", date(2026, 10, 31), gifts, "zh")
     ws = openpyxl.load_workbook(path).worksheets[0]
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert ws.row_dimensions[5].height == 22  # the gift's line, filled in by hand
+    assert ws.row_dimensions[5].height >= 20  # the gift's line, filled in by hand
     assert ws["A2"].value.startswith("地点：总仓")  # not the code HQ
     assert ws["B5"].value == "HQ"  # the data column keeps the code: the sheet loads back
