@@ -42,10 +42,10 @@ from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
 HEADER_ROW = 3
-# A4 landscape holds about 130 characters of Calibri 11 between the default margins; a wider
-# table is shrunk to fit, down to 60% (type of 6.5 points), and beyond that goes on over
-# more pages, its first column on each.
-PAGE_WIDTH = 130
+# A4 landscape holds about 112 characters of Calibri 11 between the default margins (as
+# LibreOffice prints a sheet: measured on its PDF); a wider table is shrunk to fit, down to
+# 60% (type of 6.5 points), and beyond that goes on over more pages, its first column on each.
+PAGE_WIDTH = 112
 READABLE_SCALE = 0.6
 PAGE_ROWS = 34  # rows of 15 points down an A4 landscape page at 100%
 
