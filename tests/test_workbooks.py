@@ -91,9 +91,10 @@ def test_spend_bands_sheet_matches_json(loaded, tmp_path):
     assert ws.auto_filter.ref.startswith("A4:")
     assert ws["D5"].number_format == "0.0%" and ws["B5"].number_format == "#,##0"
     assert ws.page_setup.orientation == "landscape"
-    # fitted to one page wide (openpyxl reads the default width of 1 as None), any height
+    # seventeen columns: fitted to two pages wide at a readable size, the scope on each
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert ws.page_setup.fitToWidth == 2 and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$4:$4"
 
 
 def test_english_labels(loaded, tmp_path):
