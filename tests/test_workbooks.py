@@ -95,6 +95,7 @@ def test_spend_bands_sheet_matches_json(loaded, tmp_path):
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth == 2 and ws.page_setup.fitToHeight == 0
     assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$4:$4"
+    assert ws.page_setup.pageOrder == "overThenDown"  # the table's halves, then its chart
 
 
 def test_english_labels(loaded, tmp_path):

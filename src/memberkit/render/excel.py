@@ -197,8 +197,9 @@ def _print_setup(ws, widths: list[int], transposed: bool) -> None:
     ws.fit_to_pages(pages, 0)
     if not transposed:  # a list runs on over pages; a sheet's figures do not
         ws.repeat_rows(HEADER_ROW)
-    if pages > 1:
+    if pages > 1:  # the table's pages side by side first, then what stands below it
         ws.repeat_columns(0)
+        ws.print_across()
 
 
 def _write_sheet(
