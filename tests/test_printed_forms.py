@@ -229,3 +229,25 @@ def test_count_sheet_prints_on_a4_landscape_with_room_to_write(tmp_path):
     assert ws.row_dimensions[5].height >= 20  # the gift's line, filled in by hand
     assert ws["A2"].value.startswith("地点：总仓")  # not the code HQ
     assert ws["B5"].value == "HQ"  # the data column keeps the code: the sheet loads back
+
+
+def test_a_years_workbook_is_an_annual_report_compared_with_last_year(shops_elsewhere, tmp_path):
+    """--year: the cover says 年报, and the comparison has this year and last year only (a
+    year has no previous month), under a title that says so."""
+    target = tmp_path / "y.xlsx"
+    assert (
+        run_cli("report", "--db", shops_elsewhere, "--year", "2026", "--output", target).exit_code
+        == 0
+    )
+    wb = openpyxl.load_workbook(target)
+    assert wb["封面"]["A1"].value == "2026年 会员数据分析年报"
+    ws = wb["会员消费力分析表"]
+    captions = [c.value for row in ws.iter_rows() for c in row if str(c.value).startswith("图表")]
+    assert captions == ["图表数据：本年与去年对比"]
+    for chart in ws._charts:
+        assert [referenced_text(wb, s.tx.strRef.f) for s in chart.series] == ["本期", "去年同期"]
+
+
+def referenced_text(wb, ref: str):
+    sheet, cell = ref.rsplit("!", 1)
+    return wb[sheet.strip("'")][cell.replace("$", "")].value

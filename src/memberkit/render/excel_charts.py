@@ -81,7 +81,8 @@ def add_chart(
     if not data.rows:
         return place
     words = load_words(lang)
-    caption = f"{words['chart_data']}{words['colon']}{chart.title.in_(lang)}"
+    title = chart.title_for(lang, sheet.report.period.kind)
+    caption = f"{words['chart_data']}{words['colon']}{title}"
     if len(sheet.report.rows) > 1:  # a split: say which row the chart shows
         caption += words["aside"].format(data.scope)
     ws.write_string(place, col, caption, styles.subtitle)
@@ -145,7 +146,7 @@ def add_chart(
                 "data_labels": labels,
             }
         )
-    plot.set_title({"name": chart.title.in_(lang)})
+    plot.set_title({"name": title})
     if chart.type != "pie":
         plot.set_legend({"none": True})
         plot.set_y_axis({"min": 0, "num_format": AXIS_FORMATS.get(fmt, "#,##0")})

@@ -64,6 +64,11 @@ class Chart(BaseModel):
     group: str | None = None
     field: str = "members"
     figures: list[str] = []
+    title_year: Label | None = None  # a comparison over a whole year has no last month
+
+    def title_for(self, lang: Lang, period_kind: str) -> str:
+        title = self.title_year if period_kind == "year" and self.title_year else self.title
+        return title.in_(lang)
 
 
 class Template(BaseModel):

@@ -29,7 +29,8 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
     period, scope, facts = monthly.period, monthly.scope, monthly.facts
     by = words["aside"].format(words["by"].format(words[scope.by])) if scope.by else ""
     cover: list[tuple[str, object]] = [
-        ("", words["cover_title"].format(period=period.label)),
+        # a whole year's workbook is an annual report (年报), a month's a monthly one (月报)
+        ("", words["cover_title_" + period.kind].format(period=period.label)),
         (words["period"], period.label),
         (words["scope"], scope.label + by),
         (words["through"], info.data_through),
