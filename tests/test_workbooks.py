@@ -137,13 +137,26 @@ def test_charts_point_at_their_data(loaded, tmp_path):
     assert values == [band["members"] for band in doc["rows"][-1]["bands"]]
 
 
-def test_comparison_charts_have_three_series_of_this_period_and_its_bases(loaded, tmp_path):
+@pytest.mark.parametrize("monthly", [False, True])
+def test_comparison_charts_have_three_series_of_this_period_and_its_bases(
+    loaded, tmp_path, monthly
+):
     """Each figure's chart: one series each for 本期, 上月 and 去年同期, named by the block's
     header and holding the same report run over those periods (JSON of --month 2026-09 and
-    2025-10 for the store)."""
+    2025-10 for the store): in the report's workbook, and in the monthly workbook's
+    会员消费力分析表 (the bases Monthly carries)."""
     args = ("spending-power", "--store", "S001")
-    wb = workbook(loaded, tmp_path, *args, "--month", "2026-10")
-    charts = wb.worksheets[0]._charts
+    if monthly:
+        target = tmp_path / "month.xlsx"
+        made = run_cli(
+            "report", "--db", loaded, "--month", "2026-10", "--store", "S001", "--output", target
+        )
+        assert made.exit_code == 0, made.output
+        wb = openpyxl.load_workbook(target)
+        charts = wb["会员消费力分析表"]._charts
+    else:
+        wb = workbook(loaded, tmp_path, *args, "--month", "2026-10")
+        charts = wb.worksheets[0]._charts
     assert len(charts) == 4  # sales, member sales, member basket, member tickets
     months = {"本期": "2026-10", "上月": "2026-09", "去年同期": "2025-10"}
     docs = {name: as_json(loaded, *args, "--month", m)["rows"][-1] for name, m in months.items()}
