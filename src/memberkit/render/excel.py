@@ -190,7 +190,7 @@ def _pages_wide(widths: list[int]) -> int:
 
 def _print_setup(ws, widths: list[int], transposed: bool) -> None:
     """A4 landscape, fitted to as few pages wide as keeps the type readable (never below
-    about 75%): a wider table goes on over more pages, its first column on each."""
+    about 60%): a wider table goes on over more pages, its first column on each."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     pages = _pages_wide(widths)
@@ -221,6 +221,8 @@ def _write_sheet(
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
     labels, widths = _columns(header, body)
+    # before the rows: in constant-memory mode a row's height is fixed once it is left
+    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     for col, label in enumerate(labels):
         ws.write_string(HEADER_ROW, col, label, styles.header)
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
@@ -230,7 +232,6 @@ def _write_sheet(
 
     for col, width in enumerate(widths):
         set_width(ws, col, width)
-    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     ws.freeze_panes(HEADER_ROW + 1, 1 if not transposed or ncols > 2 else 0)
     if not transposed:  # a filter on figure names would help no one
         ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
