@@ -198,3 +198,56 @@ def test_a_single_row_wider_than_a_page_lies_on_its_side(shops_elsewhere, tmp_pa
     expected += [v for band in row["bands"] for v in (band["members"], band["share"])]
     assert [value for _, value in lines] == [pytest.approx(v) for v in expected]
     assert lines[1][0] == "会员总数" and lines[4][0] == "消费<100元 人数"
+
+
+def test_charts_keep_their_data_when_rows_stream_to_disk(shops_elsewhere, tmp_path, monkeypatch):
+    """In constant-memory mode a row once left is written: the chart-data block goes under
+    the table, never beside rows already written, and the charts still find their values."""
+    from memberkit.render import excel
+
+    monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 0)
+    args = ("spending-power", "--month", "2026-10", "--store", "S001")
+    path = xlsx(shops_elsewhere, tmp_path / "c.xlsx", *args)
+    wb = openpyxl.load_workbook(path)
+    doc = json.loads(run_cli(*args, "--db", shops_elsewhere, "--format", "json").stdout)
+    sales = next(c for c in wb.worksheets[0]._charts if c.title.tx.rich.p[0].r[0].t == "销售额")
+    ref = sales.series[0].val.numRef.f
+    sheet, cell = ref.rsplit("!", 1)
+    assert wb[sheet.strip("'")][cell.replace("$", "")].value == doc["rows"][0]["sales"]
+
+
+def test_count_sheet_prints_on_a4_landscape_with_room_to_write(tmp_path):
+    from datetime import date
+
+    from memberkit.render.workbooks import count_sheet
+
+    path = tmp_path / "count.xlsx"
+    gifts = [{"gift_id": "G01", "gift_name": "保温杯", "unit": "个"}]
+    count_sheet(path, "HQ", date(2026, 10, 31), gifts, "zh")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.row_dimensions[5].height >= 20  # the gift's line, filled in by hand
+    assert ws["A2"].value.startswith("地点：总仓")  # not the code HQ
+    assert ws["B5"].value == "HQ"  # the data column keeps the code: the sheet loads back
+
+
+def test_a_years_workbook_is_an_annual_report_compared_with_last_year(shops_elsewhere, tmp_path):
+    """--year: the cover says 年报, and the comparison has this year and last year only (a
+    year has no previous month), under a title that says so."""
+    target = tmp_path / "y.xlsx"
+    assert (
+        run_cli("report", "--db", shops_elsewhere, "--year", "2026", "--output", target).exit_code
+        == 0
+    )
+    wb = openpyxl.load_workbook(target)
+    assert wb["封面"]["A1"].value == "2026年 会员数据分析年报"
+    ws = wb["会员消费力分析表"]
+    captions = [c.value for row in ws.iter_rows() for c in row if str(c.value).startswith("图表")]
+    assert captions == ["图表数据：本年与去年对比"]
+    for chart in ws._charts:
+        assert [referenced_text(wb, s.tx.strRef.f) for s in chart.series] == ["本期", "去年同期"]
+
+
+def referenced_text(wb, ref: str):
+    sheet, cell = ref.rsplit("!", 1)
+    return wb[sheet.strip("'")][cell.replace("$", "")].value

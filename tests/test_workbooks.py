@@ -91,9 +91,11 @@ def test_spend_bands_sheet_matches_json(loaded, tmp_path):
     assert ws.auto_filter.ref.startswith("A4:")
     assert ws["D5"].number_format == "0.0%" and ws["B5"].number_format == "#,##0"
     assert ws.page_setup.orientation == "landscape"
-    # fitted to one page wide (openpyxl reads the default width of 1 as None), any height
+    # seventeen columns: fitted to two pages wide at a readable size, the scope on each
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert ws.page_setup.fitToWidth == 2 and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$4:$4"
+    assert ws.page_setup.pageOrder == "overThenDown"  # the table's halves, then its chart
 
 
 def test_english_labels(loaded, tmp_path):
@@ -135,13 +137,26 @@ def test_charts_point_at_their_data(loaded, tmp_path):
     assert values == [band["members"] for band in doc["rows"][-1]["bands"]]
 
 
-def test_comparison_charts_have_three_series_of_this_period_and_its_bases(loaded, tmp_path):
+@pytest.mark.parametrize("monthly", [False, True])
+def test_comparison_charts_have_three_series_of_this_period_and_its_bases(
+    loaded, tmp_path, monthly
+):
     """Each figure's chart: one series each for 本期, 上月 and 去年同期, named by the block's
     header and holding the same report run over those periods (JSON of --month 2026-09 and
-    2025-10 for the store)."""
+    2025-10 for the store): in the report's workbook, and in the monthly workbook's
+    会员消费力分析表 (the bases Monthly carries)."""
     args = ("spending-power", "--store", "S001")
-    wb = workbook(loaded, tmp_path, *args, "--month", "2026-10")
-    charts = wb.worksheets[0]._charts
+    if monthly:
+        target = tmp_path / "month.xlsx"
+        made = run_cli(
+            "report", "--db", loaded, "--month", "2026-10", "--store", "S001", "--output", target
+        )
+        assert made.exit_code == 0, made.output
+        wb = openpyxl.load_workbook(target)
+        charts = wb["会员消费力分析表"]._charts
+    else:
+        wb = workbook(loaded, tmp_path, *args, "--month", "2026-10")
+        charts = wb.worksheets[0]._charts
     assert len(charts) == 4  # sales, member sales, member basket, member tickets
     months = {"本期": "2026-10", "上月": "2026-09", "去年同期": "2025-10"}
     docs = {name: as_json(loaded, *args, "--month", m)["rows"][-1] for name, m in months.items()}
@@ -235,28 +250,34 @@ def test_monthly_report_workbook(loaded, tmp_path):
     )
 
 
-def test_monthly_spending_power_by_store_lies_on_its_side(loaded, tmp_path):
-    """The per-store sheet: one line per figure, one column per store and ALL, each figure
-    equal to the JSON of spending-power --by store; no charts (the company sheet has them)."""
+@pytest.mark.parametrize("monthly", [True, False])
+def test_spending_power_by_store_lies_on_its_side(loaded, tmp_path, monthly):
+    """Spending power per store (the monthly workbook's 会员消费力分析表-门店, or the report
+    --by store): one line per figure, one column per store and ALL, each figure equal to the
+    JSON of spending-power --by store. The monthly one has no charts (the company sheet
+    charts the same ALL figures)."""
     import tomllib
 
     from memberkit.db import asset_dir
 
-    target = tmp_path / "month.xlsx"
-    assert (
-        run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target).exit_code == 0
-    )
-    ws = openpyxl.load_workbook(target)["会员消费力分析表-门店"]
+    args = ("spending-power", "--month", "2026-10", "--by", "store")
+    if monthly:
+        target = tmp_path / "month.xlsx"
+        made = run_cli("report", "--db", loaded, "--month", "2026-10", "--output", target)
+        assert made.exit_code == 0
+        ws = openpyxl.load_workbook(target)["会员消费力分析表-门店"]
+    else:
+        ws = workbook(loaded, tmp_path, *args).worksheets[0]
     header, rows = table(ws)
     assert header == ["指标", "S001", "S002", "ALL"]
     template = tomllib.loads((asset_dir("templates") / "spending-power.toml").read_text())
     labels = {c["label"]["zh"]: c["key"] for c in template["columns"]}
-    doc = as_json(loaded, "spending-power", "--month", "2026-10", "--by", "store")
+    doc = as_json(loaded, *args)
     assert [r[0] for r in rows] == [c["label"]["zh"] for c in template["columns"][1:]]
     for row in rows:
         expected = [store[labels[row[0]]] for store in doc["rows"]]
         assert row[1:] == [pytest.approx(v) if v is not None else "—" for v in expected]
-    assert ws._charts == []
+    assert len(ws._charts) == (0 if monthly else 4)
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
 
@@ -284,7 +305,6 @@ def _json_values(row: dict, template_name: str) -> list:
     "args",
     [
         ("demographics", "--month", "2026-10", "--by", "region"),
-        ("spending-power", "--month", "2026-10", "--by", "store"),
         ("churn", "--month", "2026-10", "--by", "store", "--inactive-days", "30"),
         ("churn", "--month", "2026-10", "--list", "--inactive-days", "1"),
         ("new-members", "--month", "2026-10", "--by", "store"),
@@ -320,11 +340,11 @@ def test_big_sheets_stream_in_constant_memory_mode(loaded, tmp_path, monkeypatch
     from memberkit.render import excel
 
     monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 1)
-    args = ("spending-power", "--month", "2026-10", "--by", "store")
+    args = ("spend-bands", "--month", "2026-10", "--by", "store")
     ws = workbook(loaded, tmp_path, *args).worksheets[0]
     _, rows = table(ws)
     assert [r[0] for r in rows] == ["S001", "S002", "ALL"]
-    assert rows[-1][1] == pytest.approx(as_json(loaded, *args)["rows"][-1]["sales"])
+    assert rows[-1][1] == as_json(loaded, *args)["rows"][-1]["members_total"]
 
 
 def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):
@@ -371,4 +391,5 @@ def test_every_word_of_the_forms_is_in_both_languages_and_used():
     dynamic |= {"current", "mom", "yoy"}
     # the cover's table names, load kinds and load statuses: table_members, kind_gift_moves
     dynamic |= {w for w in words["zh"] if w.startswith(("table_", "kind_", "status_"))}
+    dynamic |= {"cover_title_month", "cover_title_year"}  # by the period's kind
     assert set(words["zh"]) - used - dynamic == set()

@@ -19,7 +19,7 @@ import xlsxwriter
 
 from memberkit.files import atomic_output
 from memberkit.render import Cell, flatten, format_value
-from memberkit.render.excel_charts import add_chart
+from memberkit.render.excel_charts import add_chart, chart_rows
 from memberkit.render.excel_format import (
     Sheet,
     Styles,
@@ -42,11 +42,12 @@ from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
 HEADER_ROW = 3
-# A4 landscape holds about 130 characters of Calibri 11 between the default margins; a wider
-# table is shrunk to fit, down to 60% (type of 6.5 points), and beyond that goes on over
-# more pages, its first column on each.
-PAGE_WIDTH = 130
+# A4 landscape holds about 112 characters of Calibri 11 between the default margins (as
+# LibreOffice prints a sheet: measured on its PDF); a wider table is shrunk to fit, down to
+# 60% (type of 6.5 points), and beyond that goes on over more pages, its first column on each.
+PAGE_WIDTH = 112
 READABLE_SCALE = 0.6
+PAGE_ROWS = 34  # rows of 15 points down an A4 landscape page at 100%
 
 
 def write_workbook(
@@ -105,16 +106,16 @@ def _layout(
 ) -> tuple[list[str], list[list[Cell]], bool]:
     """The header, the body and whether the sheet lies on its side (figures as rows).
 
-    A sheet asked to (the per-store spending power: stores across, so that fourteen figures
-    print readably) and a single row that is wider than a page (or whose template says so)
-    are transposed: one line per figure, one column per row of the report."""
+    A template that asks for it (spending power: stores across, so that fourteen figures
+    print readably) and a single row wider than a page are transposed: one line per figure,
+    one column per row of the report."""
     rows = [flatten(row, template, lang) for row in sheet.report.rows]
     header_cells = rows[0] if rows else flatten({}, template, lang)
     header = [c.label for c in header_cells]
     single = len(rows) == 1 and (
         template.transpose_single_row or sum(_columns(header, rows)[1]) > PAGE_WIDTH
     )
-    if not (single or (sheet.transpose and rows)):
+    if not (single or (template.figures_down and rows)):
         return header, rows, False
     words = load_words(lang)
     if single:
@@ -167,6 +168,12 @@ def _header_lines(label: str, values: int) -> str:
     return f"{left}\n{right}"
 
 
+def _page_rows(widths: list[int]) -> int:
+    """About how many rows a page holds at the scale the sheet prints at."""
+    scale = min(1.0, PAGE_WIDTH * _pages_wide(widths) / max(sum(widths), 1))
+    return int(PAGE_ROWS / scale)
+
+
 def _page_columns(widths: list[int]) -> int:
     """How many of the first columns print on the first page."""
     room, used = sum(widths) / _pages_wide(widths), 0
@@ -181,16 +188,18 @@ def _pages_wide(widths: list[int]) -> int:
     return max(1, math.ceil(sum(widths) / (PAGE_WIDTH / READABLE_SCALE)))
 
 
-def _print_setup(ws, widths: list[int]) -> None:
+def _print_setup(ws, widths: list[int], transposed: bool) -> None:
     """A4 landscape, fitted to as few pages wide as keeps the type readable (never below
-    about 75%): a wider table goes on over more pages, its first column on each."""
+    about 60%): a wider table goes on over more pages, its first column on each."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     pages = _pages_wide(widths)
     ws.fit_to_pages(pages, 0)
-    ws.repeat_rows(HEADER_ROW)
-    if pages > 1:
+    if not transposed:  # a list runs on over pages; a sheet's figures do not
+        ws.repeat_rows(HEADER_ROW)
+    if pages > 1:  # the table's pages side by side first, then what stands below it
         ws.repeat_columns(0)
+        ws.print_across()
 
 
 def _write_sheet(
@@ -212,6 +221,8 @@ def _write_sheet(
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
     labels, widths = _columns(header, body)
+    # before the rows: in constant-memory mode a row's height is fixed once it is left
+    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     for col, label in enumerate(labels):
         ws.write_string(HEADER_ROW, col, label, styles.header)
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
@@ -221,11 +232,10 @@ def _write_sheet(
 
     for col, width in enumerate(widths):
         set_width(ws, col, width)
-    ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     ws.freeze_panes(HEADER_ROW + 1, 1 if not transposed or ncols > 2 else 0)
     if not transposed:  # a filter on figure names would help no one
         ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
-    _print_setup(ws, widths)
+    _print_setup(ws, widths, transposed)
 
     for note in footnotes(report, template, lang):  # why a figure reads oddly, where it does
         last_row += 1
@@ -233,9 +243,15 @@ def _write_sheet(
     place = last_row + 2
     if sheet.counts:
         place = _write_counts(ws, styles, sheet.counts, lang, place)
-    if sheet.charts:
-        # a table on its side is narrow: its charts stand beside it, on the same page
-        place, col = (HEADER_ROW, ncols + 1) if transposed else (place, 0)
+    if sheet.charts and template.charts:
+        # a table on its side one value wide is narrow: its charts stand beside it, on the
+        # same page; under a table, they start a page if they would not fit on its last one
+        # (not when rows stream to disk: a row written is gone)
+        narrow = transposed and ncols == 2 and not workbook.constant_memory
+        place, col = (HEADER_ROW, ncols + 1) if narrow else (place, 0)
+        below = sum(chart_rows(chart) for chart in template.charts)
+        if col == 0 and place + below > _page_rows(widths):
+            ws.set_h_pagebreaks([place])
         for chart in template.charts:
             place = add_chart(workbook, ws, styles, sheet, template, chart, lang, place, col)
 

@@ -66,6 +66,12 @@ def _pie_labels(data: ChartData) -> list[dict[str, str]]:
     return labels
 
 
+def chart_rows(chart: Chart) -> int:
+    """About how many rows a chart and its data block take under a table."""
+    figures = len(chart.figures)
+    return 4 + figures + 12 * -(-figures // 2) if chart.kind == "comparison" else 18
+
+
 def add_chart(
     workbook, ws, styles, sheet, template, chart: Chart, lang, place: int, col: int = 0
 ) -> int:
@@ -75,7 +81,8 @@ def add_chart(
     if not data.rows:
         return place
     words = load_words(lang)
-    caption = f"{words['chart_data']}{words['colon']}{chart.title.in_(lang)}"
+    title = chart.title_for(lang, sheet.report.period.kind)
+    caption = f"{words['chart_data']}{words['colon']}{title}"
     if len(sheet.report.rows) > 1:  # a split: say which row the chart shows
         caption += words["aside"].format(data.scope)
     ws.write_string(place, col, caption, styles.subtitle)
@@ -101,9 +108,9 @@ def add_chart(
     beside = col + len(series) + 2  # the first column right of the block
     if chart.kind == "comparison":
         # one small chart per figure (sales and tickets do not share a scale), one series per
-        # period, so that the legend says which bar is 本期, 上月 and 去年同期; two by two,
-        # right of the block, or under it when the block stands beside the table
-        top, left = (head, beside) if col == 0 else (last + 2, col)
+        # period, so that the legend says which bar is 本期, 上月 and 去年同期; two by two
+        # under the block, which keeps the page narrow
+        top, left = last + 2, col
         for i, (category, _values, fmt) in enumerate(data.rows):
             figure_chart = workbook.add_chart({"type": "column"})
             for s in range(col + 1, col + len(series) + 1):
@@ -139,7 +146,7 @@ def add_chart(
                 "data_labels": labels,
             }
         )
-    plot.set_title({"name": chart.title.in_(lang)})
+    plot.set_title({"name": title})
     if chart.type != "pie":
         plot.set_legend({"none": True})
         plot.set_y_axis({"min": 0, "num_format": AXIS_FORMATS.get(fmt, "#,##0")})

@@ -25,7 +25,6 @@ class Sheet:
     name: str | None = None  # the sheet's name, if not the template's
     counts: list[tuple[str, int]] = field(default_factory=list)  # a count block after the table
     charts: bool = True  # the template's charts (a sheet repeating another's figures: none)
-    transpose: bool = False  # figures as rows, one column per row of the report
 
 
 @dataclass

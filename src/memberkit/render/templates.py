@@ -64,6 +64,11 @@ class Chart(BaseModel):
     group: str | None = None
     field: str = "members"
     figures: list[str] = []
+    title_year: Label | None = None  # a comparison over a whole year has no last month
+
+    def title_for(self, lang: Lang, period_kind: str) -> str:
+        title = self.title_year if period_kind == "year" and self.title_year else self.title
+        return title.in_(lang)
 
 
 class Template(BaseModel):
@@ -74,6 +79,9 @@ class Template(BaseModel):
     groups: list[Group] = []
     charts: list[Chart] = []
     transpose_single_row: bool = False
+    # in a workbook, figures down and one column per row (store) however many rows there are:
+    # many figures print readably down an A4 page, not across it
+    figures_down: bool = False
     # footnotes a report asks for (Report.footnotes) when a figure would puzzle a reader
     footnotes: dict[str, Label] = {}
 

@@ -29,7 +29,8 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
     period, scope, facts = monthly.period, monthly.scope, monthly.facts
     by = words["aside"].format(words["by"].format(words[scope.by])) if scope.by else ""
     cover: list[tuple[str, object]] = [
-        ("", words["cover_title"].format(period=period.label)),
+        # a whole year's workbook is an annual report (年报), a month's a monthly one (月报)
+        ("", words["cover_title_" + period.kind].format(period=period.label)),
         (words["period"], period.label),
         (words["scope"], scope.label + by),
         (words["through"], info.data_through),
@@ -55,16 +56,16 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
 
 
 def _monthly_sheet(sheet: MonthlySheet, lang: Lang) -> Sheet:
-    """A sheet of the monthly workbook. The breakdown by store is named as such, laid out with
-    stores across (fourteen figures down print readably), and has no charts: the whole scope's
-    sheet before it charts the same figures, and a chart per store would not fit."""
+    """A sheet of the monthly workbook. The breakdown by store is named as such and has no
+    charts: the whole scope's sheet before it charts the same figures (its ALL column), and a
+    chart per store would not fit."""
     if not sheet.per_store:
         return Sheet(report=sheet.report, template=sheet.name, bases=sheet.bases)
     words = load_words(lang)
     name = words["sheet_by"].format(
         sheet=load_template(sheet.name).sheet_name(lang), by=words["store"]
     )
-    return Sheet(sheet.report, sheet.name, name=name, charts=False, transpose=True)
+    return Sheet(sheet.report, sheet.name, name=name, charts=False)
 
 
 def _model_line(monthly: Monthly, lang: Lang) -> str:
@@ -155,7 +156,8 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
     words = load_words(lang)
     where = words["hq"] if location == "HQ" else words["store"]  # handbook forms 8.10, 8.7
     title = words["count_title"].format(where=where, location=location)
-    note = words["count_note"].format(location=location, day=day.isoformat())
+    place = words["hq"] if location == "HQ" else location
+    note = words["count_note"].format(location=place, day=day.isoformat())
     # the loader's own (Chinese) column names, whatever the language: the sheet loads back
     header = ["盘点日期", "盘点地点", "礼品编号", "礼品名称", "单位", "实盘数量", "盘点人"]
     with atomic_output(path, private=False, suffix=".xlsx") as tmp:
@@ -180,9 +182,13 @@ def count_sheet(path: Path, location: str, day, gifts: list[dict], lang: Lang) -
             ws.write_string(r, 4, gift.get("unit") or "", cell)
             ws.write_blank(r, 5, None, blank)
             ws.write_blank(r, 6, None, blank)
-        for col, width in enumerate((12, 10, 10, 16, 6, 10, 10)):
+        for r in range(4, 4 + len(gifts)):
+            ws.set_row(r, 22)  # room to write in by hand
+        for col, width in enumerate((13, 11, 11, 24, 7, 13, 13)):
             ws.set_column(col, col, width)
         ws.freeze_panes(4, 0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4, like every form
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(3)
         book.close()
