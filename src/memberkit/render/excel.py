@@ -29,7 +29,15 @@ from memberkit.render.excel_format import (
     write_cell,
 )
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import NUMBER_FORMATS, Lang, Template, load_template, load_words
+from memberkit.render.templates import (
+    NUMBER_FORMATS,
+    Lang,
+    Template,
+    load_template,
+    load_words,
+    scope_name,
+    with_code_labels,
+)
 from memberkit.reports import Report
 
 CONSTANT_MEMORY_ROWS = 10_000  # bigger sheets stream to disk: memory stays flat
@@ -70,7 +78,7 @@ def write_workbook(
 
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     words = load_words(lang)
-    scope = report.scope.label
+    scope = scope_name(report, lang)
     # a split by something other than the store tree (complaints by category) is a detail
     by = report.scope.by or report.split
     if by:
@@ -96,7 +104,7 @@ def _write_sheet(
     info: WorkbookInfo,
     used: set[str],
 ) -> None:
-    report = sheet.report
+    report = with_code_labels(sheet.report, template, lang)  # codes by their labels (SPEC 6)
     ws = workbook.add_worksheet(unique_sheet_name(sheet.name or template.sheet_name(lang), used))
     rows = [flatten(row, template, lang) for row in report.rows]
     transpose = template.transpose_single_row and len(rows) == 1

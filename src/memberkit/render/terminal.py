@@ -7,7 +7,13 @@ from rich.text import Text
 
 from memberkit.errors import printable
 from memberkit.render import flatten, format_value
-from memberkit.render.templates import Lang, load_template, load_words
+from memberkit.render.templates import (
+    Lang,
+    load_template,
+    load_words,
+    scope_name,
+    with_code_labels,
+)
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -22,10 +28,11 @@ def shown(text: str, style: str = "") -> Text:
 
 def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = False) -> Table:
     template = load_template(name)
+    report = with_code_labels(report, template, lang)  # codes by their labels (SPEC 6)
     where = report.where
     title = (
         f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
-        f"{report.scope.label}"
+        f"{scope_name(report, lang)}"
     )
     table = Table(title=shown(title, "table.title"), title_justify="left")
     if template.transpose_single_row and len(report.rows) == 1:
