@@ -248,3 +248,47 @@ def test_zh_labels_are_the_handbooks_words(coded):
     assert "手机号缺失" in problems and "性别未知" in problems
     migration = run_cli("grades", "--db", coded, "--month", "2026-10", "--migration").stdout
     assert "新会员" in migration
+
+
+# --- the gift forms' place: a code from the report layer, named by the renderer ---------------
+
+
+def test_the_report_layer_gives_the_place_as_a_code():
+    """reports/ holds no label: the place of a gift form is hq or store, and templates
+    name it (总仓/门店, handbook forms 8.6-8.10)."""
+    from memberkit.reports import gifts
+
+    assert [gifts.form_place(p) for p in ("HQ", "S001", None)] == ["hq", "store", ""]
+
+
+@pytest.mark.parametrize(
+    ("location", "place"),
+    [(("--location", "HQ"), "总仓"), (("--location", "S001"), "门店"), ((), "")],
+)
+@pytest.mark.parametrize(
+    ("command", "form"),
+    [
+        (("gifts", "stock", "--as-of", "2026-10-31"), "礼品库存表"),
+        (("gifts", "reconcile"), "礼品盘点表"),
+        (("gifts", "reconcile", "--summary"), "礼品盘点汇总表"),
+    ],
+)
+def test_gift_forms_are_titled_by_their_place(coded, tmp_path, location, place, command, form):
+    table = run_cli(*command, *location, "--db", coded)
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[0].startswith(f"{place}{form} · ")
+    target = tmp_path / "g.xlsx"
+    assert run_cli(*command, *location, "--db", coded, "-f", "xlsx", "-o", target).exit_code == 0
+    assert openpyxl.load_workbook(target).worksheets[0]["A1"].value == f"《{place}{form}》"
+    english = run_cli(*command, *location, "--db", coded, "--lang", "en").stdout
+    assert not re.search(r"[\u4e00-\u9fff]", english.splitlines()[0])
+
+
+def test_call_back_sheets_keep_their_kind_in_the_title(coded, tmp_path):
+    """{where} of a title is also text made by the renderer: a kind's sheet names its kind."""
+    target = tmp_path / "cb.xlsx"
+    result = run_cli("callbacks", "--db", coded, "--month", "2026-10", "-f", "xlsx", "-o", target)
+    assert result.exit_code == 0, result.output
+    titles = {ws.title: ws["A1"].value for ws in openpyxl.load_workbook(target).worksheets}
+    assert titles["售后回访"] == "《会员回访名单（售后回访）》"
+    assert titles["流失会员回访"] == "《会员回访名单（流失会员回访）》"

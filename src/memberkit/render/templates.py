@@ -88,9 +88,11 @@ class Template(BaseModel):
         return self
 
     def title_text(self, lang: Lang, period_start: date, where: str = "") -> str:
-        """The title, with {year}, {month} and {where} (总仓/门店) filled in where it has them."""
+        """The title, with {year}, {month} and {where} filled in where it has them. `where`
+        is a gift form's place (hq or store: 总仓/门店, gifts.form_place) or text made in
+        the language already (which call-backs a sheet holds), used as it is."""
         return self.title.in_(lang).format(
-            year=f"{period_start:%Y}", month=f"{period_start:%m}", where=where
+            year=f"{period_start:%Y}", month=f"{period_start:%m}", where=place_name(where, lang)
         )
 
     def sheet_name(self, lang: Lang) -> str:
@@ -116,6 +118,13 @@ NUMBER_FORMATS: dict[str, str] = {
     "decimal": "#,##0.00",
     "date": "yyyy-mm-dd",
 }
+
+
+def place_name(place: str, lang: Lang) -> str:
+    """A gift form's place (gifts.form_place: hq, store or nothing) by its name in the
+    language; any other text as it is."""
+    words = load_words(lang)
+    return {"hq": words["hq"], "store": words["store"]}.get(place, place)
 
 
 def scope_labels(lang: Lang, *, split: bool) -> dict[str, str]:
