@@ -19,20 +19,26 @@ from memberkit.cli.framework import (
     FormatOption,
     Lang,
     LangOption,
+    Month,
     Output,
     OutputFormat,
     Region,
     Store,
+    Year,
     check_xlsx_output,
     day_option,
     emit,
 )
-from memberkit.periods import choose_scope
+from memberkit.errors import UsageError
+from memberkit.periods import choose_period, choose_scope
 from memberkit.reports.options import MAX_DAYS
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="YYYY-MM-DD: fit on purchases up to this day (default: today)."),
+    typer.Option(
+        "--as-of",
+        help="YYYY-MM-DD: fit on purchases up to this day instead of a month's or year's end.",
+    ),
 ]
 HorizonDays = Annotated[
     int,
@@ -43,6 +49,8 @@ HorizonDays = Annotated[
 @reports_errors
 def churn_risk(
     ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
     as_of: AsOf = None,
     horizon_days: HorizonDays = 90,
     store: Store = None,
@@ -54,17 +62,21 @@ def churn_risk(
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
-    """Members likely to have slipped away, by the money at risk (BG/NBD model)."""
+    """Members likely to have slipped away, by the money at risk (BG/NBD model), fitted on
+    purchases up to E: the end of --month/--year (default: last month) or --as-of."""
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import catalogue, data_through
     from memberkit.reports.churn_risk import risk_by_unit
 
     check_xlsx_output(fmt, output)
-    end = day_option(as_of) or date.today()
+    end = day_option(as_of)
+    if end is not None and (month is not None or year is not None):
+        raise UsageError("--as-of sets E to a day: give it or --month/--year, not both")
+    period = choose_period(month, year, date.today())
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ChurnRiskOptions(end, horizon_days)
-        report = catalogue.run(con, "churn-risk", None, scope, options)
+        report = catalogue.run(con, "churn-risk", period, scope, options)
         info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
     model = report.model
     err.print(
@@ -73,6 +85,8 @@ def churn_risk(
         f"log-likelihood {model['log_likelihood']:,.2f}",
         markup=False,
     )
+    for note in report.notes:
+        err.print(f"memberkit: {note}", markup=False)
     units = risk_by_unit(report)
     if fmt is OutputFormat.xlsx:
         from memberkit.render.excel import Sheet, write_workbook
