@@ -1,9 +1,12 @@
 """churn-risk takes its E like every analysis (SPEC 5.11): the end of --month/--year, by
 default the last complete month, or the day --as-of; it says in words when E is past the
-data's last ticket or the fit is doubtful, never with a library's warning."""
+data's last ticket or the fit is doubtful, never with a library's warning; --by gives the
+CSV one row per unit and ALL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -129,3 +132,30 @@ def test_a_fit_inside_the_data_has_no_note(sample_chain):
     with memberkit.open(db_file) as db:
         result = db.report("churn-risk", month="2026-10")
     assert result.report.notes == []
+
+
+def test_by_gives_the_csv_one_row_per_unit(sample_chain):
+    """Found: `--by store --format csv` printed the member list, the same as without --by
+    (CSV rows carry no scope). --by means one row per unit and ALL (SPEC 4): the CSV now
+    holds the units, as the JSON's "units" and the second table have them; the member list
+    is the CSV without --by."""
+    _, db_file = sample_chain
+    args = ("--db", db_file, "churn-risk", "--month", "2026-10")
+    members = run_cli(*args, "--format", "csv").stdout
+    assert members.startswith("member_id,store_id,")
+    for by in ("store", "region"):
+        doc, _ = risk_json(db_file, "--month", "2026-10", "--by", by)
+        text = run_cli(*args, "--by", by, "--format", "csv").stdout
+        assert text != members
+        units = list(csv.DictReader(io.StringIO(text)))
+        assert [u["scope"] for u in units] == [u["scope"] for u in doc["units"]]
+        assert units[-1]["scope"] == "ALL" and len(units) > 2
+        for got, want in zip(units, doc["units"], strict=True):
+            assert int(got["members"]) == want["members"]
+            assert float(got["expected_active"]) == pytest.approx(want["expected_active"])
+            assert got["value_at_risk"] == f"{want['value_at_risk']:.2f}"
+        # the units add up to the member list's figures
+        rows = list(csv.DictReader(io.StringIO(members)))
+        assert int(units[-1]["members"]) == len(rows)
+        total = sum(float(r["value_at_risk"]) for r in rows if r["value_at_risk"])
+        assert float(units[-1]["value_at_risk"]) == pytest.approx(total, abs=0.01 * len(rows))

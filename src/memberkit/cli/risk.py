@@ -63,7 +63,10 @@ def churn_risk(
     wait: WaitOption = 0.0,
 ) -> None:
     """Members likely to have slipped away, by the money at risk (BG/NBD model), fitted on
-    purchases up to E: the end of --month/--year (default: last month) or --as-of."""
+    purchases up to E: the end of --month/--year (default: last month) or --as-of.
+
+    --by adds the members expected to be still active and the value at risk per store or
+    region: a second table, sheet or JSON key ("units"); with --format csv, the CSV."""
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import catalogue, data_through
     from memberkit.reports.churn_risk import risk_by_unit
@@ -94,6 +97,11 @@ def churn_risk(
         sheets = [Sheet(units, "churn-risk-units"), Sheet(report, "churn-risk")]
         write_workbook(output, sheets, lang.value, info)
         err.print(f"churn-risk: {len(report.rows):,} members -> {output}", markup=False)
+        return
+    if by is not None and fmt is OutputFormat.csv:
+        # --by gives one row per unit and ALL, as for every report (SPEC 4); a CSV holds one
+        # table, and the member list is the same with or without --by
+        emit(units, "churn-risk-units", fmt, output, lang)
         return
     emit(report, "churn-risk", fmt, output, lang)
     if by is not None and fmt is OutputFormat.table and output is None:
