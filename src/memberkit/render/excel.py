@@ -78,7 +78,7 @@ def write_workbook(
 
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     words = load_words(lang)
-    scope = scope_name(report, lang)
+    scope = scope_name(report.scope, lang)
     # a split by something other than the store tree (complaints by category) is a detail
     by = report.scope.by or report.split
     if by:

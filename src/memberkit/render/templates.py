@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from memberkit.db import asset_dir
 
 if TYPE_CHECKING:
+    from memberkit.periods import Scope
     from memberkit.reports import Report
 
 Format = Literal["text", "count", "money", "ratio", "decimal", "date", "phone"]
@@ -140,10 +141,9 @@ def scope_labels(lang: Lang, *, split: bool) -> dict[str, str]:
     }
 
 
-def scope_name(report: Report, lang: Lang) -> str:
-    """The report's scope, as a title or a sheet's subtitle names it."""
-    label = report.scope.label
-    return scope_labels(lang, split=False).get(label, label)
+def scope_name(scope: Scope, lang: Lang) -> str:
+    """A report's scope as a title, a sheet's subtitle or a cover names it."""
+    return scope_labels(lang, split=False).get(scope.label, scope.label)
 
 
 def with_code_labels(report: Report, template: Template, lang: Lang) -> Report:

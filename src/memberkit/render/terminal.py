@@ -32,7 +32,7 @@ def report_table(report: Report, name: str, lang: Lang, *, show_phone: bool = Fa
     where = report.where
     title = (
         f"{template.title_text(lang, report.period.start, where)} · {report.period.label} · "
-        f"{scope_name(report, lang)}"
+        f"{scope_name(report.scope, lang)}"
     )
     table = Table(title=shown(title, "table.title"), title_justify="left")
     if template.transpose_single_row and len(report.rows) == 1:
