@@ -159,3 +159,15 @@ def test_by_gives_the_csv_one_row_per_unit(sample_chain):
         assert int(units[-1]["members"]) == len(rows)
         total = sum(float(r["value_at_risk"]) for r in rows if r["value_at_risk"])
         assert float(units[-1]["value_at_risk"]) == pytest.approx(total, abs=0.01 * len(rows))
+
+
+def test_the_risk_column_of_the_churn_list_says_the_same(sample_chain):
+    """`churn --list --risk` fits the same model at its E: the same notes on stderr."""
+    _, db_file = sample_chain
+    args = ("--db", db_file, "churn", "--list", "--risk", "--format", "csv")
+    past = run_cli(*args, "--month", "2026-11")
+    assert past.exit_code == 0, past.output
+    assert "E (2026-11-30) is 30 days after the last ticket" in past.stderr
+    assert "Warning" not in past.stderr
+    within = run_cli(*args, "--month", "2026-10")
+    assert within.exit_code == 0 and "after the last ticket" not in within.stderr

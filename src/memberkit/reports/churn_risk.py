@@ -9,6 +9,7 @@ fits the model on the whole chain and assembles the rows per member and per unit
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -123,10 +124,11 @@ def risk_of_members(
     member_ids: list[str],
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> tuple[BgNbdFit, list[tuple[float | None, float | None]]]:
-    """The fitted model and (p_alive, value_at_risk) of the given members, as churn_risk
-    reports them (None for a member without a purchase day), without a row per fitted
-    member: `churn --list --risk` needs a few thousand of a million."""
-    data, fit, figures, _ = _fitted(con, as_of, Scope(), horizon_days)
+    """The fitted model (with churn_risk's notes) and (p_alive, value_at_risk) of the given
+    members, as churn_risk reports them (None for a member without a purchase day), without
+    a row per fitted member: `churn --list --risk` needs a few thousand of a million."""
+    data, fit, figures, notes = _fitted(con, as_of, Scope(), horizon_days)
+    fit = replace(fit, notes=tuple(notes))  # E past the data too, for the caller to say
     position = {member: i for i, member in enumerate(data["member_id"].tolist())}
     alive, at_risk = figures["p_alive"], figures["value_at_risk"]
     found = []
