@@ -90,6 +90,12 @@ CASES = [
         "churn-risk",
         {"as_of": "2026-10-31", "by": "region", "horizon_days": 60},
     ),
+    (["churn-risk", "--month", M], "churn-risk", {"month": M}),
+    (
+        ["churn-risk", "--year", "2025", "--by", "store"],
+        "churn-risk",
+        {"year": 2025, "by": "store"},
+    ),
     (["gifts", "stock", "--as-of", "2026-10-31"], "gift-stock", {"as_of": "2026-10-31"}),
     (["gifts", "reconcile"], "gift-reconcile", {}),
     (
@@ -183,7 +189,8 @@ def test_write_xlsx_writes_the_commands_workbook(chain, db, tmp_path):
         ("no-such-report", {}, "no report 'no-such-report'"),
         ("spend-bands", {"month": "2026-13"}, "2026-13"),
         ("expiring", {"as_of": "2026-10-32"}, "as_of: '2026-10-32' is not a day"),
-        ("churn-risk", {"year": 2025}, "churn-risk is taken as of a day"),
+        ("churn-risk", {"year": 2025, "as_of": "2025-12-31"}, "as_of (a day) or month/year"),
+        ("gift-stock", {"year": 2025}, "gift-stock is taken as of a day"),
         ("spend-bands", {"month": "2026-10", "year": 2025}, "give month or year, not both"),
         ("spend-bands", {"store": "S001", "region": "East"}, "give store or region, not both"),
         ("spend-bands", {"month": "2026-13"}, "month wants YYYY-MM"),

@@ -69,6 +69,24 @@ def table(ws) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+# SPEC 6: a zh sheet shows codes in words; the total row of a split is 合计 (the scope codes'
+# words are in templates/words.toml, a column's codes in its template's [codes.COLUMN])
+TOTAL = "合计"
+
+
+def shown(value, column: str = "scope", template: str | None = None):
+    """A JSON value as a zh sheet shows it: a code by its Chinese label."""
+    if column == "scope":
+        return TOTAL if value == "ALL" else value
+    import tomllib
+
+    from memberkit.db import asset_dir
+
+    text = (asset_dir("templates") / f"{template}.toml").read_text(encoding="utf-8")
+    label = tomllib.loads(text).get("codes", {}).get(column, {}).get(value)
+    return value if label is None else label["zh"]
+
+
 def test_spend_bands_sheet_matches_json(loaded, tmp_path):
     args = ("spend-bands", "--month", "2026-10", "--by", "store")
     wb = workbook(loaded, tmp_path, *args)
@@ -81,7 +99,7 @@ def test_spend_bands_sheet_matches_json(loaded, tmp_path):
     assert header[4] == "消费<100元 人数"
     doc = as_json(loaded, *args)
     for row, expected in zip(rows, doc["rows"], strict=True):
-        assert row[0] == expected["scope"]
+        assert row[0] == shown(expected["scope"])
         assert row[1:3] == [expected["members_total"], expected["active_members"]]
         share = expected["active_share"]
         assert row[3] == (pytest.approx(share) if share is not None else "—")
@@ -294,7 +312,7 @@ def _json_values(row: dict, template_name: str) -> list:
     from memberkit.db import asset_dir
 
     template = tomllib.loads((asset_dir("templates") / f"{template_name}.toml").read_text())
-    values = [row[c["key"]] for c in template["columns"]]
+    values = [shown(row[c["key"]], c["key"], template_name) for c in template["columns"]]
     for group in template.get("groups", []):
         for item in row[group["key"]]:
             values += [item[f["key"]] for f in group["fields"]]
@@ -343,7 +361,7 @@ def test_big_sheets_stream_in_constant_memory_mode(loaded, tmp_path, monkeypatch
     args = ("spend-bands", "--month", "2026-10", "--by", "store")
     ws = workbook(loaded, tmp_path, *args).worksheets[0]
     _, rows = table(ws)
-    assert [r[0] for r in rows] == ["S001", "S002", "ALL"]
+    assert [r[0] for r in rows] == ["S001", "S002", TOTAL]
     assert rows[-1][1] == as_json(loaded, *args)["rows"][-1]["members_total"]
 
 
@@ -361,7 +379,7 @@ def test_monthly_workbook_has_the_churn_risk_sheet(sample_chain, tmp_path):
     model = doc["model"]
     assert f"r {model['r']:.4f}，alpha {model['alpha']:.4f}" in cover["流失风险模型"]
     _, rows = table(wb["流失风险"])
-    assert [r[0] for r in rows] == [u["scope"] for u in doc["units"]]
+    assert [r[0] for r in rows] == [shown(u["scope"]) for u in doc["units"]]
     for sheet_row, unit in zip(rows, doc["units"], strict=True):
         assert sheet_row[1:] == [
             unit["members"],
@@ -384,10 +402,10 @@ def test_every_word_of_the_forms_is_in_both_languages_and_used():
     assert set(words["zh"]) == set(words["en"]) == set(load_words("zh"))
     render = asset_dir("templates").parent / "src" / "memberkit" / "render"
     code = "".join(p.read_text(encoding="utf-8") for p in render.glob("*.py"))
-    # read as words["key"] or load_words(lang)["key"]; by a variable: the split (words[by]),
-    # the call-back kinds and the comparison periods of a chart (words[p])
+    # read as words["key"] or load_words(lang)["key"]; by a variable: the split (words[by])
+    # and the comparison periods of a chart (words[p])
     used = set(re.findall(r"""(?:words|\))\[["'](\w+)["']\]""", code))
-    dynamic = {"store", "region", "category", "channel", "after_sale", "new", "lapsed"}
+    dynamic = {"store", "region", "category", "channel"}
     dynamic |= {"current", "mom", "yoy"}
     # the cover's table names, load kinds and load statuses: table_members, kind_gift_moves
     dynamic |= {w for w in words["zh"] if w.startswith(("table_", "kind_", "status_"))}

@@ -73,6 +73,8 @@ class Database:
                 raise UsageError(f"{name} is taken as of a day (as_of), not over a year")
             period = None if month is None else parse_month(month)
         else:
+            if options.get("as_of") is not None and (month is not None or year is not None):
+                raise UsageError(f"{name} takes as_of (a day) or month/year, not both")
             period = choose_period(
                 month, None if year is None else str(year), today or date.today()
             )

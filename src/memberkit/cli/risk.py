@@ -20,23 +20,28 @@ from memberkit.cli.framework import (
     Lang,
     LangOption,
     Limit,
+    Month,
     Output,
     OutputFormat,
     Region,
     Store,
+    Year,
     check_xlsx_output,
     day_option,
     emit,
     emit_files,
 )
 from memberkit.cli.outputs import choose_format, month_of, store_files, with_month
-from memberkit.periods import choose_scope
+from memberkit.errors import UsageError
+from memberkit.periods import choose_period, choose_scope
 from memberkit.reports.options import MAX_DAYS
 
 AsOf = Annotated[
     str | None,
     typer.Option(
-        "--as-of", metavar="YYYY-MM-DD", help="Fit on purchases up to this day (default: today)."
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="Fit on purchases up to this day instead of a month's or year's end.",
     ),
 ]
 HorizonDays = Annotated[
@@ -54,6 +59,8 @@ HorizonDays = Annotated[
 @reports_errors
 def churn_risk(
     ctx: typer.Context,
+    month: Month = None,
+    year: Year = None,
     as_of: AsOf = None,
     horizon_days: HorizonDays = 90,
     limit: Limit = None,
@@ -66,19 +73,26 @@ def churn_risk(
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
-    """Members likely to have slipped away, by the money at risk (BG/NBD model)."""
+    """Members likely to have slipped away, by the money at risk (BG/NBD model), fitted on
+    purchases up to E: the end of --month/--year (default: last month) or --as-of.
+
+    --by adds the members expected to be still active and the value at risk per store or
+    region: a second table, sheet or JSON key ("units"); with --format csv, the CSV."""
     from memberkit.render.workbooks import workbook_info
     from memberkit.reports import catalogue, data_through
     from memberkit.reports.churn_risk import risk_by_unit
 
     fmt = choose_format(fmt, output)
-    end = day_option(as_of) or date.today()
-    output = with_month(output, month_of(end))
+    end = day_option(as_of)
+    if end is not None and (month is not None or year is not None):
+        raise UsageError("--as-of sets E to a day: give it or --month/--year, not both")
+    period = choose_period(month, year, date.today())
+    output = with_month(output, period if end is None else month_of(end))
     check_xlsx_output(fmt, output)
     scope = choose_scope(store, region, by.value if by else None)
     with report_connection(ctx, db_path, wait) as con:
         options = catalogue.ChurnRiskOptions(end, horizon_days)
-        report = catalogue.run(con, "churn-risk", None, scope, options)
+        report = catalogue.run(con, "churn-risk", period, scope, options)
         info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
     model = report.model
     err.print(
@@ -87,6 +101,8 @@ def churn_risk(
         f"log-likelihood {model['log_likelihood']:,.2f}",
         markup=False,
     )
+    for note in report.notes:
+        err.print(f"memberkit: {note}", markup=False)
     units = risk_by_unit(report)
     if fmt is OutputFormat.xlsx:
         from memberkit.render.excel import Sheet, write_workbook
@@ -97,6 +113,11 @@ def churn_risk(
                 sheets.insert(0, Sheet(units, "churn-risk-units"))
             write_workbook(path, sheets, lang.value, info)
             err.print(f"churn-risk: {len(part.rows):,} members -> {path}", markup=False)
+        return
+    if by is not None and fmt is OutputFormat.csv:
+        # --by gives one row per unit and ALL, as for every report (SPEC 4); a CSV holds one
+        # table, and the member list is the same with or without --by
+        emit(units, "churn-risk-units", fmt, output, lang)
         return
     emit_files(report, "churn-risk", fmt, output, lang, limit=limit)
     if by is not None and fmt is OutputFormat.table and output is None:

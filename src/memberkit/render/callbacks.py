@@ -7,17 +7,15 @@ from pathlib import Path
 
 from memberkit.render.excel import write_workbook
 from memberkit.render.excel_format import Sheet, WorkbookInfo
-from memberkit.render.templates import Lang, load_words
+from memberkit.render.templates import Lang, load_template, load_words, with_code_labels
 from memberkit.render.workbooks import rows_by_store, store_label, store_part
 from memberkit.reports import Report
 
 
 def with_kind_labels(report: Report, lang: Lang) -> Report:
-    """The list as a table or a sheet shows it: each kind by its name (CSV and JSON keep
-    the key)."""
-    words = load_words(lang)  # the handbook's names of the three call-backs (6.3)
-    rows = [{**row, "kind": words[row["kind"]]} for row in report.rows]
-    return replace(report, rows=rows)
+    """The list as a table or a sheet shows it: each kind by its name, the handbook's (6.3)
+    in zh (CSV and JSON keep the code)."""
+    return with_code_labels(report, load_template("callbacks"), lang)
 
 
 def callbacks_workbook(
@@ -29,7 +27,7 @@ def callbacks_workbook(
     shown = with_kind_labels(report, lang)
     sheets = [Sheet(shown, "callbacks")]
     for kind in report.kinds:
-        label = load_words(lang)[kind]
+        label = load_template("callbacks").show_code("kind", kind, lang)
         rows = [s for r, s in zip(report.rows, shown.rows, strict=True) if r["kind"] == kind]
         where = load_words(lang)["aside"].format(label)
         part = replace(shown, rows=rows, where=where)

@@ -37,6 +37,8 @@ from memberkit.render.templates import (
     footnotes,
     load_template,
     load_words,
+    scope_name,
+    with_code_labels,
 )
 from memberkit.reports import Report
 
@@ -84,7 +86,7 @@ def write_workbook(
 
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
     words = load_words(lang)
-    scope = report.scope.label
+    scope = scope_name(report.scope, lang)
     # a split by something other than the store tree (complaints by category) is a detail
     by = report.scope.by or report.split
     if by:
@@ -211,7 +213,7 @@ def _write_sheet(
     info: WorkbookInfo,
     used: set[str],
 ) -> None:
-    report = sheet.report
+    report = with_code_labels(sheet.report, template, lang)  # codes by their labels (SPEC 6)
     ws = workbook.add_worksheet(unique_sheet_name(sheet.name or template.sheet_name(lang), used))
     header, body, transposed = _layout(sheet, template, lang)
     ncols = max(len(header), 1)

@@ -10,7 +10,7 @@ list shows its first `limit` rows and says how many more there are; only those a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -29,7 +29,15 @@ from memberkit.render.grid import (
     heading,
     heading_width,
 )
-from memberkit.render.templates import Lang, Template, footnotes, load_template, load_words
+from memberkit.render.templates import (
+    Lang,
+    Template,
+    footnotes,
+    load_template,
+    load_words,
+    scope_name,
+    with_code_labels,
+)
 from memberkit.reports import Report
 
 _RIGHT = {"count", "money", "ratio", "decimal"}
@@ -71,7 +79,7 @@ def terminal_view(
     a file or a pipe), its first `limit` rows (0: all) and a line saying how many more."""
     template = load_template(name)
     words = load_words(lang)
-    scope = report.scope.label
+    scope = scope_name(report.scope, lang)
     by = report.scope.by or report.split  # as a sheet's subtitle says it: ALL（按门店）
     if by:
         scope += words["aside"].format(words["by"].format(words[by]))
@@ -80,6 +88,8 @@ def terminal_view(
         f"{report.period.label} · {scope}"
     )
     rows = report.rows[:limit] if limit else report.rows
+    # codes by their labels (SPEC 6), for the rows shown only
+    rows = with_code_labels(replace(report, rows=rows), template, lang).rows
     columns = _columns(report, template, lang)
     cells = [_cells(row, template, show_phone) for row in rows]
     on_side = template.transpose_single_row and len(rows) == 1

@@ -116,5 +116,6 @@ def churn_list(
         scope=scope,
         rows=rows,
         model=model,
+        notes=list(fit.notes) if risk else [],  # what makes the model's figures doubtful
         options={"inactive_days": inactive_days},
     )

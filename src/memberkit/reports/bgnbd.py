@@ -11,6 +11,9 @@ its analytic gradient.
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +40,7 @@ class BgNbdFit:
     members: int
     repeaters: int  # members with x > 0
     seconds: float  # time the optimiser took
+    notes: tuple[str, ...] = ()  # what makes the fit doubtful, in words
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -136,14 +140,15 @@ def fit_bgnbd(x, t_x, T) -> BgNbdFit:
         return -float(weights @ value) / total, -(gradient @ weights) / total
 
     started = time.perf_counter()
-    result = minimize(
-        mean_negative,
-        np.zeros(4),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
-        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000},
-    )
+    with library_warnings() as caught:
+        result = minimize(
+            mean_negative,
+            np.zeros(4),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
+            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000},
+        )
     seconds = time.perf_counter() - started
     if not np.isfinite(result.fun):
         raise InputRejected(
@@ -160,7 +165,45 @@ def fit_bgnbd(x, t_x, T) -> BgNbdFit:
         members=len(x),
         repeaters=repeaters,
         seconds=seconds,
+        notes=_fit_notes(result, caught),
     )
+
+
+@contextmanager
+def library_warnings() -> Iterator[list[str]]:
+    """Keep numpy's and scipy's warnings (an overflow while the optimiser tries a far step)
+    off the user's screen: their messages are collected, without the source paths, for the
+    caller to judge."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        messages: list[str] = []
+        yield messages
+    messages.extend(dict.fromkeys(str(w.message) for w in caught))
+
+
+def _fit_notes(result, caught: list[str]) -> tuple[str, ...]:
+    """What makes a fit doubtful, in words: a parameter at the edge of the search (the
+    histories do not determine it: E well past the last ticket does this), or no
+    convergence. Warnings on the way matter only then: the optimiser recovers from a step
+    too far, and a converged fit inside the bounds is as good without them."""
+    notes = []
+    edge = [
+        name
+        for name, value in zip(("r", "alpha", "a", "b"), result.x, strict=True)
+        if abs(value) >= _LOG_BOUND - 1e-6
+    ]
+    if edge:
+        notes.append(
+            f"the model's {', '.join(edge)} stopped at the edge of the search "
+            f"(e^±{_LOG_BOUND:.0f}): these purchase histories do not determine "
+            f"{'it' if len(edge) == 1 else 'them'}, so p_alive and value at risk are rough"
+        )
+    if not result.success:
+        reason = str(result.message).rstrip(": ")
+        notes.append(f"the model's fit stopped before it converged (optimiser: {reason})")
+    if notes and caught:
+        notes.append(f"numerical warnings during the fit: {'; '.join(caught)}")
+    return tuple(notes)
 
 
 def _distinct_histories(x, t_x, T) -> tuple[np.ndarray, ...]:

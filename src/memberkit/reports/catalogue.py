@@ -77,7 +77,7 @@ class ExpiringOptions:
 
 @dataclass(frozen=True)
 class ChurnRiskOptions:
-    as_of: date | None = None  # the day the model is fitted up to (None: today)
+    as_of: date | None = None  # the day the model is fitted up to (None: the period's end)
     horizon_days: int = 90
 
 
@@ -125,10 +125,16 @@ def _expiring(con, period: Period | None, scope: Scope, options: ExpiringOptions
 
 
 def _churn_risk(con, period, scope: Scope, options: ChurnRiskOptions) -> Report:
-    """流失风险 (SPEC 5.11); split by store or region, the JSON also holds the units."""
+    """流失风险 (SPEC 5.11) as of E, the day options.as_of or else the period's end (by
+    default the last complete month); split by store or region, the JSON also holds the
+    units."""
+    from memberkit.periods import last_complete_month
     from memberkit.reports.churn_risk import churn_risk, risk_by_unit
 
-    report = churn_risk(con, _day(options), scope, horizon_days=options.horizon_days)
+    if options.as_of is not None:
+        period = Period("day", options.as_of, options.as_of)
+    period = period or last_complete_month(date.today())
+    report = churn_risk(con, period.end, scope, options.horizon_days, period)
     if scope.by is not None:  # SPEC 5.11: --by adds the expected active members per unit
         report.extra["units"] = risk_by_unit(report).rows
     return report
@@ -252,7 +258,8 @@ ENTRIES: dict[str, Entry] = {
             day=True,
             needs=("members", "transactions"),
         ),
-        Entry("churn-risk", _churn_risk, ("churn_risk_members",), ChurnRiskOptions, day=True),
+        # over a period like the analyses (E its end), or as of a day (options.as_of)
+        Entry("churn-risk", _churn_risk, ("churn_risk_members",), ChurnRiskOptions),
         Entry(
             "gift-stock",
             lambda con, p, s, o: gifts.stock(con, _day(o), o.location),

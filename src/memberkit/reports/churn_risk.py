@@ -9,18 +9,20 @@ fits the model on the whole chain and assembles the rows per member and per unit
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, missing_history, query_relation
+from memberkit.reports import Report, check_scope, data_through, missing_history, query_relation
 from memberkit.reports.bgnbd import (
     MIN_REPEATERS,
     BgNbdFit,
     expected_purchases,
     fit_bgnbd,
+    library_warnings,
     p_alive,
 )
 
@@ -61,16 +63,18 @@ def churn_risk(
     as_of: date,
     scope: Scope,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    period: Period | None = None,
 ) -> Report:
-    """Fit on every member's purchase days up to `as_of`; rows are the scope's members,
-    highest value at risk first."""
-    data, fit, figures = _fitted(con, as_of, scope, horizon_days)
+    """Fit on every member's purchase days up to `as_of` (E, the end of `period` when given);
+    rows are the scope's members, highest value at risk first."""
+    data, fit, figures, notes = _fitted(con, as_of, scope, horizon_days)
     in_scope = np.flatnonzero(np.array([u is not None for u in data["unit"]], dtype=bool))
     return Report(
         name="churn_risk",
-        period=Period("day", as_of, as_of),
+        period=period or Period("day", as_of, as_of),
         scope=scope,
         rows=report_rows(data, figures, in_scope),
+        notes=notes,
         model=fit.as_dict(),
         extra={"model": fit.as_dict()},
         units=_unit_rows(
@@ -84,13 +88,34 @@ def churn_risk(
 
 
 def _fitted(con, as_of: date, scope: Scope, horizon_days: int):
-    """The members' histories, the model fitted on them and each member's figures."""
+    """The members' histories, the model fitted on them, each member's figures, and notes
+    on what makes them doubtful (in words: never a library's warning)."""
     check_scope(con, scope)
     data = member_histories(con, as_of, scope)
     if np.count_nonzero(data["x"] > 0) < MIN_REPEATERS and (why := missing_history(con, as_of)):
         raise why  # a missing table or period, not a short history, is the cause
     fit = fit_bgnbd(*history_weeks(data))
-    return data, fit, member_figures(fit, data, horizon_days)
+    with library_warnings():  # a non-finite figure is counted below instead
+        figures = member_figures(fit, data, horizon_days)
+    notes = [*_past_the_data(con, as_of), *fit.notes]
+    unknown = np.count_nonzero(~np.isfinite(figures["p_alive"] + figures["expected_purchases"]))
+    if unknown:
+        notes.append(f"p_alive or expected purchases could not be computed for {unknown:,} members")
+    return data, fit, figures, notes
+
+
+def _past_the_data(con, as_of: date) -> list[str]:
+    """E after the last ticket: the days between count as days without a purchase, so every
+    member looks less likely to be active than the data says."""
+    through = data_through(con)
+    if through is None or as_of <= through:
+        return []
+    days = (as_of - through).days
+    return [
+        f"E ({as_of}) is {days} day{'s' if days > 1 else ''} after the last ticket ({through}): "
+        "those days count as days without purchases, so members look less active than they "
+        "are; choose a --month or --as-of the data covers"
+    ]
 
 
 def risk_of_members(
@@ -99,10 +124,11 @@ def risk_of_members(
     member_ids: list[str],
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> tuple[BgNbdFit, list[tuple[float | None, float | None]]]:
-    """The fitted model and (p_alive, value_at_risk) of the given members, as churn_risk
-    reports them (None for a member without a purchase day), without a row per fitted
-    member: `churn --list --risk` needs a few thousand of a million."""
-    data, fit, figures = _fitted(con, as_of, Scope(), horizon_days)
+    """The fitted model (with churn_risk's notes) and (p_alive, value_at_risk) of the given
+    members, as churn_risk reports them (None for a member without a purchase day), without
+    a row per fitted member: `churn --list --risk` needs a few thousand of a million."""
+    data, fit, figures, notes = _fitted(con, as_of, Scope(), horizon_days)
+    fit = replace(fit, notes=tuple(notes))  # E past the data too, for the caller to say
     position = {member: i for i, member in enumerate(data["member_id"].tolist())}
     alive, at_risk = figures["p_alive"], figures["value_at_risk"]
     found = []

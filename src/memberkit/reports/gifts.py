@@ -25,8 +25,9 @@ def _day_period(day: date) -> Period:
 
 
 def form_place(location: str | None) -> str:
-    """The handbook names its forms after the place: 总仓 (HQ) or 门店 (a store)."""
-    return "" if location is None else ("总仓" if location == "HQ" else "门店")
+    """The handbook names its forms after the place: hq (总仓) or store (门店), a code the
+    renderer names in the language (templates/words.toml); none for every place."""
+    return "" if location is None else ("hq" if location == "HQ" else "store")
 
 
 def check_location(con: duckdb.DuckDBPyConnection, location: str | None) -> None:
