@@ -83,5 +83,5 @@ def _churn_risk_units(con, period: Period, scope: Scope) -> tuple[Report, dict[s
     from memberkit.reports.churn_risk import churn_risk, risk_by_unit
 
     by = scope.by or (None if scope.store else "store")
-    report = churn_risk(con, period.end, Scope(scope.store, scope.region, by))
+    report = churn_risk(con, period.end, Scope(scope.store, scope.region, by), period=period)
     return risk_by_unit(report), report.model
