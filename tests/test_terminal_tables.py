@@ -30,7 +30,7 @@ from conftest import run_cli
 from memberkit.cli import framework
 from memberkit.periods import Scope, month
 from memberkit.render import grid, terminal
-from memberkit.render.templates import load_template
+from memberkit.render.templates import load_template, scope_labels
 from memberkit.reports import Report
 
 M = "2026-10"
@@ -97,15 +97,21 @@ def as_read(value, fmt: str) -> str:
     return str(value)
 
 
-def expected(row: dict, name: str, relabelled=()) -> tuple[list[str], list[str]]:
+def expected(
+    row: dict, name: str, relabelled=(), split: bool = False
+) -> tuple[list[str], list[str]]:
     """The cells a JSON row must show whole, and the words of its free text (which may wrap
-    between words); `relabelled`: columns whose codes the command shows in words."""
+    between words); `relabelled`: columns whose codes the command shows in words. A code
+    (of the template's [codes.*], or a scope code: ALL of a split is 合计) as its zh label."""
     template = load_template(name)
+    labels = template.code_labels("zh")
+    labels["scope"] = scope_labels("zh", split=split)
     whole, words = [], []
     for column in template.columns:
         value = row.get(column.key)
         if value is None or column.key in relabelled:
             continue
+        value = labels.get(column.key, {}).get(value, value)
         if column.key in terminal.FREE_TEXT:
             words.extend(w for w in str(value).split(" ") if w)
         else:
@@ -148,7 +154,8 @@ def test_every_value_of_every_report_is_shown_whole(results, name, width):
     assert too_wide == [], f"{name}: lines wider than {width}"
     cells = cells_of(text)
     for row in json_rows:
-        whole, words = expected(row, name)
+        split = bool(result.report.scope.by or result.report.split)
+        whole, words = expected(row, name, split=split)
         missing = [value for value in whole if value not in cells]
         assert missing == [], f"{name} at {width}: {missing} not whole in\n{text[:3000]}"
         assert [w for w in words if w not in text] == [], f"{name}: free text cut"
@@ -179,7 +186,7 @@ def test_spending_power_by_store_turns_on_its_side_with_every_amount(results):
     result = results["spending-power"]
     for width in (80, 120):
         text = rendered(result.report, "spending-power", width)
-        assert text.startswith("会员消费力分析表 · 2026-10 · ALL（按门店）")
+        assert text.startswith("会员消费力分析表 · 2026-10 · 全公司（按门店）")
         lines = [line for line in text.splitlines() if "│" in line]
         sales = [line for line in lines if line.split("│")[1].strip() == "销售额"]
         shown = [cell for line in sales for cell in cells_of(line)]
@@ -205,7 +212,8 @@ def test_without_a_width_the_table_is_as_wide_as_it_needs(results):
     text = console.export_text()
     assert view.width > 200
     for row in result.rows:
-        (line,) = [line for line in text.splitlines() if f"│ {row['scope']} " in line]
+        scope = scope_labels("zh", split=True).get(row["scope"], row["scope"])  # ALL: 合计
+        (line,) = [line for line in text.splitlines() if f"│ {scope} " in line]
         assert f"{row['sales']:,.2f}" in line and f"{row['member_attach_rate']:.2f}" in line
 
 

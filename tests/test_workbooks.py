@@ -287,7 +287,7 @@ def test_spending_power_by_store_lies_on_its_side(loaded, tmp_path, monthly):
     else:
         ws = workbook(loaded, tmp_path, *args).worksheets[0]
     header, rows = table(ws)
-    assert header == ["指标", "S001", "S002", "ALL"]
+    assert header == ["指标", "S001", "S002", TOTAL]
     template = tomllib.loads((asset_dir("templates") / "spending-power.toml").read_text())
     labels = {c["label"]["zh"]: c["key"] for c in template["columns"]}
     doc = as_json(loaded, *args)

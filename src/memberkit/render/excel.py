@@ -12,6 +12,7 @@ excel_format, the charts in excel_charts, sheet names in sheet_names.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,7 @@ def _write_sheet(
     used: set[str],
 ) -> None:
     report = with_code_labels(sheet.report, template, lang)  # codes by their labels (SPEC 6)
+    sheet = replace(sheet, report=report)
     ws = workbook.add_worksheet(unique_sheet_name(sheet.name or template.sheet_name(lang), used))
     header, body, transposed = _layout(sheet, template, lang)
     ncols = max(len(header), 1)
