@@ -19,6 +19,7 @@ import pytest
 
 from conftest import TX_HEADER, query, rows, run_cli, state, write
 from memberkit import db
+from memberkit.schema import SCHEMA_VERSION
 
 LINES_HEADER = "小票号,行号,门店编号,交易时间,会员卡号,商品编码,商品名称,品类,数量,金额"
 # columns a re-load gives other values: the ledger's ids and times
@@ -344,7 +345,9 @@ def test_check_names_schema_4_and_skips_the_line_checks(schema_4):
     assert result.exit_code == 1
     assert set(failed(checks)) == {"schema_version"}
     detail = checks["schema_version"]["detail"]
-    assert detail.startswith("schema 4, this memberkit uses 5: it is upgraded the next time")
+    assert detail.startswith(
+        f"schema 4, this memberkit uses {SCHEMA_VERSION}: it is upgraded the next time"
+    )
     assert "missing: ticket_lines" in detail
     assert not {"unique_keys.ticket-lines", "ledger.ticket-lines", "rolled_up.ticket-lines"} & set(
         checks
@@ -358,7 +361,9 @@ def test_a_report_upgrades_schema_4_and_a_line_file_then_loads(schema_4, tmp_pat
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)["rows"][0]
     assert (figures["sales"], figures["tickets"], figures["member_tickets"]) == (120.0, 2, 1)
-    assert raw(schema_4, "select value from meta where key = 'schema_version'") == [("5",)]
+    assert raw(schema_4, "select value from meta where key = 'schema_version'") == [
+        (SCHEMA_VERSION,)
+    ]
     assert raw(schema_4, "select count(*) from ticket_lines") == [(0,)]
 
     result = load(schema_4, "ticket-lines", write(tmp_path / "clean.csv", CLEAN))

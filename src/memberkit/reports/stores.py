@@ -7,19 +7,20 @@ import difflib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from memberkit.errors import InputRejected
+from memberkit.errors import InputRejected, option
 from memberkit.periods import Scope
 
 if TYPE_CHECKING:
     import duckdb
 
-# Every store id the data knows (the stores table, home stores, stores on tickets), with its
-# name and region where the stores table has them.
+# Every store id the data knows (the stores table, home stores, stores on tickets, stores
+# complained about), with its name and region where the stores table has them.
 _KNOWN = """
     with ids as (
         select store_id from stores
         union select store_id from members
         union select store_id from ticket_stores
+        union select store_id from complaints where store_id is not null
     )
     select
         ids.store_id,
@@ -73,7 +74,7 @@ def resolve_store(con: duckdb.DuckDBPyConnection, text: str) -> str:
             return candidates[0]
         if candidates:
             raise InputRejected(
-                f"--store {text!r} is ambiguous: {len(candidates)} {what} match it "
+                f"{option('store')} {text!r} is ambiguous: {len(candidates)} {what} match it "
                 f"({', '.join(candidates)})",
                 hint="give the store id exactly as `memberkit info --stores` lists it",
             )
