@@ -45,8 +45,9 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
 
+# the suite on every core (two here), a test file to a worker: module fixtures are built once
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # ruff, then the layers written down as import-linter contracts in pyproject.toml
 # (install puts the dev extra, import-linter among it, into the venv)

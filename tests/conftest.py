@@ -48,6 +48,13 @@ def sample_chain(tmp_path_factory) -> tuple[Path, Path]:
     return data, db_file
 
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24: tables would be fitted to 80
+# columns in those workers only. A test that wants a width sets COLUMNS itself.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path

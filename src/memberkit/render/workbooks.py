@@ -11,7 +11,7 @@ from memberkit.periods import Scope
 from memberkit.render.excel import write_workbook
 from memberkit.render.excel_format import Sheet, WorkbookInfo
 from memberkit.render.sheet_names import unique_sheet_name
-from memberkit.render.templates import Lang, load_template, load_words
+from memberkit.render.templates import Lang, load_template, load_words, scope_name
 from memberkit.reports import Report
 from memberkit.reports.monthly import Monthly, MonthlySheet
 
@@ -32,7 +32,7 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
         # a whole year's workbook is an annual report (年报), a month's a monthly one (月报)
         ("", words["cover_title_" + period.kind].format(period=period.label)),
         (words["period"], period.label),
-        (words["scope"], scope.label + by),
+        (words["scope"], scope_name(scope, lang) + by),
         (words["through"], info.data_through),
         (words["generated"], info.generated_at.strftime("%Y-%m-%d %H:%M")),
     ]
@@ -44,7 +44,7 @@ def monthly_workbook(monthly: Monthly, lang: Lang, path: Path, info: WorkbookInf
         kind, status = load["kind"], load["status"]
         line = words["load_line"].format(
             when=load["finished_at"].strftime("%Y-%m-%d %H:%M"),
-            kind=words.get("kind_" + kind.replace("-", "_"), kind),
+            kind=words["kind_" + kind.replace("-", "_")],  # every kind has its words
             file=load["file_name"],
             loaded=load["rows_loaded"],
             rejected=load["rows_rejected"],
