@@ -6,7 +6,8 @@
 -- current row, in load order. The version that stands on D is the latest one whose decision
 -- is not dated after D: a decision dated after D had not been made, so the version before it
 -- stood (pending if that one had no decision). A version without a decision, or with a
--- decision but no approved_at, cannot be dated: it stands on every D.
+-- decision but no approved_at, cannot be dated: it stands on every D. When every version's
+-- decision is dated after D, the latest version stands, pending.
 -- Delivered: transfers to the request's location, of its gift, whose ref is its id, dated on
 -- or before D (a transfer to another location or of another gift is not this delivery).
 create or replace temp macro mk_gift_requests(p_as_of, p_location, p_region) as table
@@ -22,10 +23,23 @@ create or replace temp macro mk_gift_requests(p_as_of, p_location, p_region) as 
         from gift_requests
     ),
 
-    standing as (
+    dated as (
+        select
+            *,
+            coalesce(approved_qty is not null and approved_at > p_as_of::date, false)
+                as decided_later,
         from versions
-        where approved_qty is null or approved_at is null or approved_at <= p_as_of::date
-        qualify row_number() over (partition by request_id order by load_id desc) = 1
+    ),
+
+    standing as (
+        select
+            * exclude (approved_qty, approved_at, decided_later),
+            case when not decided_later then approved_qty end as approved_qty,
+            case when not decided_later then approved_at end as approved_at,
+        from dated
+        qualify row_number() over (
+            partition by request_id order by decided_later, load_id desc
+        ) = 1
     ),
 
     requests as (

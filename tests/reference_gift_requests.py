@@ -7,7 +7,8 @@ shaped like a gift_moves row: move_date, kind, gift_id, qty, ref, to_location.
 
 The rules, as the README states them:
 - the version of a request that stands on D is the latest loaded one whose decision is not
-  dated after D (a version without a decision, or without approved_at, always stands);
+  dated after D (a version without a decision, or without approved_at, always stands); if
+  every version's decision is dated after D, the latest version stands without its decision;
 - listed: the standing versions dated on or before D, at the location asked for (if any);
 - delivered: transfers dated on or before D whose ref is the request id, to its location,
   of its gift;
@@ -20,12 +21,14 @@ from collections import defaultdict
 from decimal import Decimal
 
 
-def standing_version(versions: list[dict], as_of) -> dict | None:
-    for version in sorted(versions, key=lambda v: v["load"], reverse=True):
+def standing_version(versions: list[dict], as_of) -> dict:
+    latest_first = sorted(versions, key=lambda v: v["load"], reverse=True)
+    for version in latest_first:
         undated = version["approved_qty"] is None or version["approved_at"] is None
         if undated or version["approved_at"] <= as_of:
             return version
-    return None
+    # every decision was made after the day: the request as last loaded, not decided yet
+    return {**latest_first[0], "approved_qty": None, "approved_at": None}
 
 
 def delivered_qty(moves: list[dict], request: dict, as_of) -> int:
@@ -63,7 +66,7 @@ def requests_list(versions: list[dict], moves: list[dict], as_of, location=None)
     out = []
     for request_id, its_versions in by_id.items():
         request = standing_version(its_versions, as_of)
-        if request is None or request["request_date"] > as_of:
+        if request["request_date"] > as_of:
             continue
         if location is not None and request["location"] != location:
             continue

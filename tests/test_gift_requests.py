@@ -193,3 +193,141 @@ def test_list_and_summary_match_reference(ledger, days, location):
                     assert {k: row[k] for k in totals[row["location"]]} == totals[row["location"]]
         finally:
             con.close()
+
+
+# --------------------------------------------------------------------------- hand-worked
+
+REQUESTS_HEADER = (
+    "request_id,request_date,location,gift_id,requested_qty,purpose,requested_by,"
+    "approved_qty,approved_by,approved_at"
+)
+# R1 approved 10, delivered in two transfers (4 + 6); R2 refused (approved 0), then
+# delivered; R3 approved on 10-20, delivered on 11-02 (after D = 10-31); R4 approved 6, a
+# transfer with its ref to S001 (another location) and 2 to S002; R5 pending; R6 approved 4,
+# delivered 6; R7 dated after D.
+FIRST = f"""{REQUESTS_HEADER}
+R1,2026-10-01,S001,G01,10,,孙悦,10,李强,2026-10-02
+R2,2026-10-01,S001,G02,5,,孙悦,0,李强,2026-10-02
+R3,2026-10-03,S002,G01,8,,郑洁,8,陈静,2026-10-20
+R4,2026-10-04,S002,G02,6,,郑洁,6,陈静,2026-10-05
+R5,2026-10-10,S001,G01,3,,孙悦,,,
+R6,2026-10-10,S001,G02,4,,孙悦,4,李强,2026-10-11
+R7,2026-11-01,S001,G01,1,,孙悦,,,
+"""
+# a later export: R5 approved 2 on 10-20; R1 approved again, 12, on 10-25
+LATER = f"""{REQUESTS_HEADER}
+R5,2026-10-10,S001,G01,3,,孙悦,2,李强,2026-10-20
+R1,2026-10-01,S001,G01,10,,孙悦,12,李强,2026-10-25
+"""
+MOVES = """move_date,location,gift_id,kind,qty,ref,to_location,member_id
+2026-09-01,HQ,G01,opening,100,OPEN,,
+2026-09-01,HQ,G02,opening,100,OPEN,,
+2026-10-05,HQ,G01,transfer,4,R1,S001,
+2026-10-12,HQ,G01,transfer,6,R1,S001,
+2026-10-06,HQ,G02,transfer,5,R2,S001,
+2026-11-02,HQ,G01,transfer,8,R3,S002,
+2026-10-07,HQ,G02,transfer,6,R4,S001,
+2026-10-08,HQ,G02,transfer,2,R4,S002,
+2026-10-12,HQ,G02,transfer,6,R6,S001,
+"""
+STORES_CSV = "store_id,store_name,region\nS001,一店,东区\nS002,二店,西区\n"
+GIFTS_CSV = "gift_id,gift_name,unit,unit_cost\nG01,保温杯,个,10.00\nG02,环保袋,个,2.50\n"
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("gift_requests")
+    db_file = folder / "edges.duckdb"
+    for kind, name, text in (
+        ("stores", "stores.csv", STORES_CSV),
+        ("gifts", "gifts.csv", GIFTS_CSV),
+        ("gift-moves", "moves.csv", MOVES),
+        ("gift-requests", "first.csv", FIRST),
+        ("gift-requests", "later.csv", LATER),
+    ):
+        result = run_cli("--db", db_file, "load", kind, write(folder / name, text))
+        assert result.exit_code == 0, result.output
+    return db_file
+
+
+def listed(db_file: Path, as_of: str, *extra: str) -> dict[str, dict]:
+    result = run_cli("--db", db_file, "gifts", "requests", "--as-of", as_of, "-f", "json", *extra)
+    assert result.exit_code == 0, result.output
+    return {r["request_id"]: r for r in json.loads(result.stdout)["rows"]}
+
+
+def figures(row: dict) -> tuple:
+    keys = ("approved_qty", "delivered_qty", "outstanding", "status", "days_waiting")
+    return tuple(row[k] for k in keys)
+
+
+def test_two_transfers_then_a_later_file_approving_more(edges):
+    assert figures(listed(edges, "2026-10-04")["R1"]) == (10, 0, 10, "open", 3)
+    assert figures(listed(edges, "2026-10-08")["R1"]) == (10, 4, 6, "open", 7)
+    # both transfers: done, as the first file's decision stands until the later one's date
+    assert figures(listed(edges, "2026-10-24")["R1"]) == (10, 10, 0, "done", None)
+    # the later file approved 12 on 10-25: the request is open again for 2
+    assert figures(listed(edges, "2026-10-31")["R1"]) == (12, 10, 2, "open", 30)
+
+
+def test_refused_then_delivered(edges):
+    assert figures(listed(edges, "2026-10-05")["R2"]) == (0, 0, 0, "refused", None)
+    assert figures(listed(edges, "2026-10-06")["R2"]) == (0, 5, 0, "unapproved_delivery", None)
+
+
+def test_approved_after_the_day_is_pending_and_a_transfer_after_it_not_counted(edges):
+    assert figures(listed(edges, "2026-10-19")["R3"]) == (None, 0, None, "pending", 16)
+    assert figures(listed(edges, "2026-10-20")["R3"]) == (8, 0, 8, "open", 17)
+    assert figures(listed(edges, "2026-11-01")["R3"]) == (8, 0, 8, "open", 29)
+    assert figures(listed(edges, "2026-11-02")["R3"]) == (8, 8, 0, "done", None)
+
+
+def test_a_transfer_to_another_location_is_not_a_delivery(edges):
+    assert figures(listed(edges, "2026-10-31")["R4"]) == (6, 2, 4, "open", 27)
+
+
+def test_a_request_decided_by_a_later_file(edges):
+    # pending in the first file, approved 2 on 10-20 in the later one
+    assert figures(listed(edges, "2026-10-19")["R5"]) == (None, 0, None, "pending", 9)
+    assert figures(listed(edges, "2026-10-31")["R5"]) == (2, 0, 2, "open", 21)
+
+
+def test_over_delivered_and_dated_after_the_day(edges):
+    rows = listed(edges, "2026-10-31")
+    assert figures(rows["R6"]) == (4, 6, 0, "over_delivered", None)
+    assert "R7" not in rows and "R7" in listed(edges, "2026-11-01")
+    assert list(rows) == ["R1", "R2", "R5", "R6", "R3", "R4"]  # location, date, id
+    assert set(listed(edges, "2026-10-31", "--location", "S002")) == {"R3", "R4"}
+
+
+def test_summary_values(edges):
+    result = run_cli(
+        "--db", edges, "gifts", "requests", "--summary", "--as-of", "2026-10-31", "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    got = {r["location"]: r for r in json.loads(result.stdout)["rows"]}
+    # S001: R1 open (10 x 10.00 asked, 12 x 10.00 approved), R2 unapproved delivery
+    # (5 x 2.50, 0), R5 open (3 x 10.00, 2 x 10.00), R6 over-delivered (4 x 2.50, 4 x 2.50)
+    s001 = dict(requests=4, pending=0, refused=0, open=2, done=0, problems=2)
+    assert {k: got["S001"][k] for k in s001} == s001
+    assert got["S001"]["requested_value"] == 152.50 and got["S001"]["approved_value"] == 150.00
+    # S002: R3 open (8 x 10.00), R4 open (6 x 2.50)
+    s002 = dict(requests=2, pending=0, refused=0, open=2, done=0, problems=0)
+    assert {k: got["S002"][k] for k in s002} == s002
+    assert got["S002"]["requested_value"] == 95.00 and got["S002"]["approved_value"] == 95.00
+    assert set(got["S001"]) == SUMMARY_KEYS
+
+
+def test_keys_and_codes(edges):
+    row = listed(edges, "2026-10-31")["R1"]
+    assert set(row) == LIST_KEYS
+    table = run_cli("--db", edges, "gifts", "requests", "--as-of", "2026-10-31").stdout
+    for label in ("未发齐", "超量发放", "未批先发", "礼品申请审批表"):
+        assert label in table
+    for code in ("over_delivered", "unapproved_delivery", "open"):
+        assert code not in table
+
+
+def test_unknown_location_is_refused(edges):
+    result = run_cli("--db", edges, "gifts", "requests", "--location", "S999")
+    assert result.exit_code == 3 and "S999" in result.output
