@@ -56,10 +56,10 @@ SUMMARY_KEYS = {
 }
 
 
-def run(con, as_of: date, location=None, *, summary=False, scope=Scope()):
+def run(con, as_of: date, location=None, *, summary=False):
     name = "gift-requests-summary" if summary else "gift-requests"
     options = catalogue.entry(name).options(as_of, location)
-    return catalogue.run(con, name, None, scope, options)
+    return catalogue.run(con, name, None, Scope(), options)
 
 
 # --------------------------------------------------------------------------- hypothesis
