@@ -331,3 +331,25 @@ def test_keys_and_codes(edges):
 def test_unknown_location_is_refused(edges):
     result = run_cli("--db", edges, "gifts", "requests", "--location", "S999")
     assert result.exit_code == 3 and "S999" in result.output
+
+
+def test_monthly_workbook_sheet_is_the_list_as_of_the_months_last_day(edges, tmp_path):
+    import openpyxl
+
+    target = tmp_path / "month.xlsx"
+    result = run_cli("report", "--db", edges, "--month", "2026-10", "--output", target)
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(target)["礼品申请审批表"]
+    header = [c.value for c in ws[4]]
+    assert header[:3] == ["申请单号", "申请日期", "申请门店"]
+    sheet = {
+        r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=5, values_only=True)
+    }
+    rows = listed(edges, "2026-10-31")
+    assert list(sheet) == list(rows)
+    for request_id, row in rows.items():
+        status = {"open": "未发齐", "done": "已发齐", "over_delivered": "超量发放"}
+        status |= {"unapproved_delivery": "未批先发"}
+        got = sheet[request_id]
+        assert got["状态"] == status[row["status"]]
+        assert (got["已发数量"], got["未发数量"]) == (row["delivered_qty"], row["outstanding"])
