@@ -53,6 +53,10 @@ app = typer.Typer(
 Location = Annotated[
     str | None, typer.Option("--location", metavar="LOCATION", help="HQ or a store id.")
 ]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day (default: today).")
+]
+Summary = Annotated[bool, typer.Option("--summary", help="One row per location.")]
 
 
 def _show(
@@ -81,10 +85,7 @@ def _show(
 @reports_errors
 def stock(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day (default: today)."),
-    ] = None,
+    as_of: AsOf = None,
     location: Location = None,
     limit: Limit = None,
     format: FormatOption = None,
@@ -106,12 +107,9 @@ def stock(
 @reports_errors
 def requests(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day (default: today)."),
-    ] = None,
+    as_of: AsOf = None,
     location: Location = None,
-    summary: Annotated[bool, typer.Option("--summary", help="One row per location.")] = False,
+    summary: Summary = False,
     limit: Limit = None,
     format: FormatOption = None,
     output: Output = None,
@@ -195,7 +193,7 @@ def reconcile(
         int,
         typer.Option(min=0, max=MAX_COUNT, metavar="QTY", help="|variance| up to this is a match."),
     ] = 0,
-    summary: Annotated[bool, typer.Option("--summary", help="One row per location.")] = False,
+    summary: Summary = False,
     fail_on_variance: Annotated[
         bool, typer.Option("--fail-on-variance", help="Exit 5 if any line is not a match.")
     ] = False,

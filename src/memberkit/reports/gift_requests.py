@@ -38,8 +38,9 @@ def gift_requests(
     location = options.location or scope.store
     if options.location and scope.store and options.location != scope.store:
         raise UsageError(f"location {options.location!r} and store {scope.store!r} differ")
-    check_location(con, location)
-    check_scope(con, Scope(region=scope.region))
+    if options.location is not None:  # --location: HQ or a store of the stores table
+        check_location(con, options.location)
+    check_scope(con, Scope(scope.store, scope.region))  # the monthly workbook's store
     con.execute(query_text("gift_requests_known"))  # the mk_gift_requests macro
     name = "gift-requests-summary" if summary else "gift-requests"
     query = "gift_requests_summary" if summary else "gift_requests"
