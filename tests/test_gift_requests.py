@@ -353,3 +353,13 @@ def test_monthly_workbook_sheet_is_the_list_as_of_the_months_last_day(edges, tmp
         got = sheet[request_id]
         assert got["状态"] == status[row["status"]]
         assert (got["已发数量"], got["未发数量"]) == (row["delivered_qty"], row["outstanding"])
+
+
+def test_a_region_or_store_scope_lists_its_stores_requests(edges):
+    import memberkit
+
+    with memberkit.open(edges) as opened:
+        west = opened.report("gift-requests", as_of="2026-10-31", region="西区")
+        assert [r["request_id"] for r in west.rows] == ["R3", "R4"]
+        east = opened.report("gift-requests-summary", as_of="2026-10-31", store="S001")
+        assert [(r["location"], r["requests"]) for r in east.rows] == [("S001", 4)]
