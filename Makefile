@@ -43,6 +43,7 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) spend-bands --month $(DEMO_MONTH) --by region
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
+	$(BIN)/memberkit --db $(DEMO_DB) gifts requests --summary --as-of 2026-10-31
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
 
 # the suite on every core (two here), a test file to a worker: module fixtures are built once

@@ -109,6 +109,12 @@ CASES = [
         "gift-stock",
         {"as_of": "2026-10-31", "location": "HQ"},
     ),
+    (["gifts", "requests", "--as-of", "2026-09-30"], "gift-requests", {"as_of": "2026-09-30"}),
+    (
+        ["gifts", "requests", "--summary", "--as-of", "2026-10-31", "--location", "S001"],
+        "gift-requests-summary",
+        {"as_of": "2026-10-31", "location": "S001"},
+    ),
 ]
 
 
@@ -121,6 +127,9 @@ def chain(sample_chain, tmp_path_factory):
     for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
+    for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
+        path = data / f"{name}.csv"
+        assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
     return db_file
 
 

@@ -103,6 +103,22 @@ COUNTS = (
     "2026-10-31,HQ,G99,1,吴刚\n"  # unknown_gift; G03 not counted
     "2026-10-31,S001,G01,3,黄磊\n"  # short
 )
+# 礼品申请单 in every status as of 2026-11-05: delivered on 11-02, after the counts above
+REQUESTS = (
+    "request_id,request_date,location,gift_id,requested_qty,approved_qty,approved_at\n"
+    "Q1,2026-10-01,S001,G01,5,,\n"  # pending
+    "Q2,2026-10-01,S001,G01,5,0,2026-10-02\n"  # refused
+    "Q3,2026-10-02,S001,G01,5,5,2026-10-02\n"  # open
+    "Q4,2026-10-02,S001,G02,2,2,2026-10-02\n"  # done
+    "Q5,2026-10-02,S002,G01,1,1,2026-10-02\n"  # over_delivered
+    "Q6,2026-10-02,S002,G02,1,,\n"  # unapproved_delivery
+)
+REQUEST_MOVES = (
+    "move_date,location,gift_id,kind,qty,ref,to_location,member_id\n"
+    "2026-11-02,HQ,G02,transfer,2,Q4,S001,\n"
+    "2026-11-02,HQ,G01,transfer,3,Q5,S002,\n"
+    "2026-11-02,HQ,G02,transfer,1,Q6,S002,\n"
+)
 COMPLAINTS = (
     "complaint_id,received_at,store_id,member_id,channel,category,content,replied_at,"
     "resolved_at,satisfaction\n"
@@ -125,6 +141,8 @@ def coded(tmp_path_factory) -> Path:
         ("gift-moves", MOVES),
         ("gift-counts", COUNTS),
         ("complaints", COMPLAINTS),
+        ("gift-requests", REQUESTS),
+        ("gift-moves", REQUEST_MOVES),
     ):
         result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
         assert result.exit_code == 0, result.output
@@ -164,6 +182,11 @@ REPORTS = [
     (("churn", "--month", "2026-10", "--by", "region"), "churn", {"ALL", "(no region)"}),
     (("new-members", "--month", "2026-10", "--by", "store"), "new-members", {"ALL"}),
     (("gifts", "issues", "--month", "2026-10", "--by", "store"), "gift-issues", {"ALL"}),
+    (
+        ("gifts", "requests", "--as-of", "2026-11-05"),
+        "gift-requests",
+        {"pending", "refused", "open", "done", "over_delivered", "unapproved_delivery"},
+    ),
 ]
 IDS = [" ".join(args) for args, _, _ in REPORTS]
 

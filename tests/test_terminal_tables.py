@@ -58,6 +58,8 @@ REPORTS = [
     ("gift-stock", {"as_of": DAY}),
     ("gift-reconcile", {}),
     ("gift-summary", {}),
+    ("gift-requests", {"as_of": DAY}),
+    ("gift-requests-summary", {"as_of": DAY}),
 ]
 RULES = "│┃"
 
@@ -71,6 +73,9 @@ def chain(sample_chain, tmp_path_factory):
     for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
+    for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
+        path = data / f"{name}.csv"
+        assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
     return db_file
 
 
@@ -256,6 +261,7 @@ LISTS = [
     (["gifts", "stock", "--as-of", DAY], "gift-stock"),
     (["gifts", "reconcile"], "gift-reconcile"),
     (["gifts", "reconcile", "--summary"], "gift-summary"),
+    (["gifts", "requests", "--as-of", DAY], "gift-requests"),
 ]
 
 

@@ -187,6 +187,7 @@ _EMPTY = {  # table: (what its emptiness means, the load kind that fills it)
     ),
     "complaints": ("no complaints are loaded: every figure is zero", "complaints"),
     "stores": ("no stores are loaded: every store is under '(no region)'", "stores"),
+    "gift_requests": ("no gift requests are loaded: the list is empty", "gift-requests"),
 }
 
 

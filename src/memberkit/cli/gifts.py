@@ -17,6 +17,7 @@ from memberkit.cli.common import (
     err,
     report_connection,
     reports_errors,
+    say_empty_tables,
 )
 from memberkit.cli.framework import (
     FormatOption,
@@ -52,6 +53,10 @@ app = typer.Typer(
 Location = Annotated[
     str | None, typer.Option("--location", metavar="LOCATION", help="HQ or a store id.")
 ]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day (default: today).")
+]
+Summary = Annotated[bool, typer.Option("--summary", help="One row per location.")]
 
 
 def _show(
@@ -80,10 +85,7 @@ def _show(
 @reports_errors
 def stock(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="The day (default: today)."),
-    ] = None,
+    as_of: AsOf = None,
     location: Location = None,
     limit: Limit = None,
     format: FormatOption = None,
@@ -99,6 +101,31 @@ def stock(
     with report_connection(ctx, db_path, wait) as con:
         report = catalogue.run(con, "gift-stock", None, Scope(), options)
         _show(con, report, "gift-stock", format, output, lang, limit)
+
+
+@app.command("requests", cls=Command)
+@reports_errors
+def requests(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    location: Location = None,
+    summary: Summary = False,
+    limit: Limit = None,
+    format: FormatOption = None,
+    output: Output = None,
+    lang: LangOption = Lang.zh,
+    db_path: DbOption = None,
+    wait: WaitOption = 0.0,
+) -> None:
+    """礼品申请审批表: each request as known on the day, delivered, outstanding and status."""
+    from memberkit.reports import catalogue
+
+    name = "gift-requests-summary" if summary else "gift-requests"
+    options = catalogue.GiftRequestsOptions(day_option(as_of) or date.today(), location)
+    with report_connection(ctx, db_path, wait) as con:
+        report = catalogue.run(con, name, None, Scope(), options)
+        say_empty_tables(con, catalogue.entry(name).needs)
+        _show(con, report, name, format, output, lang, limit)
 
 
 @app.command("issues", cls=Command)
@@ -166,7 +193,7 @@ def reconcile(
         int,
         typer.Option(min=0, max=MAX_COUNT, metavar="QTY", help="|variance| up to this is a match."),
     ] = 0,
-    summary: Annotated[bool, typer.Option("--summary", help="One row per location.")] = False,
+    summary: Summary = False,
     fail_on_variance: Annotated[
         bool, typer.Option("--fail-on-variance", help="Exit 5 if any line is not a match.")
     ] = False,

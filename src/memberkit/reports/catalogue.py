@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
+from memberkit.reports.gift_requests import GiftRequestsOptions, gift_requests
 from memberkit.reports.stores import resolve_scope
 
 if TYPE_CHECKING:
@@ -285,6 +286,25 @@ ENTRIES: dict[str, Entry] = {
             GiftReconcileOptions,
             one_list=True,
             day=True,
+        ),
+        # 礼品申请审批表 (SPEC 5.14), as of options.as_of (the monthly workbook: the month's end)
+        Entry(
+            "gift-requests",
+            gift_requests,
+            ("gift_requests", "gift_requests_known"),
+            GiftRequestsOptions,
+            one_list=True,
+            day=True,
+            needs=("gift_requests",),
+        ),
+        Entry(
+            "gift-requests-summary",
+            lambda con, p, s, o: gift_requests(con, p, s, o, summary=True),
+            ("gift_requests_summary", "gift_requests_known"),
+            GiftRequestsOptions,
+            one_list=True,
+            day=True,
+            needs=("gift_requests",),
         ),
     )
 }

@@ -57,6 +57,9 @@ def monthly_reports(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope
     for name in MONTHLY:
         report = catalogue.run(con, name, period, scope)
         sheets.append(MonthlySheet(name, report, catalogue.comparison_bases(con, name, report)))
+    # 礼品申请审批表 as of the month's last day: one list for the scope's stores
+    requests = catalogue.run(con, "gift-requests", period, Scope(scope.store, scope.region))
+    sheets.append(MonthlySheet("gift-requests", requests))
     risk_model = risk_refusal = None
     try:
         units, risk_model = _churn_risk_units(con, period, scope)
