@@ -50,6 +50,8 @@ REPORTS = [
     ("grade-migration", {"month": M}),
     ("complaints", {"month": M, "by": "store"}),
     ("complaints-overdue", {"month": M}),
+    ("satisfaction", {"month": M, "by": "region"}),
+    ("satisfaction-low", {"month": M}),
     ("callbacks", {"month": M}),
     ("callback-counts", {"month": M, "by": "store"}),
     ("gift-issues", {"month": M, "by": "store"}),
@@ -71,6 +73,8 @@ def chain(sample_chain, tmp_path_factory):
     for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
+    # the satisfaction surveys (SPEC 5.12)
+    assert run_cli("--db", db_file, "load", "surveys", data / "surveys.csv").exit_code == 0
     return db_file
 
 
@@ -253,6 +257,7 @@ LISTS = [
     (["callbacks", "--month", M], "callbacks"),
     (["churn-risk", "--as-of", DAY], "churn-risk"),
     (["complaints", "--overdue", "--month", M], "complaints-overdue"),
+    (["satisfaction", "--low", "--month", M], "satisfaction-low"),
     (["gifts", "stock", "--as-of", DAY], "gift-stock"),
     (["gifts", "reconcile"], "gift-reconcile"),
     (["gifts", "reconcile", "--summary"], "gift-summary"),

@@ -254,6 +254,7 @@ def test_monthly_report_workbook(loaded, tmp_path):
         "会员分级表",
         "会员分级变动表",
         "客户投诉处理统计表",
+        "满意度调查分析表",
         "会员回访名单汇总",
         "会员消费力分析表-门店",
     ]
