@@ -3,13 +3,13 @@
 Each example is a survey file (Chinese headers, as the 满意度调查表 has them) over September
 2025 - November 2026, loaded through the real loader beside three stores in two regions and
 a members file; responses also come from a store id the stores table lacks. Survey dates
-cluster on month ends and starts and in October 2026; scores are digits or the form's words, blank or partly
-answered (never all blank: the loader rejects that row); channels in Chinese and English;
-members on file, not on file or missing. Few responses spread over fifteen months leave
-months, stores and channels without any, and units without a base-period survey. Every
-example runs the figures for the company, a store, a region, --by store, --by region,
---by channel and a region by store, and the --low list for the company, a store and a region,
-for a month and a year.
+cluster on month ends and starts and in October 2026; scores are digits or the form's
+words, blank or partly answered (never all blank: the loader rejects that row); channels in
+Chinese and English; members on file, not on file or missing. Few responses spread over
+fifteen months leave months, stores and channels without any, and units without a
+base-period survey. Every example runs the figures for the company, a store, a region,
+--by store, --by region, --by channel and a region by store, and the --low list for the
+company, a store and a region, for a month and a year.
 """
 
 from __future__ import annotations
