@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, period_params, run_query
+from memberkit.reports import Report, check_scope_known_in, period_params, run_query
 from memberkit.sql import query_text
 
 if TYPE_CHECKING:
@@ -27,14 +27,7 @@ class SatisfactionOptions:
 
 def _prepare(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     con.execute(query_text("satisfaction_scoped"))  # the mk_surveys macro
-    if scope.store is not None:
-        # a store may be known from its surveys alone
-        known = con.execute(
-            "select count(*) from surveys where store_id = $store", {"store": scope.store}
-        ).fetchall()[0][0]
-        if known:
-            return
-    check_scope(con, scope)
+    check_scope_known_in(con, scope, "surveys")
 
 
 def satisfaction(
