@@ -8,7 +8,8 @@ R02 M2 短信 overall 2 only; R03 no member 邮件 3/3/3/3 overall 1. September:
 S002 (华南): R00 M3 phone overall 2; R04 M1 线下访谈 非常满意/满意/一般/不满意/满意 = 5/4/3/2/4;
 R05 M2 phone 2/2/2/2 overall 3; R06 M3 sms attitude 1 only. No September survey; October
 2025: Y1 and Y2, overall 2 and 3. S003 (华东): no response at all.
-November: N1 overall 1, outside the month.
+November: N1 overall 1, outside the month. January 2027: Z1 of S009, a store known from
+surveys alone.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ B1,2026-09-30,S001,M9,phone,,,,,4,
 Y1,2025-10-01,S002,M2,phone,,,,,2,
 Y2,2025-10-31,S002,M2,phone,,,,,3,
 N1,2026-11-01,S001,M1,phone,,,,,1,
+Z1,2027-01-05,S009,,visit,,,,,5,
 """
 STORES = "门店编号,门店名称,区域\nS001,徐汇店,华东\nS002,天河店,华南\nS003,新开店,华东\n"
 MEMBERS = (
@@ -268,6 +270,19 @@ def test_zh_table_and_sheet_read_chinese(surveyed, tmp_path, monkeypatch):
     assert ws.title == "满意度调查分析表"
     cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert "线下访谈" in cells and not {"phone", "sms", "email", "visit", "ALL"} & set(cells)
+
+
+def test_a_store_known_from_surveys_alone(surveyed):
+    """S009 is in no stores, members or tickets file: it can be asked for, belongs to the
+    company and has no region."""
+    (row,) = report(surveyed, "--month", "2027-01", "--store", "S009")["rows"]
+    assert (row["scope"], row["responses"], row["dimensions"][4]["mean_score"]) == ("S009", 1, 5.0)
+    by_region = report(surveyed, "--month", "2027-01", "--by", "region")["rows"]
+    assert [(r["scope"], r["responses"]) for r in by_region] == [
+        ("(no region)", 1), ("华东", 0), ("华南", 0), ("ALL", 1),
+    ]  # fmt: skip
+    (east,) = report(surveyed, "--month", "2027-01", "--region", "华东")["rows"]
+    assert east["responses"] == 0
 
 
 def test_options_that_do_not_go_together(surveyed):
