@@ -44,6 +44,7 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
+	$(BIN)/memberkit --db $(DEMO_DB) satisfaction --month $(DEMO_MONTH) --by channel
 
 test: install
 	$(BIN)/python -m pytest -q
