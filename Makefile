@@ -45,6 +45,7 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
 	$(BIN)/memberkit --db $(DEMO_DB) gifts requests --summary --as-of 2026-10-31
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
+	$(BIN)/memberkit --db $(DEMO_DB) satisfaction --month $(DEMO_MONTH) --by channel
 
 # the suite on every core (two here), a test file to a worker: module fixtures are built once
 test: install

@@ -30,6 +30,24 @@ create or replace temp macro mk_scope_units(p_store, p_region, p_by) as table
     union all
     select 'ALL' where p_by is not null;
 
+-- Records that belong to a store (complaints, surveys) may name a store known from them alone:
+-- it belongs to the company, without a region. Such a record is in the scope when no region
+-- is asked for (and it is the store asked for, if one is); scope_store_id is its store's row
+-- of mk_scope_stores (null: none), scope_unit that row's unit. Its unit: the store itself with
+-- --by store, '(no region)' with --by region, else the scope's.
+create or replace temp macro mk_record_in_scope(scope_store_id, store_id, p_store, p_region) as
+    scope_store_id is not null or (p_region is null and coalesce(store_id = p_store, true));
+
+create or replace temp macro mk_record_unit(scope_unit, store_id, p_store, p_by) as
+    coalesce(
+        scope_unit,
+        case p_by
+            when 'store' then store_id
+            when 'region' then '(no region)'
+            else coalesce(p_store, 'ALL')
+        end
+    );
+
 -- A ratio whose denominator is zero or unknown is null, never 0 (SPEC 4).
 create or replace temp macro mk_ratio(numerator, denominator) as
     case when denominator is null or denominator = 0 then null

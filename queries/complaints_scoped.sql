@@ -14,14 +14,7 @@ create or replace temp macro mk_complaints(p_start, p_end, p_store, p_region, p_
     )
     select
         c.*,
-        coalesce(
-            s.unit,
-            case p_by
-                when 'store' then c.store_id
-                when 'region' then '(no region)'
-                else coalesce(p_store, 'ALL')
-            end
-        ) as store_unit,
+        mk_record_unit(s.unit, c.store_id, p_store, p_by) as store_unit,
         least(c.replied_at, c.resolved_at) as answered_at,
         c.resolved_at is null
             or c.resolved_at >= p_end::timestamp + interval 1 day as is_open,
@@ -31,4 +24,4 @@ create or replace temp macro mk_complaints(p_start, p_end, p_store, p_region, p_
     left join scope_stores s on s.store_id = c.store_id
     where c.received_at >= p_start::timestamp
       and c.received_at < p_end::timestamp + interval 1 day
-      and (s.store_id is not null or (p_region is null and coalesce(c.store_id = p_store, true)));
+      and mk_record_in_scope(s.store_id, c.store_id, p_store, p_region);

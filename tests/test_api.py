@@ -63,6 +63,18 @@ CASES = [
         {"month": M, "by_field": "category"},
     ),
     (["complaints", "--month", M, "--overdue"], "complaints-overdue", {"month": M}),
+    # 满意度调查 (SPEC 5.12)
+    (
+        ["satisfaction", "--month", M, "--by", "channel"],
+        "satisfaction",
+        {"month": M, "by_field": "channel"},
+    ),
+    (
+        ["satisfaction", "--year", "2026", "--by", "region"],
+        "satisfaction",
+        {"year": 2026, "by": "region"},
+    ),
+    (["satisfaction", "--month", M, "--low"], "satisfaction-low", {"month": M}),
     (
         [
             "callbacks",
@@ -130,6 +142,8 @@ def chain(sample_chain, tmp_path_factory):
     for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
         path = data / f"{name}.csv"
         assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
+    # the satisfaction surveys (SPEC 5.12)
+    assert run_cli("--db", db_file, "load", "surveys", data / "surveys.csv").exit_code == 0
     return db_file
 
 

@@ -127,6 +127,15 @@ COMPLAINTS = (
     "2026-10-04 15:00:00,满意\n"
 )
 
+# 满意度调查表 (SPEC 5.12): every channel, so that --by channel holds each channel code
+SURVEYS = (
+    "调查编号,调查日期,门店编号,会员卡号,调查方式,服务态度,服务效率,服务质量,解决问题能力,总体满意度\n"
+    "R1,2026-10-03,S001,M1,电话,5,4,,,2\n"
+    "R2,2026-10-04,S002,M2,sms,,,,,4\n"
+    "R3,2026-10-05,S001,,邮件,3,3,3,3,3\n"
+    "R4,2026-10-06,S003,M4,visit,满意,一般,,,非常满意\n"
+)
+
 
 @pytest.fixture(scope="module")
 def coded(tmp_path_factory) -> Path:
@@ -143,6 +152,7 @@ def coded(tmp_path_factory) -> Path:
         ("complaints", COMPLAINTS),
         ("gift-requests", REQUESTS),
         ("gift-moves", REQUEST_MOVES),
+        ("surveys", SURVEYS),
     ):
         result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
         assert result.exit_code == 0, result.output
@@ -177,6 +187,12 @@ REPORTS = [
         {"(none)", "ALL"},
     ),
     (("spend-bands", "--month", "2026-10", "--by", "region"), "spend-bands", {"(no region)"}),
+    (
+        ("satisfaction", "--month", "2026-10", "--by", "channel"),
+        "satisfaction",
+        {"phone", "sms", "email", "visit", "ALL"},
+    ),
+    (("satisfaction", "--month", "2026-10", "--by", "region"), "satisfaction", {"(no region)"}),
     (("demographics", "--month", "2026-10"), "demographics", {"ALL"}),
     (("spending-power", "--month", "2026-10", "--by", "store"), "spending-power", {"ALL"}),
     (("churn", "--month", "2026-10", "--by", "region"), "churn", {"ALL", "(no region)"}),

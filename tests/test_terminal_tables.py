@@ -50,6 +50,8 @@ REPORTS = [
     ("grade-migration", {"month": M}),
     ("complaints", {"month": M, "by": "store"}),
     ("complaints-overdue", {"month": M}),
+    ("satisfaction", {"month": M, "by": "region"}),
+    ("satisfaction-low", {"month": M}),
     ("callbacks", {"month": M}),
     ("callback-counts", {"month": M, "by": "store"}),
     ("gift-issues", {"month": M, "by": "store"}),
@@ -76,6 +78,8 @@ def chain(sample_chain, tmp_path_factory):
     for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
         path = data / f"{name}.csv"
         assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
+    # the satisfaction surveys (SPEC 5.12)
+    assert run_cli("--db", db_file, "load", "surveys", data / "surveys.csv").exit_code == 0
     return db_file
 
 
@@ -258,6 +262,7 @@ LISTS = [
     (["callbacks", "--month", M], "callbacks"),
     (["churn-risk", "--as-of", DAY], "churn-risk"),
     (["complaints", "--overdue", "--month", M], "complaints-overdue"),
+    (["satisfaction", "--low", "--month", M], "satisfaction-low"),
     (["gifts", "stock", "--as-of", DAY], "gift-stock"),
     (["gifts", "reconcile"], "gift-reconcile"),
     (["gifts", "reconcile", "--summary"], "gift-summary"),

@@ -19,6 +19,7 @@ from memberkit.cli import (
     reports,
     risk,
     sample,
+    satisfaction,
 )
 from memberkit.cli.common import Command, Group, RootDbOption
 from memberkit.errors import option_style
@@ -78,6 +79,7 @@ app.command("callbacks", cls=Command)(callbacks.callbacks)
 app.command("new-members", cls=Command)(members.new_members)
 app.command("grades", cls=Command)(members.grades)
 app.command("churn-risk", cls=Command)(risk.churn_risk)
+app.command("satisfaction", cls=Command)(satisfaction.satisfaction)
 app.add_typer(gifts.app, name="gifts")
 
 

@@ -133,15 +133,21 @@ def _layout(
     return [words["figure"], *across], body, True
 
 
-def _columns(header: list[str], body: list[list[Cell]]) -> tuple[list[str], list[int]]:
-    """The header as written (a long label on two lines, see _header_lines) and each
-    column's width in characters: its widest value (a sample is enough) or label line."""
+def _columns(
+    header: list[str], body: list[list[Cell]], whole: bool = False
+) -> tuple[list[str], list[int]]:
+    """The header as written (a long label on two lines, see _header_lines, unless `whole`)
+    and each column's width in characters: its widest value (a sample is enough) or label
+    line."""
     values = [0] * len(header)
     for cells in body[:2000]:
         for col, cell in enumerate(cells):
             text = format_value(cell.value, cell.format)
             values[col] = max(values[col], display_width(text))
-    labels = [_header_lines(label, width) for label, width in zip(header, values, strict=True)]
+    labels = [
+        label if whole else _header_lines(label, width)
+        for label, width in zip(header, values, strict=True)
+    ]
     widths = [
         min(max(width + 2, *(display_width(line) + 2 for line in label.split("\n")), 8), 60)
         for label, width in zip(labels, values, strict=True)
@@ -224,7 +230,8 @@ def _write_sheet(
     title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
-    labels, widths = _columns(header, body)
+    # a sheet on its side is headed by the names of its stores, regions or channels: whole
+    labels, widths = _columns(header, body, whole=transposed)
     # before the rows: in constant-memory mode a row's height is fixed once it is left
     ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     for col, label in enumerate(labels):

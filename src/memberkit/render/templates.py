@@ -169,7 +169,9 @@ def with_code_labels(report: Report, template: Template, lang: Lang) -> Report:
     and JSON are written from the report itself and keep the codes (SPEC 6)."""
     labels = template.code_labels(lang)
     if any(c.key == "scope" for c in template.columns):
-        labels["scope"] = scope_labels(lang, split=bool(report.scope.by or report.split))
+        # a split by a code (satisfaction's channels) labels its codes as the template says
+        scope_codes = scope_labels(lang, split=bool(report.scope.by or report.split))
+        labels["scope"] = {**labels.get("scope", {}), **scope_codes}
     if not labels:
         return report
     rows = [

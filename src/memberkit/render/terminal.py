@@ -44,8 +44,9 @@ _RIGHT = {"count", "money", "ratio", "decimal"}
 # Columns of names and other prose: they may wrap between words. Every other column (an
 # amount, a date, an id, a phone, a code) keeps its width.
 FREE_TEXT = frozenset({"name", "gift_name", "member_ids", "counted_by", "value", "category"})
+FREE_TEXT |= {"comment"}  # a survey's 意见建议
 # The column that names a record on its side, the first of these a report has (else its first).
-_RECORD_KEYS = ("member_id", "complaint_id", "scope")
+_RECORD_KEYS = ("response_id", "member_id", "complaint_id", "scope")
 _HEADING_LINES = 3  # a heading may wrap onto this many lines before the table is turned
 _TEXT_MIN = 10  # free text wraps no narrower than this (or its longest word, up to _WORD_MAX)
 _WORD_MAX = 30  # a longer word is folded rather than widen its column further

@@ -104,6 +104,18 @@ def check_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
             )
 
 
+def check_scope_known_in(con: duckdb.DuckDBPyConnection, scope: Scope, table: str) -> None:
+    """check_scope for a report over service records (complaints, surveys), which belong to
+    their store: a store may be known from `table`'s rows alone."""
+    if scope.store is not None:
+        known = con.execute(  # the table's name comes from the code, not from input
+            f"select count(*) from {table} where store_id = $store", {"store": scope.store}
+        ).fetchall()[0][0]
+        if known:
+            return
+    check_scope(con, scope)
+
+
 def data_through(con: duckdb.DuckDBPyConnection):
     """The day of the latest ticket (None without tickets): how far the data reaches."""
     return con.execute("select max(txn_time)::date from transactions").fetchall()[0][0]

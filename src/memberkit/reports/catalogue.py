@@ -20,6 +20,7 @@ from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
 from memberkit.reports.gift_requests import GiftRequestsOptions, gift_requests
+from memberkit.reports import satisfaction as survey
 from memberkit.reports.stores import resolve_scope
 
 if TYPE_CHECKING:
@@ -229,6 +230,21 @@ ENTRIES: dict[str, Entry] = {
             ("complaints_overdue", "complaints_scoped"),
             one_list=True,
             needs=("complaints",),
+        ),
+        # 满意度调查 (SPEC 5.12): the figures per store, region or channel, and --low
+        Entry(
+            "satisfaction",
+            lambda con, p, s, o: survey.satisfaction(con, p, s, o.by_field),
+            ("satisfaction", "satisfaction_scoped"),
+            survey.SatisfactionOptions,
+            needs=("surveys",),
+        ),
+        Entry(
+            "satisfaction-low",
+            lambda con, p, s, o: survey.low_responses(con, p, s),
+            ("satisfaction_low", "satisfaction_scoped"),
+            one_list=True,
+            needs=("surveys",),
         ),
         Entry(
             "callbacks",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, period_params, run_query
+from memberkit.reports import Report, check_scope_known_in, period_params, run_query
 from memberkit.sql import query_text
 
 if TYPE_CHECKING:
@@ -18,14 +18,7 @@ BY_FIELDS = ("category", "channel")
 
 def _prepare(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     con.execute(query_text("complaints_scoped"))  # the mk_complaints macro
-    if scope.store is not None:
-        # a store may be known from its complaints alone
-        known = con.execute(
-            "select count(*) from complaints where store_id = $store", {"store": scope.store}
-        ).fetchall()[0][0]
-        if known:
-            return
-    check_scope(con, scope)
+    check_scope_known_in(con, scope, "complaints")
 
 
 def complaint_figures(

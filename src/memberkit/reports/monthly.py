@@ -25,6 +25,7 @@ MONTHLY = (
     "grades",
     "grade-migration",
     "complaints",
+    "satisfaction",  # 满意度调查分析表 (SPEC 5.12)
     "callback-counts",
 )
 MONTHLY_NEEDS = ("transactions", "members")  # an empty one is said, as for each report

@@ -13,14 +13,16 @@ from memberkit.periods import Scope
 if TYPE_CHECKING:
     import duckdb
 
-# Every store id the data knows (the stores table, home stores, stores on tickets, stores
-# complained about), with its name and region where the stores table has them.
+# Every store id the data knows (the stores table, home stores, stores on tickets, and the
+# stores complaints and surveys are about), with its name and region where the stores table
+# has them.
 _KNOWN = """
     with ids as (
         select store_id from stores
         union select store_id from members
         union select store_id from ticket_stores
         union select store_id from complaints where store_id is not null
+        union select store_id from surveys
     )
     select
         ids.store_id,
