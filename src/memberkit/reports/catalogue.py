@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
+from memberkit.reports import callback_review as review
 from memberkit.reports.stores import resolve_scope
 
 if TYPE_CHECKING:
@@ -243,6 +244,16 @@ ENTRIES: dict[str, Entry] = {
             "callback-counts",
             lambda con, p, s, o: callbacks.call_back_counts(con, p, s),
             ("callbacks",),
+        ),
+        Entry(
+            "callback-review", review.compute_review, ("callback_review",), needs=("callback_log",)
+        ),
+        Entry(
+            "callback-effect",
+            review.compute_effect,
+            ("callback_effect", "churn_members"),
+            review.CallbackEffectOptions,
+            needs=("callback_log", "transactions", "members"),
         ),
         Entry(
             "gift-issues",
