@@ -26,6 +26,7 @@ MONTHLY = (
     "grade-migration",
     "complaints",
     "callback-counts",
+    "callback-review",  # 回访情况统计表 (its --effect needs W days after the month: not here)
 )
 MONTHLY_NEEDS = ("transactions", "members")  # an empty one is said, as for each report
 
