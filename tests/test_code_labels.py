@@ -110,6 +110,12 @@ COMPLAINTS = (
     "C2,2026-10-04 10:00:00,S002,M2,门店,服务态度,态度不好,2026-10-04 11:00:00,"
     "2026-10-04 15:00:00,满意\n"
 )
+CALLS = (  # M1's phone is a wrong number: a phone_wrong problem
+    "member_id,called_at,kind,outcome\n"
+    "M1,2026-10-10 10:00,new,wrong_number\n"
+    "M2,2026-10-11 10:00,after_sale,reached\n"
+    "M4,2026-10-12 10:00,lapsed,no_answer\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +131,7 @@ def coded(tmp_path_factory) -> Path:
         ("gift-moves", MOVES),
         ("gift-counts", COUNTS),
         ("complaints", COMPLAINTS),
+        ("callback-log", CALLS),
     ):
         result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
         assert result.exit_code == 0, result.output
@@ -164,6 +171,16 @@ REPORTS = [
     (("churn", "--month", "2026-10", "--by", "region"), "churn", {"ALL", "(no region)"}),
     (("new-members", "--month", "2026-10", "--by", "store"), "new-members", {"ALL"}),
     (("gifts", "issues", "--month", "2026-10", "--by", "store"), "gift-issues", {"ALL"}),
+    (
+        ("callback-review", "--month", "2026-10", "--by", "store"),
+        "callback-review",
+        set(TEMPLATE_CODES["callback-review"]["kind"]) | {"ALL"},
+    ),
+    (
+        ("callback-review", "--month", "2026-11", "--effect", "--by", "region"),
+        "callback-effect",
+        {"ALL", "(no region)"},
+    ),
 ]
 IDS = [" ".join(args) for args, _, _ in REPORTS]
 

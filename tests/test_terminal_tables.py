@@ -53,6 +53,8 @@ REPORTS = [
     ("callbacks", {"month": M}),
     ("callback-counts", {"month": M, "by": "store"}),
     ("gift-issues", {"month": M, "by": "store"}),
+    ("callback-review", {"month": M, "by": "store"}),
+    ("callback-effect", {"month": "2026-08", "window_days": 60, "by": "region"}),
     ("expiring", {"as_of": "2026-10-05"}),
     ("churn-risk", {"as_of": DAY, "by": "region"}),
     ("gift-stock", {"as_of": DAY}),
@@ -68,7 +70,7 @@ def chain(sample_chain, tmp_path_factory):
     data, base = sample_chain
     db_file = tmp_path_factory.mktemp("terminal") / "chain.duckdb"
     shutil.copy(base, db_file)
-    for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts", "callback-log"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
     return db_file
