@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import tempfile
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -79,12 +80,20 @@ def call_logs(draw, member_ids: list[str]) -> list[dict]:
     return list(calls.values())
 
 
-def with_calls(con, calls: list[dict]) -> None:
-    for c in calls:
-        con.execute(
-            "insert into callback_log values (?, ?, ?, ?, null, null, 1)",
-            [c["member_id"], c["called_at"], c["kind"], c["outcome"]],
-        )
+@contextmanager
+def database(data, calls: list[dict]):
+    """A fresh database holding the chain and its call log (hypothesis resets no fixture)."""
+    with tempfile.TemporaryDirectory() as directory:
+        con = open_database(directory, data)
+        try:
+            for c in calls:
+                con.execute(
+                    "insert into callback_log values (?, ?, ?, ?, null, null, 1)",
+                    [c["member_id"], c["called_at"], c["kind"], c["outcome"]],
+                )
+            yield con
+        finally:
+            con.close()
 
 
 @st.composite
@@ -127,17 +136,12 @@ def examples(draw):
 @given(examples(), st.data())
 def test_callback_review_matches_reference(example, choices):
     data, calls = example
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        with_calls(con, calls)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    report = callback_review(con, period, scope)
-                    expected = refc.review(data, calls, period, scope)
-                    assert_matches(report.rows, expected, label("callback_review", period, scope))
-        finally:
-            con.close()
+    with database(data, calls) as con:
+        for period in choices.draw(periods(data)):
+            for scope in choices.draw(scopes(data)):
+                report = callback_review(con, period, scope)
+                expected = refc.review(data, calls, period, scope)
+                assert_matches(report.rows, expected, label("callback_review", period, scope))
 
 
 @SETTINGS
@@ -152,36 +156,26 @@ def test_callback_effect_matches_reference(example, choices):
     period = choices.draw(st.sampled_from(candidates))
     window = choices.draw(st.sampled_from(WINDOWS))
     inactive = choices.draw(st.sampled_from(INACTIVE_DAYS))
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        with_calls(con, calls)
-        try:
-            for scope in choices.draw(scopes(data)):
-                report = callback_effect(con, period, scope, window, inactive)
-                expected = refc.effect(data, calls, period, scope, window, inactive)
-                where = label("callback_effect", period, scope) + f" W={window} N={inactive}"
-                assert_rows(report.rows, expected, where)
-                if scope.by is None:  # the base is exactly churn --list of the month before
-                    listed = analyses.churn_list(con, period.previous(), scope, inactive)
-                    assert report.rows[0]["base_members"] == len(listed.rows), where
-        finally:
-            con.close()
+    with database(data, calls) as con:
+        for scope in choices.draw(scopes(data)):
+            report = callback_effect(con, period, scope, window, inactive)
+            expected = refc.effect(data, calls, period, scope, window, inactive)
+            where = label("callback_effect", period, scope) + f" W={window} N={inactive}"
+            assert_rows(report.rows, expected, where)
+            if scope.by is None:  # the base is exactly churn --list of the month before
+                listed = analyses.churn_list(con, period.previous(), scope, inactive)
+                assert report.rows[0]["base_members"] == len(listed.rows), where
 
 
 @SETTINGS
 @given(examples(), st.data())
 def test_phone_wrong_matches_reference(example, choices):
     data, calls = example
-    with tempfile.TemporaryDirectory() as directory:
-        con = open_database(directory, data)
-        with_calls(con, calls)
-        try:
-            for period in choices.draw(periods(data)):
-                for scope in choices.draw(scopes(data)):
-                    if scope.by is not None:
-                        continue
-                    report = members.member_problems(con, period, scope, all_members=True)
-                    expected = refm.member_problems(data, period, scope, True, calls)
-                    assert_matches(report.rows, expected, label("problems", period, scope))
-        finally:
-            con.close()
+    with database(data, calls) as con:
+        for period in choices.draw(periods(data)):
+            for scope in choices.draw(scopes(data)):
+                if scope.by is not None:
+                    continue
+                report = members.member_problems(con, period, scope, all_members=True)
+                expected = refm.member_problems(data, period, scope, True, calls)
+                assert_matches(report.rows, expected, label("problems", period, scope))

@@ -255,6 +255,7 @@ def test_monthly_report_workbook(loaded, tmp_path):
         "会员分级变动表",
         "客户投诉处理统计表",
         "会员回访名单汇总",
+        "回访情况统计表",
         "会员消费力分析表-门店",
     ]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
