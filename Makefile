@@ -44,6 +44,10 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) spending-power --month $(DEMO_MONTH)
 	$(BIN)/memberkit --db $(DEMO_DB) gifts reconcile --summary
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
+	# the call-back log: what the calls reached, and whether calling lapsed members paid off
+	# (judged on August's calls: a 60-day window after July's end lies within the data)
+	$(BIN)/memberkit --db $(DEMO_DB) callback-review --month $(DEMO_MONTH)
+	$(BIN)/memberkit --db $(DEMO_DB) callback-review --month 2026-08 --effect --window-days 60
 
 test: install
 	$(BIN)/python -m pytest -q
