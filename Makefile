@@ -46,6 +46,10 @@ demo: install
 	$(BIN)/memberkit --db $(DEMO_DB) gifts requests --summary --as-of 2026-10-31
 	$(BIN)/memberkit --db $(DEMO_DB) complaints --month $(DEMO_MONTH) --by store
 	$(BIN)/memberkit --db $(DEMO_DB) satisfaction --month $(DEMO_MONTH) --by channel
+	# the call-back log: what the calls reached, and whether calling lapsed members paid off
+	# (judged on August's calls: a 60-day window after July's end lies within the data)
+	$(BIN)/memberkit --db $(DEMO_DB) callback-review --month $(DEMO_MONTH)
+	$(BIN)/memberkit --db $(DEMO_DB) callback-review --month 2026-08 --effect --window-days 60
 
 # the suite on every core (two here), a test file to a worker: module fixtures are built once
 test: install

@@ -3,7 +3,9 @@
 -- those who joined in the period), $store, $region.
 -- Phones are compared as stored. A shared phone is looked up among ALL members of the
 -- database, not only the scope's. Phone problems carry the phone in `phone` (masked in the
--- terminal); the other problems carry what is wrong in `value`.
+-- terminal); the other problems carry what is wrong in `value`. phone_wrong (SPEC 5.13: a
+-- call-back logged as 空号/错号, whatever its date or kind) carries the phone and, in
+-- `value`, the day of the latest such call.
 
 with checked as (
     select m.*
@@ -18,6 +20,13 @@ shared_phones as (
     where trim(phone) <> ''
     group by phone
     having count(*) > 1
+),
+
+wrong_numbers as (
+    select member_id, max(called_at)::date as last_wrong_call,
+    from callback_log
+    where outcome = 'wrong_number'
+    group by member_id
 ),
 
 -- an empty stores table means the stores were never loaded: no store is "unknown" then
@@ -37,6 +46,10 @@ problems as (
     select c.member_id, c.store_id, 'phone_shared', null, c.phone,
     from checked c
     semi join shared_phones s on s.phone = c.phone
+    union all
+    select c.member_id, c.store_id, 'phone_wrong', strftime(w.last_wrong_call, '%Y-%m-%d'), c.phone,
+    from checked c
+    join wrong_numbers w on w.member_id = c.member_id
     union all
     select member_id, store_id, 'birth_date_impossible', strftime(birth_date, '%Y-%m-%d'), null,
     from checked

@@ -74,8 +74,15 @@ def is_blank(phone: str | None) -> bool:
     return phone is None or phone.strip(" ") == ""
 
 
-def member_problems(data: ref.Data, period, scope, all_members: bool = False) -> list[dict]:
-    """(member_id, store_id, problem, value, phone) rows ordered by store, member, problem."""
+def member_problems(
+    data: ref.Data, period, scope, all_members: bool = False, calls: list[dict] = ()
+) -> list[dict]:
+    """(member_id, store_id, problem, value, phone) rows ordered by store, member, problem;
+    `calls` (member_id, called_at, kind, outcome): the call-back log (SPEC 5.13)."""
+    wrong_calls: dict[str, list] = {}
+    for c in calls:
+        if c["outcome"] == "wrong_number":
+            wrong_calls.setdefault(c["member_id"], []).append(c["called_at"].date())
     stores = ref.scope_stores(data, scope)
     holders: dict[str, int] = {}
     for m in data.members:  # every member of the database, not only the scope's
@@ -103,6 +110,8 @@ def member_problems(data: ref.Data, period, scope, all_members: bool = False) ->
             found.append(("store_unknown", m["store_id"], None))
         if m["expiry_date"] is not None and m["expiry_date"] < m["join_date"]:
             found.append(("expiry_before_join", m["expiry_date"].isoformat(), None))
+        if m["member_id"] in wrong_calls:  # any date, any kind: the latest such call's day
+            found.append(("phone_wrong", max(wrong_calls[m["member_id"]]).isoformat(), phone))
         for problem, value, shown in found:
             out.append(
                 {

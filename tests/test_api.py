@@ -92,6 +92,21 @@ CASES = [
     ),
     (["gifts", "issues", "--month", M], "gift-issues", {"month": M}),
     (
+        ["callback-review", "--month", M, "--by", "store"],
+        "callback-review",
+        {"month": M, "by": "store"},
+    ),
+    (
+        ["callback-review", "--month", "2026-08", "--effect", "--window-days", "60"],
+        "callback-effect",
+        {"month": "2026-08", "window_days": 60},
+    ),
+    (
+        ["callback-review", "--month", M, "--effect", "--inactive-days", "150", "--by", "region"],
+        "callback-effect",
+        {"month": M, "inactive_days": 150, "by": "region"},
+    ),
+    (
         ["expiring", "--as-of", "2026-10-05", "--month", "2026-11", "--min-visits", "2"],
         "expiring",
         {"as_of": "2026-10-05", "month": "2026-11", "min_visits": 2},
@@ -136,7 +151,7 @@ def chain(sample_chain, tmp_path_factory):
     data, base = sample_chain
     db_file = tmp_path_factory.mktemp("api") / "api.duckdb"
     shutil.copy(base, db_file)
-    for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts", "callback-log"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
     for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export

@@ -126,6 +126,12 @@ COMPLAINTS = (
     "C2,2026-10-04 10:00:00,S002,M2,门店,服务态度,态度不好,2026-10-04 11:00:00,"
     "2026-10-04 15:00:00,满意\n"
 )
+CALLS = (  # M1's phone is a wrong number: a phone_wrong problem
+    "member_id,called_at,kind,outcome\n"
+    "M1,2026-10-10 10:00,new,wrong_number\n"
+    "M2,2026-10-11 10:00,after_sale,reached\n"
+    "M4,2026-10-12 10:00,lapsed,no_answer\n"
+)
 
 # 满意度调查表 (SPEC 5.12): every channel, so that --by channel holds each channel code
 SURVEYS = (
@@ -153,6 +159,7 @@ def coded(tmp_path_factory) -> Path:
         ("gift-requests", REQUESTS),
         ("gift-moves", REQUEST_MOVES),
         ("surveys", SURVEYS),
+        ("callback-log", CALLS),
     ):
         result = run_cli("--db", db_file, "load", kind, write(folder / f"{kind}.csv", text))
         assert result.exit_code == 0, result.output
@@ -202,6 +209,14 @@ REPORTS = [
         ("gifts", "requests", "--as-of", "2026-11-05"),
         "gift-requests",
         {"pending", "refused", "open", "done", "over_delivered", "unapproved_delivery"},
+        ("callback-review", "--month", "2026-10", "--by", "store"),
+        "callback-review",
+        set(TEMPLATE_CODES["callback-review"]["kind"]) | {"ALL"},
+    ),
+    (
+        ("callback-review", "--month", "2026-11", "--effect", "--by", "region"),
+        "callback-effect",
+        {"ALL", "(no region)"},
     ),
 ]
 IDS = [" ".join(args) for args, _, _ in REPORTS]

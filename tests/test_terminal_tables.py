@@ -55,6 +55,8 @@ REPORTS = [
     ("callbacks", {"month": M}),
     ("callback-counts", {"month": M, "by": "store"}),
     ("gift-issues", {"month": M, "by": "store"}),
+    ("callback-review", {"month": M, "by": "store"}),
+    ("callback-effect", {"month": "2026-08", "window_days": 60, "by": "region"}),
     ("expiring", {"as_of": "2026-10-05"}),
     ("churn-risk", {"as_of": DAY, "by": "region"}),
     ("gift-stock", {"as_of": DAY}),
@@ -72,7 +74,7 @@ def chain(sample_chain, tmp_path_factory):
     data, base = sample_chain
     db_file = tmp_path_factory.mktemp("terminal") / "chain.duckdb"
     shutil.copy(base, db_file)
-    for kind in ("complaints", "gifts", "gift-moves", "gift-counts"):
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts", "callback-log"):
         path = data / f"{kind.replace('-', '_')}.csv"
         assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
     for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export

@@ -9,6 +9,7 @@ import typer
 
 from memberkit import __version__
 from memberkit.cli import (
+    callback_review,
     callbacks,
     check,
     complaints,
@@ -76,6 +77,7 @@ app.command("report", cls=Command)(reports.report)
 app.command("expiring", cls=Command)(reports.expiring)
 app.command("complaints", cls=Command)(complaints.complaints)
 app.command("callbacks", cls=Command)(callbacks.callbacks)
+app.command("callback-review", cls=Command)(callback_review.callback_review)
 app.command("new-members", cls=Command)(members.new_members)
 app.command("grades", cls=Command)(members.grades)
 app.command("churn-risk", cls=Command)(risk.churn_risk)

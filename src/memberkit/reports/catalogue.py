@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, analyses, callbacks, complaints, gifts, members
-from memberkit.reports.gift_requests import GiftRequestsOptions, gift_requests
+from memberkit.reports import callback_review as review
 from memberkit.reports import satisfaction as survey
+from memberkit.reports.gift_requests import GiftRequestsOptions, gift_requests
 from memberkit.reports.stores import resolve_scope
 
 if TYPE_CHECKING:
@@ -260,6 +261,16 @@ ENTRIES: dict[str, Entry] = {
             "callback-counts",
             lambda con, p, s, o: callbacks.call_back_counts(con, p, s),
             ("callbacks",),
+        ),
+        Entry(
+            "callback-review", review.compute_review, ("callback_review",), needs=("callback_log",)
+        ),
+        Entry(
+            "callback-effect",
+            review.compute_effect,
+            ("callback_effect", "churn_members"),
+            review.CallbackEffectOptions,
+            needs=("callback_log", "transactions", "members"),
         ),
         Entry(
             "gift-issues",

@@ -27,6 +27,7 @@ MONTHLY = (
     "complaints",
     "satisfaction",  # 满意度调查分析表 (SPEC 5.12)
     "callback-counts",
+    "callback-review",  # 回访情况统计表 (its --effect needs W days after the month: not here)
 )
 MONTHLY_NEEDS = ("transactions", "members")  # an empty one is said, as for each report
 
