@@ -209,6 +209,8 @@ REPORTS = [
         ("gifts", "requests", "--as-of", "2026-11-05"),
         "gift-requests",
         {"pending", "refused", "open", "done", "over_delivered", "unapproved_delivery"},
+    ),
+    (
         ("callback-review", "--month", "2026-10", "--by", "store"),
         "callback-review",
         set(TEMPLATE_CODES["callback-review"]["kind"]) | {"ALL"},

@@ -256,8 +256,8 @@ def test_monthly_report_workbook(loaded, tmp_path):
         "客户投诉处理统计表",
         "满意度调查分析表",
         "会员回访名单汇总",
-        "礼品申请审批表",
         "回访情况统计表",
+        "礼品申请审批表",
         "会员消费力分析表-门店",
     ]
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(min_row=3, values_only=True)}
