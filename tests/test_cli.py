@@ -158,3 +158,15 @@ def test_a_database_from_an_older_version_gains_the_new_tables(tmp_path):
         assert con.execute("select count(*) from ticket_stores").fetchall()[0][0] > 0
     finally:
         con.close()
+
+
+def test_every_table_a_report_needs_has_words_for_when_it_is_empty():
+    """A report run on a database without its table says which load it lacks: every table an
+    entry of the catalogue counts (`needs`) has its sentence and its load kind."""
+    from memberkit.cli.common import _EMPTY
+    from memberkit.ingest.kinds import KINDS
+    from memberkit.reports import catalogue
+
+    needed = {table for entry in catalogue.ENTRIES.values() for table in entry.needs}
+    assert needed <= set(_EMPTY), needed - set(_EMPTY)
+    assert {kind for _, kind in _EMPTY.values()} <= set(KINDS)

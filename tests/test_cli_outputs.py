@@ -114,6 +114,11 @@ EVERY_OUTPUT = [  # (command, the file name's month, extension)
     (("gifts", "reconcile"), MONTH, "csv"),
     (("gifts", "count-sheet", "--location", "HQ", "--date", "2026-10-31"), MONTH, "xlsx"),
     (("report", "--month", MONTH), MONTH, "xlsx"),
+    (("satisfaction", "--month", MONTH), MONTH, "csv"),
+    (("satisfaction", "--low", "--month", MONTH), MONTH, "json"),
+    (("callback-review", "--month", MONTH), MONTH, "csv"),
+    (("callback-review", "--effect", "--month", MONTH), MONTH, "json"),
+    (("gifts", "requests", "--as-of", "2026-10-31"), MONTH, "csv"),
 ]
 
 

@@ -188,6 +188,8 @@ _EMPTY = {  # table: (what its emptiness means, the load kind that fills it)
     "complaints": ("no complaints are loaded: every figure is zero", "complaints"),
     "stores": ("no stores are loaded: every store is under '(no region)'", "stores"),
     "gift_requests": ("no gift requests are loaded: the list is empty", "gift-requests"),
+    "surveys": ("no satisfaction surveys are loaded: every figure is zero", "surveys"),
+    "callback_log": ("no call-back records are loaded: every figure is zero", "callback-log"),
 }
 
 
