@@ -238,8 +238,14 @@ def test_line_files_load_as_the_reference_rolls_them_up(spec, prior, data):
             assert done.exit_code == 0 and "0 rejected" in done.stdout, done.output
         path = folder / "lines.csv"
         path.write_bytes(text.encode(spec["encoding"]))
-        outcome = ref.load(rows, has_line_no, stored)
         result = load_lines(db, path)
+        if any(row.get("_extra") and "\n" in row["item_name"] for row in spec["rows"]):
+            # a quoted line break in a record one field too long reads as a stray quote that
+            # joins two lines: the loader refuses the file rather than guess (SPEC 3.1)
+            assert result.exit_code == 3 and "a stray quote?" in result.output, result.output
+            assert query(db, "select count(*) from ticket_lines") == [(len(lines),)]
+            return
+        outcome = ref.load(rows, has_line_no, stored)
         assert_outcome(db, result, outcome, {r.line: r.raw for r in rows}, spec["encoding"],
                        stored | outcome.tickets, lines + outcome.lines)  # fmt: skip
 
