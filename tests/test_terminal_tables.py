@@ -442,3 +442,15 @@ def test_a_value_wider_than_the_terminal_is_folded_not_cut():
     assert "会员卡号" in text and "开卡门店" in text and "990.00" in text  # labels stay too
     pieces = [c.strip() for line in text.splitlines() for c in re.split(f"[{RULES}]", line)]
     assert long_id in "".join(p for p in pieces if p.startswith("M") or p.isdigit())
+
+
+def test_without_a_width_a_footnote_is_one_line_never_cut_at_the_table(results):
+    """A footnote under a narrow table, written to a file or a pipe: one whole line (wrapped at
+    the table's width it split '30' into '3' and '0' on two lines)."""
+    result = results["spend-bands"]
+    report = replace(result.report, footnotes=["active_where_shopped"])
+    view = terminal.terminal_view(report, "spend-bands", "zh", width=None)
+    console = Console(width=view.width, file=io.StringIO(), record=True)
+    console.print(view.renderable)
+    note = load_template("spend-bands").footnotes["active_where_shopped"].in_("zh")
+    assert f"注：{note}" in console.export_text().splitlines()

@@ -107,10 +107,11 @@ def terminal_view(
         ]
     else:
         grids = _on_side(columns, cells, width)
-    needed = max(grid.width for grid in grids)
-    parts: list[RenderableType] = [shown(title, "table.title"), *grids]
-    # why a figure that looks wrong is right
-    parts.extend(Text(words["footnote"].format(n)) for n in footnotes(report, template, lang))
+    # why a figure that looks wrong is right: without a width (a file, a pipe) each on one
+    # line, never wrapped at the table's width (which would split a number: 这3 / 0天)
+    notes = [Text(words["footnote"].format(n)) for n in footnotes(report, template, lang)]
+    needed = max([grid.width for grid in grids] + [note.cell_len for note in notes])
+    parts: list[RenderableType] = [shown(title, "table.title"), *grids, *notes]
     hidden = len(report.rows) - len(rows)
     if hidden:
         parts.append(Text(words["more_rows"].format(rows=f"{hidden:,}")))
