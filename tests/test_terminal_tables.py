@@ -17,7 +17,7 @@ import shutil
 import stat
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,10 +99,13 @@ def as_read(value, fmt: str) -> str:
     """A JSON value as a table shows it."""
     if fmt == "count":
         return f"{int(value):,}"
+    # as a spreadsheet rounds: a half away from zero (Decimal's own format would round it
+    # to even)
     if fmt in ("money", "decimal"):
-        return f"{Decimal(str(value)):,.2f}"
+        return f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
     if fmt == "ratio":
-        return f"{float(value):.1%}"
+        percent = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return f"{percent}%"
     if fmt == "phone":
         return masked(value)
     return str(value)
@@ -454,3 +457,21 @@ def test_without_a_width_a_footnote_is_one_line_never_cut_at_the_table(results):
     console.print(view.renderable)
     note = load_template("spend-bands").footnotes["active_where_shopped"].in_("zh")
     assert f"注：{note}" in console.export_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "shown"),
+    [
+        (3.625, "decimal", "3.63"),  # a half: up, as the workbook's 0.00 shows it
+        (-3.625, "decimal", "-3.63"),
+        (0.0625, "ratio", "6.3%"),
+        (-0.0625, "ratio", "-6.3%"),
+        (0.0624999, "ratio", "6.2%"),
+        (1234567.005, "decimal", "1,234,567.01"),
+        (1.0, "ratio", "100.0%"),
+    ],
+)
+def test_a_half_rounds_away_from_zero_as_in_the_workbook(value, fmt, shown):
+    from memberkit.render import format_value
+
+    assert format_value(value, fmt) == shown

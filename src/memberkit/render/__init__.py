@@ -68,6 +68,13 @@ def money(value: Any) -> Decimal | None:
     return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def half_up(value: Any, step: str) -> Decimal:
+    """A number rounded as a spreadsheet shows it, half away from zero (3.625 -> 3.63), from
+    its shortest decimal form: Python's own formatting rounds a half to even (3.62), so a
+    table and the workbook would read differently."""
+    return Decimal(str(value)).quantize(Decimal(step), rounding=ROUND_HALF_UP)
+
+
 def format_value(value: Any, fmt: Format, *, show_phone: bool = True) -> str:
     """How a value reads in a table: thousands separators, two decimals, 0.0%, — for null."""
     if value is None:
@@ -77,9 +84,9 @@ def format_value(value: Any, fmt: Format, *, show_phone: bool = True) -> str:
     if fmt == "money":
         return f"{money(value):,.2f}"
     if fmt == "ratio":
-        return f"{value:.1%}"
+        return f"{half_up(Decimal(str(value)) * 100, '0.1'):.1f}%"
     if fmt == "decimal":
-        return f"{value:,.2f}"
+        return f"{half_up(value, '0.01'):,.2f}"
     if fmt == "phone":
         return str(value) if show_phone else mask_phone(str(value))
     if isinstance(value, datetime | date):
