@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,23 @@ def sample_chain(tmp_path_factory) -> tuple[Path, Path]:
     for kind in ("stores", "members", "transactions", "targets"):
         assert run_cli("--db", db_file, "load", kind, data / f"{kind}.csv").exit_code == 0
     return data, db_file
+
+
+@pytest.fixture(scope="session")
+def full_chain(sample_chain, tmp_path_factory) -> Path:
+    """The sample chain with every other file of sample-data loaded too (complaints, gifts,
+    the call-back log, both gift-request exports, the surveys), for tests that only read it:
+    every report has rows to show."""
+    data, base = sample_chain
+    db_file = tmp_path_factory.mktemp("full_chain") / "chain.duckdb"
+    shutil.copy(base, db_file)
+    for kind in ("complaints", "gifts", "gift-moves", "gift-counts", "callback-log", "surveys"):
+        path = data / f"{kind.replace('-', '_')}.csv"
+        assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
+    for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
+        path = data / f"{name}.csv"
+        assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
+    return db_file
 
 
 # pytest-xdist's workers start with COLUMNS=80 and LINES=24: tables would be fitted to 80

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 from dataclasses import replace
 from datetime import date
@@ -69,20 +68,9 @@ RULES = "│┃"
 
 
 @pytest.fixture(scope="module")
-def chain(sample_chain, tmp_path_factory):
-    """The sample chain with its complaints and gift files loaded too."""
-    data, base = sample_chain
-    db_file = tmp_path_factory.mktemp("terminal") / "chain.duckdb"
-    shutil.copy(base, db_file)
-    for kind in ("complaints", "gifts", "gift-moves", "gift-counts", "callback-log"):
-        path = data / f"{kind.replace('-', '_')}.csv"
-        assert run_cli("--db", db_file, "load", kind, path).exit_code == 0
-    for name in ("gift_requests", "gift_requests_later"):  # 礼品申请单, a later export
-        path = data / f"{name}.csv"
-        assert run_cli("--db", db_file, "load", "gift-requests", path).exit_code == 0
-    # the satisfaction surveys (SPEC 5.12)
-    assert run_cli("--db", db_file, "load", "surveys", data / "surveys.csv").exit_code == 0
-    return db_file
+def chain(full_chain):
+    """The sample chain with every file loaded (conftest.full_chain): read only here."""
+    return full_chain
 
 
 @pytest.fixture(scope="module")
