@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stays quick
     import duckdb
 
-SCHEMA_VERSION = "6"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines;
-# 6: surveys, callback_log, gift_requests (SPEC 5.12-5.14)
+SCHEMA_VERSION = "7"  # 2: gift tables; 3: ticket_stores; 4: complaints; 5: ticket_lines;
+# 6: surveys, callback_log, gift_requests (SPEC 5.12-5.14); 7: member_keys, ticket_months
 
 
 @cache
@@ -34,4 +34,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl)
     if previous is not None and int(previous) < 3:
         con.execute("insert into ticket_stores select distinct store_id from transactions")
+    if previous is not None and int(previous) < 7:
+        from memberkit import summaries
+
+        summaries.rebuild(con)
     con.execute("insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION})

@@ -219,3 +219,24 @@ create table if not exists gift_requests_history (
     load_id bigint not null,
     replaced_by_load_id bigint not null,
 );
+
+-- Summaries the loader keeps (schema 7, memberkit/summaries.py): every member id seen on a
+-- ticket gets a dense integer key, and each load adds its tickets' sums per month, store and
+-- member. Reports that scan history read these instead of every ticket; `check` recomputes them.
+create table if not exists member_keys (
+    member_key integer not null,
+    member_id varchar not null,
+);
+
+create table if not exists ticket_months (
+    load_id bigint not null,
+    month date not null,              -- first day of the tickets' month
+    store_id varchar not null,
+    member_key integer,               -- null: the tickets without a member
+    net_amount decimal(18, 2) not null,   -- sum(amount), refunds included
+    tickets integer not null,         -- rows with amount > 0 (SPEC 4)
+    items bigint not null,            -- sum(item_qty), every row
+    ticket_days integer not null,     -- bit d-1: a ticket (amount > 0) on day d of the month
+    purchase_days integer not null,   -- bit d-1: a ticket or a zero-amount sale with items
+    transaction_rows integer not null,
+);

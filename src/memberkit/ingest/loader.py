@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from memberkit import summaries
 from memberkit.db import record_load, transaction, undo_interrupted_loads
 from memberkit.errors import InputRejected, printable
 from memberkit.ingest import lines, merge, rejects, values
@@ -184,6 +185,7 @@ def _load_prepared(
             parse_rejects, invalid,
             commit_bulk=lambda: _commit_bulk_rows(con, prepared, kind, load_id, started),
         )  # fmt: skip
+        _summarise(con, kind, load_id, result)
         _write_ledger(con, prepared, kind, load_id, started, result)
         _drop_scratch(con)
         return result
@@ -283,9 +285,16 @@ def _load_prepared(
         first_rejects=first_rejects,
         warnings=warnings,
     )
+    _summarise(con, kind, load_id, result)
     _write_ledger(con, prepared, kind, load_id, started, result)
     _drop_scratch(con)
     return result
+
+
+def _summarise(con, kind: Kind, load_id: int, result: LoadResult) -> None:
+    """Tickets kept by a load add their summary rows (memberkit/summaries.py)."""
+    if result.status == "loaded" and "transactions" in (kind.table, kind.rolls_up_into):
+        summaries.add_load(con, load_id)
 
 
 def _reader_failed(prepared: PreparedFile, exc: Exception) -> InputRejected:
