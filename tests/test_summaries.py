@@ -1,8 +1,8 @@
 """The ticket summaries (summaries.py, schema 7) equal their recomputation from the tickets
-after every way tickets arrive: loads with refunds, zero-amount rows, tickets without a
-member, repeats skipped or rejected, refused loads, ticket-lines loads, killed loads and a
-schema-6 database upgraded. The day masks and sums are also checked against plain Python
-over the CSV rows written, not only against summaries.SUMMARY_ROWS."""
+after any sequence of ticket loads: refunds, zero-amount rows, tickets without a member,
+repeats skipped or rejected, refused loads. The sums and day masks are also checked against
+plain Python over the CSV rows written, not only against summaries.SUMMARY_ROWS. Ticket-lines
+loads, killed loads and a schema-6 upgrade: test_summaries_examples.py."""
 
 from __future__ import annotations
 
