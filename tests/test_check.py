@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MEMBER_HEADER, TX_HEADER, rows, run_cli, write
-from memberkit import db
+from memberkit import db, summaries
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 STORES_HEADER = "store_id,store_name,region"
@@ -140,11 +140,19 @@ def failed(checks: dict) -> set[str]:
     return {name for name, c in checks.items() if c["status"] == "fail"}
 
 
+# A step of damage() that brings the summaries in line with the damaged tickets, so that only
+# the check named sees the damage (ticket_months would otherwise disagree as well).
+RESUMMARISE = "-- resummarise"
+
+
 def damage(db_file: Path, *statements: str) -> None:
     con = db.connect(db_file)
     try:
         for sql in statements:
-            con.execute(sql)
+            if sql == RESUMMARISE:
+                summaries.rebuild(con)
+            else:
+                con.execute(sql)
     finally:
         con.close()
 
@@ -175,6 +183,8 @@ def test_a_realistic_database_passes_with_the_unknown_store_as_a_warning(loaded)
         "ledger.stores",
         "ledger.targets",
         "ledger.gift-moves",
+        "member_keys",
+        "ticket_months",
     ):
         assert checks[name]["status"] in ("pass", "warn"), name
 
@@ -239,6 +249,7 @@ def test_the_sample_data_passes(tmp_path):
                 "insert into transactions select * from transactions where txn_id = 'T1'",
                 "update loads set rows_read = rows_read + 1, rows_loaded = rows_loaded + 1 "
                 "where load_id = (select load_id from transactions where txn_id = 'T1' limit 1)",
+                RESUMMARISE,
             ],
         ),
         (
@@ -326,7 +337,7 @@ def test_each_kind_of_damage_fails_the_check_that_names_it(built, damaged, state
     ],
 )
 def test_a_row_of_an_unknown_load_is_found(built, damaged, statement):
-    damage(built, statement)
+    damage(built, statement, RESUMMARISE)
     result, doc, checks = check_json(built)
     assert result.exit_code == 1, result.output
     assert failed(checks) == {damaged}
@@ -338,6 +349,7 @@ def test_a_refused_load_holding_rows_is_found(built):
         built,
         "insert into transactions select 'T98', 'S001', timestamp '2026-10-08 10:00:00', null, "
         "9.00, 1, load_id from loads where status = 'refused'",
+        RESUMMARISE,
     )
     _, _, checks = check_json(built)
     assert failed(checks) == {"ledger.transactions"}
@@ -422,6 +434,72 @@ def test_a_load_killed_between_its_two_transactions(built, tmp_path):
     _load(built, "transactions", tickets)  # undone on open, then loaded again in full
     result, doc, checks = check_json(built)
     assert result.exit_code == 0, {n: checks[n]["detail"] for n in failed(checks)}
+
+
+# one summary row of t1.csv: S001's tickets of M1 in October (T1)
+_M1_ROW = (
+    "load_id = (select load_id from loads where file_name = 't1.csv') and store_id = 'S001' "
+    "and member_key = (select member_key from member_keys where member_id = 'M1')"
+)
+
+
+@pytest.mark.parametrize(
+    ("statements", "failing", "counted", "said"),
+    [
+        ([f"update ticket_months set net_amount = 101 where {_M1_ROW}"], {"ticket_months"},
+         1, "1 row differing"),
+        ([f"update ticket_months set purchase_days = 3 where {_M1_ROW}"], {"ticket_months"},
+         1, "1 row differing"),
+        ([f"delete from ticket_months where {_M1_ROW}"], {"ticket_months"}, 1, "1 row missing"),
+        # the same row twice: extra, though each copy equals the recomputed one
+        ([f"insert into ticket_months select * from ticket_months where {_M1_ROW}"],
+         {"ticket_months"}, 1, "1 row extra"),
+        # the summary row of a ticket without a member (T3 of t1.csv, at S003)
+        (["update ticket_months set tickets = tickets + 1 where member_key is null "
+          "and store_id = 'S003'"], {"ticket_months"}, 1, "member key none: differs"),
+        # rows of a load that holds no tickets
+        (["insert into ticket_months select 999, month, store_id, member_key, net_amount, "
+          "tickets, items, ticket_days, purchase_days, transaction_rows from ticket_months "
+          f"where {_M1_ROW}"], {"ticket_months"}, 1, "load 999"),
+        # a key given to an id no ticket has: only the keys are wrong
+        (["insert into member_keys select member_key, 'MX' from member_keys "
+          "where member_id = 'M1'"], {"member_keys"}, 1, "1 key given to more than one"),
+        # M1's tickets lose their key: their summary rows no longer match either
+        (["delete from member_keys where member_id = 'M1'"], {"member_keys", "ticket_months"},
+         1, "without a key, e.g. M1"),
+        (["insert into member_keys values (999, 'M1')"], {"member_keys", "ticket_months"}, 1,
+         "1 member id with more than one key"),
+    ],
+)  # fmt: skip
+def test_summaries_that_disagree_with_the_tickets_fail(built, statements, failing, counted, said):
+    damage(built, *statements)
+    result, doc, checks = check_json(built)
+    assert result.exit_code == 1, result.output
+    assert doc["ok"] is False
+    assert failed(checks) == failing, {n: checks[n]["detail"] for n in failed(checks)}
+    first = "member_keys" if "member_keys" in failing else "ticket_months"
+    assert checks[first]["count"] == counted
+    assert said in checks[first]["detail"], checks[first]["detail"]
+    assert first in result.stderr
+
+
+def test_summaries_of_a_loading_load_are_left_to_interrupted_loads(built):
+    """A killed load's tickets and summary rows are not compared: it is reported once."""
+    damage(
+        built,
+        "insert into loads select nextval('load_ids'), 'transactions', 'killed.csv', "
+        "'/x/killed.csv', 'abc', 10, 'utf-8', ',', 0, 0, 0, 0, 0, 'loading', "
+        "timestamp '2026-11-01 02:00:00', timestamp '2026-11-01 02:00:00'",
+        "insert into transactions select 'T60', 'S001', timestamp '2026-10-20 10:00:00', 'M60', "
+        "5.00, 1, load_id from loads where status = 'loading'",
+        # a summary row that does not even match that ticket, and no key for M60
+        "insert into ticket_months select load_id, date '2026-10-01', 'S001', null, 7.00, 1, 1, "
+        "1, 1, 1 from loads where status = 'loading'",
+    )
+    _, _, checks = check_json(built)
+    assert failed(checks) == {"interrupted_loads"}, {n: checks[n]["detail"] for n in failed(checks)}
+    assert checks["ticket_months"]["status"] == "pass"
+    assert checks["member_keys"]["status"] == "pass"
 
 
 def test_no_database_is_a_usage_error(tmp_path):

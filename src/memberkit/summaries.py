@@ -13,8 +13,9 @@ is undone like every table with a load_id, and a summary row never has to be mer
 member_keys gives every member id seen on a ticket a dense integer: the summaries group and
 join on it instead of on text.
 
-SUMMARY_ROWS is the one definition of a summary row: the load inserts it for its own rows,
-and `memberkit check` and the tests recompute it over the whole table to compare.
+SUMMARY_ROWS is the one definition of a summary row: the load inserts the same sums keyed
+(_KEYED_ROWS) for its own rows, and `memberkit check` and the tests recompute SUMMARY_ROWS
+over the whole table to compare.
 """
 
 from __future__ import annotations
@@ -27,13 +28,8 @@ if TYPE_CHECKING:
 # Day d of a ticket's month as bit d - 1 (d <= 31: fits a signed 32-bit integer).
 _DAY_BIT = "(1 << (day(txn_time) - 1))"
 
-# Per load, month, store and member id (text): {where} narrows the tickets.
-SUMMARY_ROWS = f"""
-    select
-        load_id,
-        date_trunc('month', txn_time)::date as month,
-        store_id,
-        member_id,
+# The sums of one summary row over its tickets.
+_SUMS = f"""
         sum(amount) as net_amount,
         (count(*) filter (where amount > 0))::integer as tickets,
         sum(item_qty)::bigint as items,
@@ -42,6 +38,16 @@ SUMMARY_ROWS = f"""
             bit_or({_DAY_BIT}) filter (where amount > 0 or (amount = 0 and item_qty > 0)), 0
         )::integer as purchase_days,
         count(*)::integer as transaction_rows,
+"""
+
+# Per load, month, store and member id (text): {where} narrows the tickets.
+SUMMARY_ROWS = f"""
+    select
+        load_id,
+        date_trunc('month', txn_time)::date as month,
+        store_id,
+        member_id,
+        {_SUMS}
     from transactions
     where {{where}}
     group by all
@@ -52,38 +58,49 @@ SUMMARY_COLUMNS = (
     "purchase_days, transaction_rows"
 )
 
+# SUMMARY_ROWS as stored, with the member's key for its id. The tickets are joined to their
+# keys and grouped on integers (the month as year * 12 + month - 1): cheaper than grouping
+# on the text id into a temporary table and keying that. Rows go in by month and store, so
+# that a query of one month reads only the row groups of that month (DuckDB's zone maps).
+_KEYED_ROWS = f"""
+    insert into ticket_months ({SUMMARY_COLUMNS})
+    select load_id, make_date(month_no // 12, month_no % 12 + 1, 1), store_id, member_key,
+        net_amount, tickets, items, ticket_days, purchase_days, transaction_rows
+    from (
+        select
+            t.load_id,
+            (year(txn_time) * 12 + month(txn_time) - 1)::integer as month_no,
+            t.store_id,
+            k.member_key,
+            {_SUMS}
+        from transactions t left join member_keys k on k.member_id = t.member_id
+        where {{where}}
+        group by all
+    )
+    order by month_no, store_id
+"""
+
 
 def add_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Summarise a load's tickets (the rows it keeps, once its repeats are out): new member
     ids get keys, then the load's summary rows go in. Runs inside the load's transaction."""
-    _insert(con, "load_id = $load_id", {"load_id": load_id})
+    params = {"load_id": load_id}
+    add_member_keys(con, "select member_id from transactions where load_id = $load_id", params)
+    con.execute(_KEYED_ROWS.format(where="t.load_id = $load_id"), params)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Summarise every ticket loaded so far (a database upgraded from schema 6)."""
     con.execute("delete from ticket_months")
-    _insert(con, "true", {})
+    add_member_keys(con, "select member_id from transactions")
+    con.execute(_KEYED_ROWS.format(where="true"))
 
 
-def _insert(con: duckdb.DuckDBPyConnection, where: str, params: dict) -> None:
-    # Aggregate on the text id first (one pass over the tickets), then give the few million
-    # summary rows their keys: cheaper than joining every ticket to member_keys.
-    con.execute(
-        "create or replace temp table mk_load_months as " + SUMMARY_ROWS.format(where=where),
-        params,
-    )
-    add_member_keys(con, "select member_id from mk_load_months")
-    keyed = SUMMARY_COLUMNS.replace("member_key", "k.member_key")
-    con.execute(
-        f"insert into ticket_months ({SUMMARY_COLUMNS}) select {keyed} "
-        "from mk_load_months s left join member_keys k on k.member_id = s.member_id"
-    )
-    con.execute("drop table mk_load_months")
-
-
-def add_member_keys(con: duckdb.DuckDBPyConnection, ids_query: str) -> None:
-    """Give the member ids of ids_query (a query of one member_id column) that have no key
-    the next keys, in id order."""
+def add_member_keys(
+    con: duckdb.DuckDBPyConnection, ids_query: str, params: dict | None = None
+) -> None:
+    """Give the member ids of ids_query (a query of one member_id column, its parameters in
+    params) that have no key the next keys, in id order."""
     con.execute(
         f"""
         insert into member_keys
@@ -95,5 +112,6 @@ def add_member_keys(con: duckdb.DuckDBPyConnection, ids_query: str) -> None:
             except
             select member_id from member_keys
         )
-        """
+        """,
+        params or {},
     )

@@ -18,6 +18,7 @@ from memberkit import db
 from memberkit.checks.common import FAIL, PASS, CheckResult, _Load
 from memberkit.checks.keys import _load_id_sequence, _rolled_up, _ticket_stores, _unique_keys
 from memberkit.checks.ledger import _interrupted_loads, _ledger, _load_arithmetic, _rejects
+from memberkit.checks.summaries import _member_keys, _ticket_months
 from memberkit.ingest.kinds import KINDS
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     tables = _tables(con)
     if "meta" not in tables:
         return [CheckResult("schema_version", FAIL, 1, "no meta table: not a memberkit database")]
-    wanted = {"loads", "rejects", "ticket_stores"}
+    wanted = {"loads", "rejects", "ticket_stores", "member_keys", "ticket_months"}
     for kind in KINDS.values():
         wanted |= {kind.table, kind.history_table} - {None}
     missing = sorted(wanted - tables)
@@ -71,6 +72,10 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
             results.append(_rolled_up(con, kind, skip))
     if {"transactions", "ticket_stores", "stores"} <= tables:
         results += _ticket_stores(con, skip)
+    if {"transactions", "member_keys"} <= tables:
+        results.append(_member_keys(con, skip))
+        if "ticket_months" in tables:
+            results.append(_ticket_months(con, skip))
     return results
 
 

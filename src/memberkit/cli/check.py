@@ -36,8 +36,10 @@ def check(
     rejected) and the rejects table holds its rejected rows; that no key is held twice in
     any table (gift moves: no key with a ref by two loads, since every row of a file is a
     movement); that each kind's rows agree with its loads (members with members_history);
-    and that ticket_stores lists exactly the stores on tickets. Stores on tickets missing
-    from the stores table are a warning.
+    that ticket_stores lists exactly the stores on tickets; that every member id on a
+    ticket has one key (member_keys); and that the ticket summaries (ticket_months) equal
+    their recomputation from the tickets, row for row. Stores on tickets missing from the
+    stores table are a warning.
 
     The database is opened read-only and left exactly as found. A load that was killed
     half-way is reported (a failure) with its file and start time; its rows are taken out
