@@ -1,7 +1,7 @@
 -- 会员消费力分析 (SPEC 5.3): base figures for the period and for its YoY and MoM bases, then
 -- the fourteen figures. The three periods go through the same CTEs; nothing is copied.
 -- Parameters: $start, $end, $yoy_start, $yoy_end, $mom_start, $mom_end (null for a year),
--- $store, $region, $by.
+-- $store, $region, $by. Each period is whole months (dates: its first and last day).
 
 with scope_stores as (
     from mk_scope_stores($store, $region, $by)
@@ -16,30 +16,18 @@ periods as (
     where period_start is not null
 ),
 
--- Each period's tickets by its own time range, so zone maps skip every other month.
-period_transactions as (
-    select 'current' as period, store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $start::timestamp and txn_time < $end::timestamp + interval 1 day
-    union all
-    select 'yoy', store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $yoy_start::timestamp and txn_time < $yoy_end::timestamp + interval 1 day
-    union all
-    select 'mom', store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $mom_start::timestamp and txn_time < $mom_end::timestamp + interval 1 day
-),
-
--- Per period, unit and member (null: the tickets without one); the figures below add these
--- up per unit and, with --by, over the scope (ALL), where a member counts once.
+-- Per period, unit and member (null: the tickets without one), from the month summaries: the
+-- periods are whole months and do not overlap, so one pass over their rows, summed over
+-- loads and months, gives the tickets' figures exactly. The figures below add these up per
+-- unit and, with --by, over the scope (ALL), where a member counts once.
 member_figures as (
-    select p.period, st.unit, p.member_id,
-        sum(p.amount) as sales,
-        count(*) filter (where p.amount > 0) as tickets,
-        sum(p.item_qty) as items,
-    from period_transactions p
-    join scope_stores st on st.store_id = p.store_id
+    select p.period, st.unit, s.member_key,
+        sum(s.net_amount) as sales,
+        sum(s.tickets) as tickets,
+        sum(s.items) as items,
+    from ticket_months s
+    join periods p on s.month between p.period_start and p.period_end
+    join scope_stores st on st.store_id = s.store_id
     group by all
 ),
 
@@ -48,20 +36,20 @@ unit_figures as (
         period,
         unit as scope,
         sum(sales) as sales,
-        coalesce(sum(sales) filter (where member_id is not null), 0) as member_sales,
+        coalesce(sum(sales) filter (where member_key is not null), 0) as member_sales,
         sum(tickets) as tickets,
-        coalesce(sum(tickets) filter (where member_id is not null), 0) as member_tickets,
-        count(*) filter (where member_id is not null and tickets > 0) as active_members,
-        coalesce(sum(items) filter (where member_id is not null), 0) as member_items,
+        coalesce(sum(tickets) filter (where member_key is not null), 0) as member_tickets,
+        count(*) filter (where member_key is not null and tickets > 0) as active_members,
+        coalesce(sum(items) filter (where member_key is not null), 0) as member_items,
     from member_figures
     group by period, unit
 ),
 
 -- The ALL row of --by: the units' sums, and each active member once however many units.
 scope_active_members as (
-    select period, count(distinct member_id) as active_members,
+    select period, count(distinct member_key) as active_members,
     from member_figures
-    where $by is not null and member_id is not null and tickets > 0
+    where $by is not null and member_key is not null and tickets > 0
     group by period
 ),
 
