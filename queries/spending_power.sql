@@ -16,51 +16,78 @@ periods as (
     where period_start is not null
 ),
 
--- Per period, unit and member (null: the tickets without one), from the month summaries: the
--- periods are whole months and do not overlap, so one pass over their rows, summed over
--- loads and months, gives the tickets' figures exactly. The figures below add these up per
--- unit and, with --by, over the scope (ALL), where a member counts once.
-member_figures as (
-    select p.period, st.unit, s.member_key,
-        sum(s.net_amount) as sales,
-        sum(s.tickets) as tickets,
-        sum(s.items) as items,
-    from ticket_months s
-    join periods p on s.month between p.period_start and p.period_end
-    join scope_stores st on st.store_id = s.store_id
-    group by all
+-- Each period's rows of the month summaries, by its own months: the periods are whole
+-- months, so their rows, summed over loads and months, give the tickets' figures exactly.
+period_months as (
+    select 'current' as period, store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $start::date and $end::date
+    union all
+    select 'yoy', store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $yoy_start::date and $yoy_end::date
+    union all
+    select 'mom', store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $mom_start::date and $mom_end::date
+),
+
+-- Per period and unit: the sums need no grouping by member (member_key null: the tickets
+-- without one).
+unit_sums as (
+    select
+        p.period,
+        st.unit as scope,
+        sum(p.net_amount) as sales,
+        coalesce(sum(p.net_amount) filter (where p.member_key is not null), 0) as member_sales,
+        sum(p.tickets) as tickets,
+        coalesce(sum(p.tickets) filter (where p.member_key is not null), 0) as member_tickets,
+        coalesce(sum(p.items) filter (where p.member_key is not null), 0) as member_items,
+    from period_months p
+    join scope_stores st on st.store_id = p.store_id
+    group by p.period, st.unit
+),
+
+-- Active members (a ticket in the period) of the current period, the only one whose count
+-- a figure uses (member_frequency): per unit, and with --by over the scope (ALL), where a
+-- member counts once however many units. tickets is a count, so a member's tickets summed
+-- over the rows are > 0 exactly when one row's are.
+active_keys as (
+    select st.unit, p.member_key,
+    from period_months p
+    join scope_stores st on st.store_id = p.store_id
+    where p.period = 'current' and p.member_key is not null and p.tickets > 0
+    group by st.unit, p.member_key
+),
+
+active_members as (
+    select unit as scope, count(*) as active_members, from active_keys group by unit
+    union all
+    select 'ALL' as scope, count(distinct member_key), from active_keys
+    where $by is not null
+    group by scope  -- no row at all without --by (an aggregate alone would give one)
 ),
 
 unit_figures as (
-    select
-        period,
-        unit as scope,
-        sum(sales) as sales,
-        coalesce(sum(sales) filter (where member_key is not null), 0) as member_sales,
-        sum(tickets) as tickets,
-        coalesce(sum(tickets) filter (where member_key is not null), 0) as member_tickets,
-        count(*) filter (where member_key is not null and tickets > 0) as active_members,
-        coalesce(sum(items) filter (where member_key is not null), 0) as member_items,
-    from member_figures
-    group by period, unit
+    select u.period, u.scope, u.sales, u.member_sales, u.tickets, u.member_tickets,
+        case when u.period = 'current' then coalesce(a.active_members, 0) end
+            as active_members,
+        u.member_items,
+    from unit_sums u
+    left join active_members a on a.scope = u.scope and u.period = 'current'
 ),
 
--- The ALL row of --by: the units' sums, and each active member once however many units.
-scope_active_members as (
-    select period, count(distinct member_key) as active_members,
-    from member_figures
-    where $by is not null and member_key is not null and tickets > 0
-    group by period
-),
-
+-- The ALL row of --by: the units' sums, and its own count of active members.
 base_figures as (
     from unit_figures
     union all
     select
         u.period, 'ALL', sum(u.sales), sum(u.member_sales), sum(u.tickets),
-        sum(u.member_tickets), coalesce(any_value(a.active_members), 0), sum(u.member_items),
-    from unit_figures u
-    left join scope_active_members a on a.period = u.period
+        sum(u.member_tickets),
+        case when u.period = 'current' then coalesce(any_value(a.active_members), 0) end,
+        sum(u.member_items),
+    from unit_sums u
+    left join active_members a on a.scope = 'ALL' and u.period = 'current'
     where $by is not null
     group by u.period
 ),
