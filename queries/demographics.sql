@@ -19,13 +19,6 @@ active_member_units as (
       and s.tickets > 0
 ),
 
--- with --by, the ALL row counts each member once however many units they bought in
-active_member_scopes as (
-    from active_member_units
-    union all
-    select distinct 'ALL', member_key from active_member_units where $by is not null
-),
-
 -- Each active member's gender and age once; member ids seen only on tickets (no members
 -- row) are active members of unknown gender and age.
 profiles as (
@@ -36,10 +29,14 @@ profiles as (
     where k.member_key in (select member_key from active_member_units)
 ),
 
+-- Per unit; with --by, the ALL row counts each member once however many units they bought
+-- in: that is each profile once.
 active_members as (
     select a.scope, p.gender, p.age,
-    from active_member_scopes a
+    from active_member_units a
     join profiles p on p.member_key = a.member_key
+    union all
+    select 'ALL', gender, age from profiles where $by is not null
 ),
 
 -- members per scope, gender and age (few rows), then each age's band
