@@ -19,24 +19,22 @@ active_member_units as (
       and s.tickets > 0
 ),
 
--- Each active member's gender and age once; member ids seen only on tickets (no members
--- row) are active members of unknown gender and age.
-profiles as (
-    select k.member_key, coalesce(m.gender, 'unknown') as gender,
+-- Each active member of a unit with gender and age; member ids seen only on tickets (no
+-- members row) are active members of unknown gender and age.
+unit_profiles as materialized (
+    select a.scope, a.member_key, coalesce(m.gender, 'unknown') as gender,
         mk_age(m.birth_date, $end::date) as age,
-    from member_keys k
+    from active_member_units a
+    join member_keys k on k.member_key = a.member_key
     left join members m on m.member_id = k.member_id
-    where k.member_key in (select member_key from active_member_units)
 ),
 
--- Per unit; with --by, the ALL row counts each member once however many units they bought
--- in: that is each profile once.
+-- with --by, the ALL row counts each member once however many units they bought in
 active_members as (
-    select a.scope, p.gender, p.age,
-    from active_member_units a
-    join profiles p on p.member_key = a.member_key
+    select scope, gender, age from unit_profiles
     union all
-    select 'ALL', gender, age from profiles where $by is not null
+    select 'ALL', gender, age
+    from (select distinct member_key, gender, age from unit_profiles where $by is not null)
 ),
 
 -- members per scope, gender and age (few rows), then each age's band

@@ -9,13 +9,18 @@ with scope_stores as (
 -- Net spend and tickets (amount > 0) per unit and member, from the month summaries: a
 -- period is whole months, so summing their rows over loads and months is exact. A ticket
 -- counts in its own store's unit.
-member_unit_spend as (
-    select st.unit, s.member_key, sum(s.net_amount) as net_spend, sum(s.tickets) as tickets,
+unit_rows as materialized (
+    select st.unit, s.member_key, s.net_amount, s.tickets,
     from ticket_months s
     join scope_stores st on st.store_id = s.store_id
     where s.month between $start::date and $end::date
       and s.member_key is not null
-    group by st.unit, s.member_key
+),
+
+member_unit_spend as (
+    select unit, member_key, sum(net_amount) as net_spend, sum(tickets) as tickets,
+    from unit_rows
+    group by unit, member_key
 ),
 
 -- With --by, also per member over the whole scope (ALL), summed from the units' figures.
