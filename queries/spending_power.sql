@@ -51,13 +51,16 @@ unit_sums as (
 -- Active members (a ticket in the period) of the current period, the only one whose count
 -- a figure uses (member_frequency): per unit, and with --by over the scope (ALL), where a
 -- member counts once however many units. tickets is a count, so a member's tickets summed
--- over the rows are > 0 exactly when one row's are.
+-- over the rows are > 0 exactly when one row's are. (Read apart from period_months: a CTE
+-- read twice is materialized, every row of the three periods, 2 GB for a year at 100M.)
 active_keys as (
-    select st.unit, p.member_key,
-    from period_months p
-    join scope_stores st on st.store_id = p.store_id
-    where p.period = 'current' and p.member_key is not null and p.tickets > 0
-    group by st.unit, p.member_key
+    select st.unit, s.member_key,
+    from ticket_months s
+    join scope_stores st on st.store_id = s.store_id
+    where s.month between $start::date and $end::date
+      and s.member_key is not null
+      and s.tickets > 0
+    group by st.unit, s.member_key
 ),
 
 active_members as (
