@@ -1,5 +1,6 @@
 -- 消费会员性别年龄分析 (SPEC 5.2): gender and age of active members.
--- Parameters: $start, $end (dates), $store, $region, $by, $edges (age band edges, ascending).
+-- Parameters: $start, $end (dates: the first and last day of whole months), $store, $region,
+-- $by, $edges (age band edges, ascending).
 -- Age is in completed years at $end; someone born on 29 February turns a year older on
 -- 1 March in other years. A birth date after $end or an age over 120 counts as unknown.
 
@@ -7,30 +8,33 @@ with scope_stores as (
     from mk_scope_stores($store, $region, $by)
 ),
 
+-- Members with a ticket (amount > 0) in the unit in the period, from the month summaries
+-- (whole months: exact); tickets is a count, so a row with tickets > 0 is one such ticket.
 active_member_units as (
-    select distinct st.unit as scope, t.member_id,
-    from transactions t
-    join scope_stores st on st.store_id = t.store_id
-    where t.txn_time >= $start::timestamp
-      and t.txn_time < $end::timestamp + interval 1 day
-      and t.member_id is not null
-      and t.amount > 0
+    select distinct st.unit as scope, s.member_key,
+    from ticket_months s
+    join scope_stores st on st.store_id = s.store_id
+    where s.month between $start::date and $end::date
+      and s.member_key is not null
+      and s.tickets > 0
+),
+
+-- Each active member of a unit with gender and age; member ids seen only on tickets (no
+-- members row) are active members of unknown gender and age.
+unit_profiles as materialized (
+    select a.scope, a.member_key, coalesce(m.gender, 'unknown') as gender,
+        mk_age(m.birth_date, $end::date) as age,
+    from active_member_units a
+    join member_keys k on k.member_key = a.member_key
+    left join members m on m.member_id = k.member_id
 ),
 
 -- with --by, the ALL row counts each member once however many units they bought in
-active_member_scopes as (
-    from active_member_units
-    union all
-    select distinct 'ALL', member_id from active_member_units where $by is not null
-),
-
 active_members as (
-    select
-        a.scope,
-        coalesce(m.gender, 'unknown') as gender,
-        mk_age(m.birth_date, $end::date) as age,
-    from active_member_scopes a
-    left join members m on m.member_id = a.member_id
+    select scope, gender, age from unit_profiles
+    union all
+    select 'ALL', gender, age
+    from (select distinct member_key, gender, age from unit_profiles where $by is not null)
 ),
 
 -- members per scope, gender and age (few rows), then each age's band

@@ -4,7 +4,8 @@
 -- $by. Members count by home store; their tickets (amount > 0) count in any store, on or
 -- after the join date and at most $activation_days days after it, wherever the data reaches:
 -- tickets after $end count too, so a month's figure is final once the data reaches 30 days
--- past its end (the report says so when it does not yet).
+-- past its end (the report says so when it does not yet). The period is whole months; the
+-- tickets come from the month summaries' day masks (ticket_days), exact at day level.
 
 with joined as (
     select m.member_id, m.join_date, st.unit,
@@ -15,14 +16,25 @@ with joined as (
        or m.join_date between $yoy_start::date and $yoy_end::date
 ),
 
-activated_members as (
-    select distinct j.member_id
+new_member_keys as (
+    select j.member_id, j.join_date, k.member_key,
     from joined j
-    join transactions t on t.member_id = j.member_id
+    join member_keys k on k.member_id = j.member_id
     where j.is_new
-      and t.amount > 0
-      and t.txn_time >= j.join_date::timestamp
-      and t.txn_time < (j.join_date + $activation_days + 1)::timestamp
+),
+
+-- A new member is activated by a ticket (amount > 0) from the join date to $activation_days
+-- days after it: in each month the window touches, the days of the window within that month
+-- as a mask of bits lo-1 .. hi-1, against the month's ticket days (any load's row).
+activated_members as (
+    select distinct n.member_id
+    from new_member_keys n
+    join ticket_months s on s.member_key = n.member_key
+    where s.month between $start::date and $end::date + $activation_days
+      and s.month between date_trunc('month', n.join_date) and n.join_date + $activation_days
+      and s.ticket_days::bigint
+          & ((1::bigint << day(least(n.join_date + $activation_days, last_day(s.month))))
+             - (1::bigint << (day(greatest(n.join_date, s.month)) - 1))) <> 0
 ),
 
 unit_figures as (

@@ -1,34 +1,36 @@
 -- 会员消费水平分析 (SPEC 5.1): members on file, active members and their net spend bands.
--- Parameters: $start, $end (dates), $store, $region, $by, $edges (band edges, ascending).
+-- Parameters: $start, $end (dates: the first and last day of whole months), $store, $region,
+-- $by, $edges (band edges, ascending).
 
 with scope_stores as (
     from mk_scope_stores($store, $region, $by)
 ),
 
-period_transactions as (
-    select st.unit, t.member_id, t.amount
-    from transactions t
-    join scope_stores st on st.store_id = t.store_id
-    where t.txn_time >= $start::timestamp
-      and t.txn_time < $end::timestamp + interval 1 day
-      and t.member_id is not null
+-- Net spend and tickets (amount > 0) per unit and member, from the month summaries: a
+-- period is whole months, so summing their rows over loads and months is exact. A ticket
+-- counts in its own store's unit.
+unit_rows as materialized (
+    select st.unit, s.member_key, s.net_amount, s.tickets,
+    from ticket_months s
+    join scope_stores st on st.store_id = s.store_id
+    where s.month between $start::date and $end::date
+      and s.member_key is not null
 ),
 
--- Net spend per member and unit; with --by also per member over the whole scope (ALL),
--- summed from the units' figures rather than from the tickets again.
 member_unit_spend as (
-    select unit, member_id, sum(amount) as net_spend, count(*) filter (where amount > 0) as tickets,
-    from period_transactions
-    group by unit, member_id
+    select unit, member_key, sum(net_amount) as net_spend, sum(tickets) as tickets,
+    from unit_rows
+    group by unit, member_key
 ),
 
+-- With --by, also per member over the whole scope (ALL), summed from the units' figures.
 member_spend as (
-    select unit as scope, member_id, net_spend, tickets from member_unit_spend
+    select unit as scope, member_key, net_spend, tickets from member_unit_spend
     union all
-    select 'ALL', member_id, sum(net_spend), sum(tickets)
+    select 'ALL', member_key, sum(net_spend), sum(tickets)
     from member_unit_spend
     where $by is not null
-    group by member_id
+    group by member_key
 ),
 
 unit_members_on_file as (

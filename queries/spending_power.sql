@@ -1,7 +1,7 @@
 -- 会员消费力分析 (SPEC 5.3): base figures for the period and for its YoY and MoM bases, then
 -- the fourteen figures. The three periods go through the same CTEs; nothing is copied.
 -- Parameters: $start, $end, $yoy_start, $yoy_end, $mom_start, $mom_end (null for a year),
--- $store, $region, $by.
+-- $store, $region, $by. Each period is whole months (dates: its first and last day).
 
 with scope_stores as (
     from mk_scope_stores($store, $region, $by)
@@ -16,63 +16,81 @@ periods as (
     where period_start is not null
 ),
 
--- Each period's tickets by its own time range, so zone maps skip every other month.
-period_transactions as (
-    select 'current' as period, store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $start::timestamp and txn_time < $end::timestamp + interval 1 day
+-- Each period's rows of the month summaries, by its own months: the periods are whole
+-- months, so their rows, summed over loads and months, give the tickets' figures exactly.
+period_months as (
+    select 'current' as period, store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $start::date and $end::date
     union all
-    select 'yoy', store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $yoy_start::timestamp and txn_time < $yoy_end::timestamp + interval 1 day
+    select 'yoy', store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $yoy_start::date and $yoy_end::date
     union all
-    select 'mom', store_id, member_id, amount, item_qty
-    from transactions
-    where txn_time >= $mom_start::timestamp and txn_time < $mom_end::timestamp + interval 1 day
+    select 'mom', store_id, member_key, net_amount, tickets, items
+    from ticket_months
+    where month between $mom_start::date and $mom_end::date
 ),
 
--- Per period, unit and member (null: the tickets without one); the figures below add these
--- up per unit and, with --by, over the scope (ALL), where a member counts once.
-member_figures as (
-    select p.period, st.unit, p.member_id,
-        sum(p.amount) as sales,
-        count(*) filter (where p.amount > 0) as tickets,
-        sum(p.item_qty) as items,
-    from period_transactions p
+-- Per period and unit: the sums need no grouping by member (member_key null: the tickets
+-- without one).
+unit_sums as (
+    select
+        p.period,
+        st.unit as scope,
+        sum(p.net_amount) as sales,
+        coalesce(sum(p.net_amount) filter (where p.member_key is not null), 0) as member_sales,
+        sum(p.tickets) as tickets,
+        coalesce(sum(p.tickets) filter (where p.member_key is not null), 0) as member_tickets,
+        coalesce(sum(p.items) filter (where p.member_key is not null), 0) as member_items,
+    from period_months p
     join scope_stores st on st.store_id = p.store_id
-    group by all
+    group by p.period, st.unit
+),
+
+-- Active members (a ticket in the period) of the current period, the only one whose count
+-- a figure uses (member_frequency): per unit, and with --by over the scope (ALL), where a
+-- member counts once however many units. tickets is a count, so a member's tickets summed
+-- over the rows are > 0 exactly when one row's are. (Read apart from period_months: a CTE
+-- read twice is materialized, every row of the three periods, 2 GB for a year at 100M.)
+active_keys as (
+    select st.unit, s.member_key,
+    from ticket_months s
+    join scope_stores st on st.store_id = s.store_id
+    where s.month between $start::date and $end::date
+      and s.member_key is not null
+      and s.tickets > 0
+    group by st.unit, s.member_key
+),
+
+active_members as (
+    select unit as scope, count(*) as active_members, from active_keys group by unit
+    union all
+    select 'ALL' as scope, count(distinct member_key), from active_keys
+    where $by is not null
+    group by scope  -- no row at all without --by (an aggregate alone would give one)
 ),
 
 unit_figures as (
-    select
-        period,
-        unit as scope,
-        sum(sales) as sales,
-        coalesce(sum(sales) filter (where member_id is not null), 0) as member_sales,
-        sum(tickets) as tickets,
-        coalesce(sum(tickets) filter (where member_id is not null), 0) as member_tickets,
-        count(*) filter (where member_id is not null and tickets > 0) as active_members,
-        coalesce(sum(items) filter (where member_id is not null), 0) as member_items,
-    from member_figures
-    group by period, unit
+    select u.period, u.scope, u.sales, u.member_sales, u.tickets, u.member_tickets,
+        case when u.period = 'current' then coalesce(a.active_members, 0) end
+            as active_members,
+        u.member_items,
+    from unit_sums u
+    left join active_members a on a.scope = u.scope and u.period = 'current'
 ),
 
--- The ALL row of --by: the units' sums, and each active member once however many units.
-scope_active_members as (
-    select period, count(distinct member_id) as active_members,
-    from member_figures
-    where $by is not null and member_id is not null and tickets > 0
-    group by period
-),
-
+-- The ALL row of --by: the units' sums, and its own count of active members.
 base_figures as (
     from unit_figures
     union all
     select
         u.period, 'ALL', sum(u.sales), sum(u.member_sales), sum(u.tickets),
-        sum(u.member_tickets), coalesce(any_value(a.active_members), 0), sum(u.member_items),
-    from unit_figures u
-    left join scope_active_members a on a.period = u.period
+        sum(u.member_tickets),
+        case when u.period = 'current' then coalesce(any_value(a.active_members), 0) end,
+        sum(u.member_items),
+    from unit_sums u
+    left join active_members a on a.scope = 'ALL' and u.period = 'current'
     where $by is not null
     group by u.period
 ),
