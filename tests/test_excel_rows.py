@@ -43,7 +43,9 @@ def rows() -> list[dict]:
                 "visits": i - 5,
                 "spend": Decimal(f"{(i - 9) * 123.45:.2f}") if i % 6 else None,
                 "visits_short": 1.5 if i == 3 else i,
-                "spend_short": Decimal("-0.00") if i == 4 else Decimal("1234567.89"),
+                "spend_short": {4: Decimal("-0.00"), 5: Decimal("1E+3")}.get(
+                    i, Decimal("1234567.89")
+                ),
             }
         )
     return out

@@ -22,7 +22,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
@@ -40,6 +39,7 @@ _SEP = "\ue000"  # joins a column's texts for one scan (a private-use character)
 _NOT_PLAIN = re.compile(
     r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|\s\ue000|\ue000\s"
 )
+_NOT_PLAIN_NUMBER = re.compile(r"[^0-9.\-\ue000]")  # 1E+3, NaN, Infinity: not as Excel reads
 _CONTROL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _LONGEST = 32767  # UTF-16 units in a cell
@@ -47,12 +47,8 @@ _LONGEST = 32767  # UTF-16 units in a cell
 
 def column_values(rows: list[dict], keys: list[str]) -> list[list[Any]]:
     """The rows' values by column (None where a row lacks the key)."""
-    if not rows:
-        return [[] for _ in keys]
     try:
-        if len(keys) == 1:
-            return [[row[keys[0]] for row in rows]]
-        return [list(column) for column in zip(*map(itemgetter(*keys), rows), strict=True)]
+        return [[row[key] for row in rows] for key in keys]
     except KeyError:
         return [[row.get(key) for row in rows] for key in keys]
 
@@ -148,6 +144,11 @@ class _Column:
             return [missing if v is None else head + v + tail for v in values]
         head, tail = self.value_head, self.value_tail
         if self.number and kinds == {Decimal}:
+            # an amount's own digits (12.30), which Excel reads as the double nearest to
+            # it, as it reads the 16 digits of float(12.30) that write_number writes
+            texts = [None if v is None else str(v) for v in values]
+            if not _NOT_PLAIN_NUMBER.search(_SEP.join(filter(None, texts))):
+                return [missing if t is None else head + t + tail for t in texts]
             return [missing if v is None else f"{head}{float(v):.16G}{tail}" for v in values]
         if self.number and kinds <= {int, float}:  # not bool: write_number writes 1 for True
             return [missing if v is None else f"{head}{v:.16G}{tail}" for v in values]
