@@ -24,16 +24,16 @@ def callbacks_workbook(
     """All call-backs; one sheet per kind asked for (empty ones too: nobody to call is an
     answer); one sheet per store with rows, in store id order, holding its rows of every kind.
     Phones in full: the file is the calling list (and readable by its owner only)."""
-    shown = with_kind_labels(report, lang)
-    sheets = [Sheet(shown, "callbacks")]
+    # the rows keep their codes: a sheet shows each kind by its label (excel._write_sheet)
+    sheets = [Sheet(report, "callbacks")]
     for kind in report.kinds:
         label = load_template("callbacks").show_code("kind", kind, lang)
-        rows = [s for r, s in zip(report.rows, shown.rows, strict=True) if r["kind"] == kind]
+        rows = [r for r in report.rows if r["kind"] == kind]
         where = load_words(lang)["aside"].format(label)
-        part = replace(shown, rows=rows, where=where)
+        part = replace(report, rows=rows, where=where)
         sheets.append(Sheet(part, "callbacks", name=label))
-    for store, rows in sorted(rows_by_store(shown).items()):
+    for store, rows in sorted(rows_by_store(report).items()):
         sheets.append(
-            Sheet(store_part(shown, rows, store), "callbacks", name=store_label(store, names))
+            Sheet(store_part(report, rows, store), "callbacks", name=store_label(store, names))
         )
     write_workbook(path, sheets, lang, info)

@@ -12,6 +12,7 @@ excel_format, the charts in excel_charts, sheet names in sheet_names.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,20 @@ from memberkit.render.excel_format import (
     widen,
     write_cell,
 )
+from memberkit.render.excel_rows import (
+    SAMPLE,
+    column_values,
+    quick_deflate,
+    relabelled,
+    value_widths,
+    write_rows,
+)
 from memberkit.render.sheet_names import unique_sheet_name
 from memberkit.render.templates import (
     NUMBER_FORMATS,
     Lang,
     Template,
+    code_label_maps,
     footnotes,
     load_template,
     load_words,
@@ -82,7 +92,8 @@ def write_workbook(
             _write_cover(workbook, styles, cover, lang, used)
         for sheet, template in zip(sheets, templates, strict=True):
             _write_sheet(workbook, styles, sheet, template, lang, info, used)
-        workbook.close()
+        with quick_deflate() if big else nullcontext():
+            workbook.close()
 
 
 def _subtitle(report: Report, lang: Lang, info: WorkbookInfo) -> str:
@@ -140,10 +151,16 @@ def _columns(
     and each column's width in characters: its widest value (a sample is enough) or label
     line."""
     values = [0] * len(header)
-    for cells in body[:2000]:
+    for cells in body[:SAMPLE]:
         for col, cell in enumerate(cells):
             text = format_value(cell.value, cell.format)
             values[col] = max(values[col], display_width(text))
+    return _labels_widths(header, values, whole)
+
+
+def _labels_widths(
+    header: list[str], values: list[int], whole: bool
+) -> tuple[list[str], list[int]]:
     labels = [
         label if whole else _header_lines(label, width)
         for label, width in zip(header, values, strict=True)
@@ -220,18 +237,27 @@ def _write_sheet(
     info: WorkbookInfo,
     used: set[str],
 ) -> None:
-    report = with_code_labels(sheet.report, template, lang)  # codes by their labels (SPEC 6)
+    # a big list streams: its rows go to the file as XML a chunk at a time (excel_rows)
+    stream = workbook.constant_memory and _streams(sheet.report, template)
+    codes = code_label_maps(sheet.report, template, lang)  # codes by their labels (SPEC 6)
+    report = sheet.report if stream else with_code_labels(sheet.report, template, lang)
     sheet = replace(sheet, report=report)
     ws = workbook.add_worksheet(unique_sheet_name(sheet.name or template.sheet_name(lang), used))
-    header, body, transposed = _layout(sheet, template, lang)
+    keys, formats = [c.key for c in template.columns], [c.format for c in template.columns]
+    if stream:
+        header, body, transposed = [c.label.in_(lang) for c in template.columns], [], False
+        sample = relabelled(column_values(report.rows[:SAMPLE], keys), keys, codes)
+        labels, widths = _labels_widths(header, value_widths(sample, formats), whole=False)
+    else:
+        header, body, transposed = _layout(sheet, template, lang)
+        # a sheet on its side is headed by the names of its stores, regions or channels: whole
+        labels, widths = _columns(header, body, whole=transposed)
     ncols = max(len(header), 1)
 
     title = template.title_text(lang, report.period.start, report.where)
     title = load_words(lang)["form_title"].format(title)
     ws.write_string(0, 0, title, styles.title)
     ws.write_string(1, 0, _subtitle(report, lang, info), styles.subtitle)
-    # a sheet on its side is headed by the names of its stores, regions or channels: whole
-    labels, widths = _columns(header, body, whole=transposed)
     # before the rows: in constant-memory mode a row's height is fixed once it is left
     ws.set_row(HEADER_ROW, 32 if any("\n" in label for label in labels) else None)
     for col, label in enumerate(labels):
@@ -239,13 +265,16 @@ def _write_sheet(
     for r, cells in enumerate(body, start=HEADER_ROW + 1):
         for col, cell in enumerate(cells):
             write_cell(ws, r, col, cell, styles)
-    last_row = HEADER_ROW + max(len(body), 1)
+    if stream:
+        write_rows(ws, styles, HEADER_ROW + 1, report.rows, keys, formats, codes)
+    rows = len(report.rows) if stream else len(body)
+    last_row = HEADER_ROW + max(rows, 1)
 
     for col, width in enumerate(widths):
         set_width(ws, col, width)
     ws.freeze_panes(HEADER_ROW + 1, 1 if not transposed or ncols > 2 else 0)
     if not transposed:  # a filter on figure names would help no one
-        ws.autofilter(HEADER_ROW, 0, last_row - (0 if body else 1), ncols - 1)
+        ws.autofilter(HEADER_ROW, 0, last_row - (0 if rows else 1), ncols - 1)
     _print_setup(ws, widths, transposed)
 
     for note in footnotes(report, template, lang):  # why a figure reads oddly, where it does
@@ -265,6 +294,11 @@ def _write_sheet(
             ws.set_h_pagebreaks([place])
         for chart in template.charts:
             place = add_chart(workbook, ws, styles, sheet, template, chart, lang, place, col)
+
+
+def _streams(report: Report, template: Template) -> bool:
+    """A list of rows as they are: no lists inside rows, not on its side (see _layout)."""
+    return len(report.rows) > 1 and not template.groups and not template.figures_down
 
 
 def _write_note(ws, row: int, text: str, widths: list[int], styles: Styles) -> None:

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import xlsxwriter
 
@@ -33,8 +34,11 @@ class WorkbookInfo:
     generated_at: datetime
 
 
+@lru_cache(maxsize=65536)  # a list's names and ids recur from sheet to sheet
 def display_width(text: str) -> int:
     """Columns a string takes on screen: CJK characters count double."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

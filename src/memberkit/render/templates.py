@@ -167,11 +167,7 @@ def with_code_labels(report: Report, template: Template, lang: Lang) -> Report:
     """The report as a terminal table or a workbook sheet shows it: each code of the
     template's code columns by its label, and the scope codes in words (scope_labels). CSV
     and JSON are written from the report itself and keep the codes (SPEC 6)."""
-    labels = template.code_labels(lang)
-    if any(c.key == "scope" for c in template.columns):
-        # a split by a code (satisfaction's channels) labels its codes as the template says
-        scope_codes = scope_labels(lang, split=bool(report.scope.by or report.split))
-        labels["scope"] = {**labels.get("scope", {}), **scope_codes}
+    labels = code_label_maps(report, template, lang)
     if not labels:
         return report
     rows = [
@@ -182,6 +178,16 @@ def with_code_labels(report: Report, template: Template, lang: Lang) -> Report:
         for row in report.rows
     ]
     return replace(report, rows=rows)
+
+
+def code_label_maps(report: Report, template: Template, lang: Lang) -> dict[str, dict]:
+    """Per column of codes, each code's label as with_code_labels shows it."""
+    labels = template.code_labels(lang)
+    if any(c.key == "scope" for c in template.columns):
+        # a split by a code (satisfaction's channels) labels its codes as the template says
+        scope_codes = scope_labels(lang, split=bool(report.scope.by or report.split))
+        labels["scope"] = {**labels.get("scope", {}), **scope_codes}
+    return labels
 
 
 @cache
