@@ -28,13 +28,13 @@ from memberkit.reports.bgnbd import (
     library_warnings,
     p_alive,
 )
-from memberkit.reports.risk_histories import Histories, as_arrays, read_histories
-from memberkit.reports.risk_rows import RiskRows, risk_order
 
 # Re-exported: the model's tests reach it through this module.
 from memberkit.reports.bgnbd import _distinct_histories as _distinct_histories
 from memberkit.reports.bgnbd import log_likelihood as log_likelihood
 from memberkit.reports.bgnbd import log_likelihood_gradient as log_likelihood_gradient
+from memberkit.reports.risk_histories import Histories, as_arrays, read_histories
+from memberkit.reports.risk_rows import RiskRows, risk_order
 
 if TYPE_CHECKING:
     import duckdb
