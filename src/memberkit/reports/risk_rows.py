@@ -69,7 +69,8 @@ class RiskRows(Sequence):
             ],
         }
 
-    def column_chunks(self, size: int = CHUNK) -> Iterator[dict[str, list]]:
+    def column_chunks(self, size: int | None = None) -> Iterator[dict[str, list]]:
+        size = size or CHUNK
         for start in range(0, len(self), size):
             yield self.columns(start, start + size)
 
