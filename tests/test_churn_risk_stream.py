@@ -52,3 +52,21 @@ def test_ids_that_need_escaping_and_no_rows(monkeypatch):
     none = Report("churn_risk", period, Scope(), [])
     assert "".join(json_parts(empty, "churn-risk")) == to_json(none, "churn-risk") + "\n"
     assert "".join(csv_parts(empty, "churn-risk")) == to_csv(none, "churn-risk")
+
+
+def test_plain_ids_with_figures_of_every_kind(monkeypatch):
+    """The chunks DuckDB writes the figures of: -0.0, NaN, half cents, large and tiny values;
+    a value at risk of 1e13 or more sends its chunk to the general path."""
+    monkeypatch.setattr(risk_rows, "CHUNK", 3)
+    ids = np.array([f"M{i}" for i in range(9)], dtype=object)
+    strings = {"member_id": ids, "store_id": ids, "unit": np.array(["ALL"] * 9, dtype=object)}
+    odd = np.array([-0.0, np.nan, 1e-7, 2 / 3, 95.0, 1e16, 0.125, 1e22, 3.0e-5])
+    figures = {k: odd for k in ("t_x", "T", "p_alive", "expected_purchases")}
+    figures["x"] = np.arange(9.0)
+    figures["value_at_risk"] = np.array([-0.0, 0.125, 2.675, -0.001, np.nan, 1e13, 5.0, 7.5, 9.99])
+    rows = cr.report_rows(strings, figures, np.arange(9))
+    period = Period("day", date(2026, 1, 31), date(2026, 1, 31))
+    streamed = Report("churn_risk", period, Scope(), rows)
+    whole = Report("churn_risk", period, Scope(), list(rows))
+    assert "".join(json_parts(streamed, "churn-risk")) == to_json(whole, "churn-risk") + "\n"
+    assert "".join(csv_parts(streamed, "churn-risk")) == to_csv(whole, "churn-risk")

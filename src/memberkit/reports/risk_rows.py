@@ -50,29 +50,37 @@ class RiskRows(Sequence):
     def __len__(self) -> int:
         return len(self._order)
 
-    def columns(self, start: int, stop: int) -> dict[str, list]:
-        """Rows start..stop as a list of plain values per key (KEYS order)."""
+    def arrays(self, start: int, stop: int) -> dict[str, Any]:
+        """Rows start..stop: the texts as lists, the figures as numpy arrays (x as int64,
+        value_at_risk rounded to cents, NaN where unknown), KEYS order."""
         at = self._order[start:stop]
         figures = self._figures
         return {
             "scope": _take(self._strings["unit"], at),
             "member_id": _take(self._strings["member_id"], at),
             "store_id": _take(self._strings["store_id"], at),
-            "x": figures["x"][at].astype(np.int64).tolist(),
-            "t_x": figures["t_x"][at].tolist(),
-            "T": figures["T"][at].tolist(),
-            "p_alive": figures["p_alive"][at].tolist(),
-            "expected_purchases": figures["expected_purchases"][at].tolist(),
-            "value_at_risk": [
-                None if math.isnan(v) else round(v, 2)
-                for v in figures["value_at_risk"][at].tolist()
-            ],
+            "x": figures["x"][at].astype(np.int64),
+            **{k: figures[k][at] for k in ("t_x", "T", "p_alive", "expected_purchases")},
+            "value_at_risk": round_cents(figures["value_at_risk"][at]),
         }
+
+    def columns(self, start: int, stop: int) -> dict[str, list]:
+        """Rows start..stop as a list of plain values per key (KEYS order)."""
+        columns = {
+            k: v if isinstance(v, list) else v.tolist() for k, v in self.arrays(start, stop).items()
+        }
+        columns["value_at_risk"] = [None if math.isnan(v) else v for v in columns["value_at_risk"]]
+        return columns
 
     def column_chunks(self, size: int | None = None) -> Iterator[dict[str, list]]:
         size = size or CHUNK
         for start in range(0, len(self), size):
             yield self.columns(start, start + size)
+
+    def array_chunks(self, size: int | None = None) -> Iterator[dict[str, Any]]:
+        size = size or CHUNK
+        for start in range(0, len(self), size):
+            yield self.arrays(start, start + size)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for columns in self.column_chunks():
@@ -91,6 +99,21 @@ class RiskRows(Sequence):
         return isinstance(other, Sequence) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def round_cents(values: np.ndarray) -> np.ndarray:
+    """round(v, 2) of each value as Python rounds it (the exact value, half to even), by
+    numpy: rint(100 v) / 100 is that wherever 100 v is not within a hair of a half cent (its
+    own rounding error is far smaller below ten million); those and larger values are
+    rounded one by one by Python."""
+    scaled = values * 100.0
+    cents = np.rint(scaled)
+    rounded = cents / 100.0
+    with np.errstate(invalid="ignore"):
+        doubtful = (np.abs(np.abs(scaled - cents) - 0.5) < 1e-6) | (np.abs(values) >= 1e7)
+    for i in np.flatnonzero(doubtful):
+        rounded[i] = round(float(values[i]), 2)
+    return rounded
 
 
 def _take(values, at: np.ndarray) -> list:
