@@ -13,6 +13,8 @@ order with their ids as arrow arrays: no Python object per member.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -73,21 +75,8 @@ def read_histories(con: duckdb.DuckDBPyConnection, as_of: date, scope: Scope) ->
         edge_rows = _arrow_table(
             query_relation(con, "churn_risk_edge", {"edge_start": edge, "end": as_of})
         )
-    span = max(1, _CELLS // days.keys)
-    for start in range(0, months, span):
-        stop = min(months, start + span)
-        days.begin(start, stop)
-        params = {
-            "first_month": first_month,
-            "from_month": _add_months(first_month, start),
-            "to_month": min(edge, _add_months(first_month, stop)),
-        }
-        for batch in _batches(query_relation(con, "churn_risk_months", params)):
-            days.add(*(batch.column(i).to_numpy() for i in range(5)))
-        if edge_rows is not None and start <= months - 1 < stop:
-            key, mask, tickets, cents = (edge_rows.column(i).to_numpy() for i in range(4))
-            days.add(key, np.full(len(key), months - 1, dtype=np.int32), mask, tickets, cents)
-        days.end()
+    with _cache_limit(con):
+        _read_months(con, days, first_month, edge, edge_rows)
     members = _arrow_table(query_relation(con, "churn_risk_members", scope.params()))
     member_keys = members.column("member_key").to_numpy()
     bought = days.count[member_keys] > 0
@@ -107,6 +96,40 @@ def read_histories(con: duckdb.DuckDBPyConnection, as_of: date, scope: Scope) ->
         t_days=_day_number(as_of) - first,
         avg_ticket_amount=average,
     )
+
+
+def _read_months(con, days: _MemberDays, first_month: date, edge: date, edge_rows) -> None:
+    """Every summary row before `edge` into `days`, as many months a pass as _CELLS holds;
+    E's month from `edge_rows` (its tickets) when E is inside it."""
+    months = len(days.month_days)
+    span = max(1, _CELLS // days.keys)
+    for start in range(0, months, span):
+        stop = min(months, start + span)
+        days.begin(start, stop)
+        params = {
+            "first_month": first_month,
+            "from_month": _add_months(first_month, start),
+            "to_month": min(edge, _add_months(first_month, stop)),
+        }
+        for batch in _batches(query_relation(con, "churn_risk_months", params)):
+            days.add(*(batch.column(i).to_numpy() for i in range(5)))
+        if edge_rows is not None and start <= months - 1 < stop:
+            key, mask, tickets, cents = (edge_rows.column(i).to_numpy() for i in range(4))
+            days.add(key, np.full(len(key), months - 1, dtype=np.int32), mask, tickets, cents)
+        days.end()
+
+
+@contextmanager
+def _cache_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB keeps the blocks a scan read cached up to its memory limit (2 GB): a scan of
+    every summary row would hold most of them, so it runs under a lower limit (a scan never
+    spills) and the limit is set back after (the text DuckDB gave, not an input)."""
+    before = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("set memory_limit = '256MB'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{before}'")
 
 
 def _add_months(month: date, months: int) -> date:
@@ -161,8 +184,10 @@ class _MemberDays:
         self.count += _bit_count(masks).sum(axis=1, dtype=np.int64)
         bought = masks != 0
         who = np.flatnonzero(bought.any(axis=1))
-        first = bought[who].argmax(axis=1)
-        last = self.width - 1 - bought[who, ::-1].argmax(axis=1)
+        # over every key (a copy of the members with a purchase would be as large)
+        first = bought.argmax(axis=1)[who]
+        last = self.width - 1 - bought[:, ::-1].argmax(axis=1)[who]
+        del bought
         first_mask, last_mask = masks[who, first], masks[who, last]
         # bit d-1 is day d: the lowest set bit is the trailing zeros (the bits below it,
         # counted), the highest frexp's exponent less one (exact: a mask is below 2**31)
