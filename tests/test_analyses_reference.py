@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference as ref
-from memberkit import db
+from memberkit import db, summaries
 from memberkit.periods import Scope, month, year
 from memberkit.reports import analyses as a
 from memberkit.reports import prepare_connection
@@ -198,6 +198,7 @@ def open_database(directory: str, data: ref.Data):
                 f"insert into {table} values " + ", ".join([marks] * len(values)),
                 [v for row in values for v in row],
             )
+    summaries.rebuild(con)  # as a load does: reports read the summaries of the tickets
     prepare_connection(con)
     return con
 

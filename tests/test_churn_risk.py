@@ -359,3 +359,16 @@ def test_churn_list_ordered_by_value_at_risk(tmp_path: Path) -> None:
         if before["value_at_risk"] == after["value_at_risk"]:
             assert position[before["member_id"]] < position[after["member_id"]]
     assert run_cli("--db", db_file, "churn", "--month", "1997-09", "--risk").exit_code == 2
+
+
+def test_histories_read_a_month_a_pass_are_the_same(cdnow, monkeypatch) -> None:
+    """A history longer than the month masks held at once is read in passes, a span of
+    months each: the same figures as in one pass."""
+    from memberkit.reports import risk_histories
+
+    whole = cr.member_histories(cdnow, HOLDOUT_END, Scope())
+    monkeypatch.setattr(risk_histories, "_CELLS", 1)  # one month a pass
+    passes = cr.member_histories(cdnow, HOLDOUT_END, Scope())
+    assert len(whole["x"]) == 2357
+    for name, values in whole.items():
+        assert np.array_equal(values, passes[name], equal_nan=values.dtype.kind == "f"), name

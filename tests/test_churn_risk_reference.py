@@ -29,7 +29,15 @@ from test_analyses_reference import open_database
 STORE_IDS = ("S1", "S2", "S3")
 REGIONS = ("华东", "华南")
 UNKNOWN_IDS = ("X1", "X2")
-AS_OF = (date(2026, 2, 28), date(2024, 2, 29), date(2025, 12, 31))
+# month ends (the summaries alone) and days inside a month (E's month from its tickets)
+AS_OF = (
+    date(2026, 2, 28),
+    date(2024, 2, 29),
+    date(2025, 12, 31),
+    date(2026, 3, 1),
+    date(2025, 12, 17),
+    date(2024, 3, 30),
+)
 TIMES = (time(0, 0, 0), time(23, 59, 59), time(12, 30, 0))
 
 SETTINGS = settings(

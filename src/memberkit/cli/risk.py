@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,7 +32,7 @@ from memberkit.cli.framework import (
     emit,
     emit_files,
 )
-from memberkit.cli.outputs import choose_format, month_of, store_files, with_month
+from memberkit.cli.outputs import STORE, choose_format, month_of, store_files, with_month
 from memberkit.errors import UsageError
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports.options import MAX_DAYS
@@ -119,6 +120,29 @@ def churn_risk(
         # table, and the member list is the same with or without --by
         emit(units, "churn-risk-units", fmt, output, lang)
         return
-    emit_files(report, "churn-risk", fmt, output, lang, limit=limit)
+    if fmt in (OutputFormat.json, OutputFormat.csv) and STORE not in str(output or ""):
+        _stream(report, "churn-risk", fmt, output)
+    else:
+        emit_files(report, "churn-risk", fmt, output, lang, limit=limit)
     if by is not None and fmt is OutputFormat.table and output is None:
         emit(units, "churn-risk-units", fmt, None, lang, quiet=True)
+
+
+def _stream(report, name: str, fmt: OutputFormat, output: Path | None) -> None:
+    """JSON or CSV written a chunk of members at a time, to the file (beside it, then
+    renamed: never half a file) or standard output: millions of members never become one
+    string. The same text as emit() writes."""
+    from memberkit.files import atomic_output
+    from memberkit.render.stream import csv_parts, json_parts
+
+    parts = json_parts(report, name) if fmt is OutputFormat.json else csv_parts(report, name)
+    if output is None:
+        for part in parts:
+            typer.echo(part, nl=False)
+        return
+    encoding = "utf-8-sig" if fmt is OutputFormat.csv else "utf-8"  # Excel's BOM (SPEC 6)
+    with atomic_output(output, private=False) as tmp:
+        with tmp.open("w", encoding=encoding, newline="") as file:
+            for part in parts:
+                file.write(part)
+    err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)

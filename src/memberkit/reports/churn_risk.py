@@ -1,9 +1,10 @@
 """Churn risk (SPEC 5.11): the BG/NBD model (reports/bgnbd.py) fitted by maximum likelihood
 on the members' purchase days, and the report built from it.
 
-queries/churn_risk_members.sql aggregates the tickets to one row per member (x repeat
-purchase days, t_x and T in whole days up to E); this module turns those rows into weeks,
-fits the model on the whole chain and assembles the rows per member and per unit.
+reports/risk_histories.py reads one history per member from the summaries (x repeat
+purchase days, t_x and T in whole days up to E) as numpy and arrow arrays; this module turns
+them into weeks, fits the model on the whole chain, and orders the members of the scope for
+reports/risk_rows.py, which builds their rows a chunk at a time when they are read.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from memberkit.periods import Period, Scope
-from memberkit.reports import Report, check_scope, data_through, missing_history, query_relation
+from memberkit.reports import Report, check_scope, data_through, missing_history
 from memberkit.reports.bgnbd import (
     MIN_REPEATERS,
     BgNbdFit,
@@ -30,6 +33,8 @@ from memberkit.reports.bgnbd import (
 from memberkit.reports.bgnbd import _distinct_histories as _distinct_histories
 from memberkit.reports.bgnbd import log_likelihood as log_likelihood
 from memberkit.reports.bgnbd import log_likelihood_gradient as log_likelihood_gradient
+from memberkit.reports.risk_histories import Histories, as_arrays, read_histories
+from memberkit.reports.risk_rows import RiskRows, risk_order
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,21 +46,9 @@ def member_histories(
     con: duckdb.DuckDBPyConnection, as_of: date, scope: Scope
 ) -> dict[str, np.ndarray]:
     """One entry per member with a purchase day up to `as_of` (all members: the model is
-    fitted on the whole chain); `unit` is None outside the scope."""
-    relation = query_relation(con, "churn_risk_members", {"end": as_of, **scope.params()})
-    return {name.lower(): _unmasked(values) for name, values in relation.fetchnumpy().items()}
-
-
-def _unmasked(values: np.ndarray) -> np.ndarray:
-    """DuckDB hands columns with nulls over as masked arrays: nulls become NaN in numbers and
-    None otherwise, so they cannot be read as whatever the masked slot happens to hold."""
-    if not isinstance(values, np.ma.MaskedArray):
-        return np.asarray(values)
-    if values.dtype.kind == "f":
-        return values.filled(np.nan)
-    return np.array(
-        [None if m else v for v, m in zip(values.data, values.mask, strict=True)], dtype=object
-    )
+    fitted on the whole chain); `unit` is None outside the scope. Ids as Python objects:
+    for the tests and small chains (the report keeps them in arrow arrays)."""
+    return as_arrays(read_histories(con, as_of, scope))
 
 
 def churn_risk(
@@ -68,17 +61,17 @@ def churn_risk(
     """Fit on every member's purchase days up to `as_of` (E, the end of `period` when given);
     rows are the scope's members, highest value at risk first."""
     data, fit, figures, notes = _fitted(con, as_of, scope, horizon_days)
-    in_scope = np.flatnonzero(np.array([u is not None for u in data["unit"]], dtype=bool))
+    in_scope = np.flatnonzero(data.unit.is_valid().to_numpy(zero_copy_only=False))
     return Report(
         name="churn_risk",
         period=period or Period("day", as_of, as_of),
         scope=scope,
-        rows=report_rows(data, figures, in_scope),
+        rows=report_rows(_strings(data), figures, in_scope),
         notes=notes,
         model=fit.as_dict(),
         extra={"model": fit.as_dict()},
         units=_unit_rows(
-            data["unit"][in_scope],
+            data.unit.take(pa.array(in_scope)),
             figures["p_alive"][in_scope],
             figures["value_at_risk"][in_scope],
             scope,
@@ -91,8 +84,8 @@ def _fitted(con, as_of: date, scope: Scope, horizon_days: int):
     """The members' histories, the model fitted on them, each member's figures, and notes
     on what makes them doubtful (in words: never a library's warning)."""
     check_scope(con, scope)
-    data = member_histories(con, as_of, scope)
-    if np.count_nonzero(data["x"] > 0) < MIN_REPEATERS and (why := missing_history(con, as_of)):
+    data = read_histories(con, as_of, scope)
+    if np.count_nonzero(data.x > 0) < MIN_REPEATERS and (why := missing_history(con, as_of)):
         raise why  # a missing table or period, not a short history, is the cause
     fit = fit_bgnbd(*history_weeks(data))
     with library_warnings():  # a non-finite figure is counted below instead
@@ -129,11 +122,11 @@ def risk_of_members(
     a row per fitted member: `churn --list --risk` needs a few thousand of a million."""
     data, fit, figures, notes = _fitted(con, as_of, Scope(), horizon_days)
     fit = replace(fit, notes=tuple(notes))  # E past the data too, for the caller to say
-    position = {member: i for i, member in enumerate(data["member_id"].tolist())}
+    # positions found by arrow: no dict of every member id
+    positions = pc.index_in(pa.array(member_ids, pa.string()), value_set=data.member_id)
     alive, at_risk = figures["p_alive"], figures["value_at_risk"]
     found = []
-    for member in member_ids:
-        i = position.get(member)
+    for i in positions.to_pylist():
         if i is None:
             found.append((None, None))
         else:
@@ -142,8 +135,9 @@ def risk_of_members(
     return fit, found
 
 
-def history_weeks(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, t_x and T in weeks from member_histories' whole days."""
+def history_weeks(data: Histories | dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, t_x and T in weeks from the histories' whole days."""
+    data = _columns(data)
     return (
         data["x"].astype(float),
         data["t_x_days"].astype(float) / 7.0,
@@ -151,8 +145,18 @@ def history_weeks(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     )
 
 
+def _columns(data: Histories | dict) -> dict:
+    if isinstance(data, Histories):
+        return {k: getattr(data, k) for k in ("x", "t_x_days", "t_days", "avg_ticket_amount")}
+    return data
+
+
+def _strings(data: Histories) -> dict[str, pa.Array]:
+    return {"member_id": data.member_id, "store_id": data.store_id, "unit": data.unit}
+
+
 def member_figures(
-    fit: BgNbdFit, data: dict[str, np.ndarray], horizon_days: int
+    fit: BgNbdFit, data: Histories | dict, horizon_days: int
 ) -> dict[str, np.ndarray]:
     """Per member: x, t_x, T (weeks), p_alive, expected purchases in the horizon and the
     value at risk (NaN without a paid ticket)."""
@@ -160,7 +164,8 @@ def member_figures(
     weeks = horizon_days / 7.0
     alive = p_alive(fit, x, t_x, T)
     # purchases in the horizon if still active: the posterior mean rate (r+x)/(α+T) × weeks
-    at_risk = (1.0 - alive) * (fit.r + x) / (fit.alpha + T) * weeks * data["avg_ticket_amount"]
+    average = _columns(data)["avg_ticket_amount"]
+    at_risk = (1.0 - alive) * (fit.r + x) / (fit.alpha + T) * weeks * average
     return {
         "x": x,
         "t_x": t_x,
@@ -171,59 +176,29 @@ def member_figures(
     }
 
 
-def report_rows(
-    data: dict[str, np.ndarray], figures: dict[str, np.ndarray], members: np.ndarray
-) -> list[dict[str, Any]]:
+def report_rows(strings: dict, figures: dict[str, np.ndarray], members: np.ndarray) -> RiskRows:
     """The rows of the members at the given positions, highest value at risk first, unknown
-    value at risk last, ties by member id (member_histories' order, kept by the stable
-    sort). Built column by column: a million rows in about a second."""
-    at_risk = figures["value_at_risk"][members]
-    unknown = np.isnan(at_risk)
-    members = members[np.lexsort((-np.where(unknown, 0.0, at_risk), unknown))]
-    columns = (
-        data["unit"][members].tolist(),
-        data["member_id"][members].tolist(),
-        data["store_id"][members].tolist(),
-        figures["x"][members].astype(np.int64).tolist(),
-        figures["t_x"][members].tolist(),
-        figures["T"][members].tolist(),
-        figures["p_alive"][members].tolist(),
-        figures["expected_purchases"][members].tolist(),
-        [
-            None if math.isnan(v) else round(v, 2)
-            for v in figures["value_at_risk"][members].tolist()
-        ],
-    )
-    # a dict display per row: four times faster than dict(zip(keys, values))
-    return [
-        {
-            "scope": scope,
-            "member_id": member_id,
-            "store_id": store_id,
-            "x": x,
-            "t_x": t_x,
-            "T": T,
-            "p_alive": alive,
-            "expected_purchases": expected,
-            "value_at_risk": at_risk,
-        }
-        for scope, member_id, store_id, x, t_x, T, alive, expected, at_risk in zip(
-            *columns, strict=True
-        )
-    ]
+    value at risk last, ties by member id (the histories' order, kept by the stable sort);
+    `strings` holds member_id, store_id and unit by position. Built when read, a chunk at a
+    time."""
+    return RiskRows(strings, figures, risk_order(figures["value_at_risk"], members))
 
 
 def _unit_rows(
-    units: np.ndarray, alive: np.ndarray, at_risk: np.ndarray, scope: Scope
+    units: pa.Array, alive: np.ndarray, at_risk: np.ndarray, scope: Scope
 ) -> list[dict[str, Any]]:
-    """Per unit of the scope (and ALL with --by): members with a purchase day, the expected
-    number still active (the sum of their p_alive), its share, and the value at risk (members
-    without a paid ticket add none)."""
-    names, unit_of = np.unique(units.astype(str), return_inverse=True)
+    """Per unit of the scope (and ALL with --by), by name: members with a purchase day, the
+    expected number still active (the sum of their p_alive), its share, and the value at
+    risk (members without a paid ticket add none)."""
+    encoded = pc.dictionary_encode(units)
+    found = encoded.dictionary.to_pylist()
+    names = sorted(found)
+    rank = np.array([names.index(n) for n in found], dtype=np.int64)
+    unit_of = rank[encoded.indices.to_numpy(zero_copy_only=False)]
     counts = np.bincount(unit_of, minlength=len(names))
     expected = np.bincount(unit_of, weights=alive, minlength=len(names))
     risk = np.bincount(unit_of, weights=np.nan_to_num(at_risk), minlength=len(names))
-    columns = (names.tolist(), counts.tolist(), expected.tolist(), risk.tolist())
+    columns = (names, counts.tolist(), expected.tolist(), risk.tolist())
     groups = list(zip(*columns, strict=True))
     if scope.by is not None:
         groups.append(("ALL", len(units), float(alive.sum()), float(np.nansum(at_risk))))
