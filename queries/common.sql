@@ -129,24 +129,33 @@ create or replace temp macro mk_edge_ticket(txn_time, p_from, p_to) as
 -- Per member key, the net amount (refunds included) and the tickets (amount > 0) of the
 -- window's edge days. Only the edge days' tickets are read: the window's first partial month
 -- from p_from, its last from the first day after its whole months (bounds the zone maps of
--- the time-ordered tickets use to skip every other month).
+-- the time-ordered tickets use to skip every other month; a window of whole months has an
+-- empty range on both sides, which the optimizer drops with the join to the keys).
 create or replace temp macro mk_window_edges(p_from, p_to) as table
     with edge_tickets as (
-        select member_id, sum(amount) as net_amount, count(*) filter (where amount > 0) as tickets,
+        select member_id, amount,
         from transactions
         where member_id is not null
-          and (
-              (txn_time >= p_from::timestamp
-                  and txn_time < least(mk_whole_months_from(p_from), p_to + 1)::timestamp)
-              or (txn_time >= greatest(
-                      date_trunc('month', p_to + 1)::date, mk_whole_months_from(p_from)
-                  )::timestamp
-                  and txn_time < (p_to + 1)::timestamp)
-          )
+          and txn_time >= p_from::timestamp
+          and txn_time < least(mk_whole_months_from(p_from), p_to + 1)::timestamp
+        union all
+        -- (a window without whole months has its days in the branch above)
+        select member_id, amount,
+        from transactions
+        where member_id is not null
+          and txn_time >= greatest(
+              date_trunc('month', p_to + 1)::date, mk_whole_months_from(p_from)
+          )::timestamp
+          and txn_time < (p_to + 1)::timestamp
+    ),
+    -- by member id first, then each member's key: fewer rows to join than tickets
+    edge_sums as (
+        select member_id, sum(amount) as net_amount, count(*) filter (where amount > 0) as tickets,
+        from edge_tickets
         group by member_id
     )
     select k.member_key, e.net_amount, e.tickets,
-    from edge_tickets e
+    from edge_sums e
     join mk_member_keys k on k.member_id = e.member_id;
 
 -- Per member key with a ticket or a refund in [p_from, p_to]: net amount and tickets there,

@@ -29,6 +29,10 @@ def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
     define_summary_views(con)  # first: the macros name them
     for name in MACRO_FILES:
         con.execute(query_text(name))
+    # Reports group the summaries by member key, dense from 1: up to 2^22 (4M) keys an array
+    # indexed by key (a perfect hash table) replaces hashing; measured 1.4-1.6x less CPU on
+    # churn and grades over 33M summary rows, 2.4M keys.
+    con.execute("set perfect_ht_threshold = 22")
 
 
 # Every load summarises its tickets, so the summaries cover every ticket row. A database whose
