@@ -23,13 +23,15 @@ expiring_keys as (
 -- the months wholly inside a member's card year, from the summaries (the first bound only
 -- narrows the months read: no card year starts before the expiry month's year-ago month)
 card_year_months as (
-    select x.member_key, sum(t.tickets) as visits, sum(t.net_amount) as spend,
+    select x.member_id, sum(t.tickets) as visits, sum(t.net_amount) as spend,
     from mk_ticket_months t
     join expiring_keys x on x.member_key = t.member_key
     where mk_whole_month(t.month, x.card_year_start, $as_of::date)
       and t.month >= date_trunc('month', $start::date - interval 1 year)::date
       and t.month <= $as_of::date
-    group by x.member_key
+    -- by id, not key: a few expiring members' keys are spread over every key, which would
+    -- make the grouping by key index an array as long as all the keys
+    group by x.member_id
 ),
 
 -- the days of its partial months, from those members' tickets: they lie in the month the
@@ -37,7 +39,7 @@ card_year_months as (
 -- that let the time-ordered tickets skip every other month
 card_year_edges as (
     select
-        x.member_key,
+        x.member_id,
         count(*) filter (where t.amount > 0) as visits,
         sum(t.amount) as spend,
     from transactions t
@@ -50,7 +52,7 @@ card_year_edges as (
           or (t.txn_time >= date_trunc('month', $as_of::date)
               and t.txn_time < $as_of::date + interval 1 day)
       )
-    group by x.member_key
+    group by x.member_id
 ),
 
 card_year as (
@@ -59,8 +61,8 @@ card_year as (
         (coalesce(m.visits, 0) + coalesce(g.visits, 0))::bigint as visits,
         coalesce(m.spend, 0) + coalesce(g.spend, 0) as spend,
     from expiring_keys x
-    left join card_year_months m on m.member_key = x.member_key
-    left join card_year_edges g on g.member_key = x.member_key
+    left join card_year_months m on m.member_id = x.member_id
+    left join card_year_edges g on g.member_id = x.member_id
 ),
 
 final as (
