@@ -105,3 +105,101 @@ create or replace temp macro mk_gift_entries() as table
     select move_date, to_location, gift_id, 0, qty, 0, 0, 0, qty
     from gift_moves
     where kind = 'transfer';
+
+-- Day windows over the ticket summaries (ticket_months, schema 7). A window [p_from, p_to]
+-- (dates, both ends included) takes the months that lie wholly inside it from the summaries
+-- and the days of the months it only partly covers (its edges) from the tickets: the same
+-- sums as over every ticket, reading one month of tickets at most at each end.
+
+-- The first day of the first month that starts on or after p_day.
+create or replace temp macro mk_whole_months_from(p_day) as
+    (date_trunc('month', p_day - 1) + interval 1 month)::date;
+
+-- A summary month (its first day) lies wholly inside [p_from, p_to]: that month's sums are
+-- the window's. p_from and p_to may differ per row (a member's own card year).
+create or replace temp macro mk_whole_month(p_month, p_from, p_to) as
+    p_month >= mk_whole_months_from(p_from) and p_month < date_trunc('month', p_to + 1)::date;
+
+-- A ticket inside [p_from, p_to] on a day of a month the window only partly covers.
+create or replace temp macro mk_edge_ticket(txn_time, p_from, p_to) as
+    txn_time >= p_from::timestamp
+    and txn_time < (p_to + 1)::timestamp
+    and not mk_whole_month(date_trunc('month', txn_time)::date, p_from, p_to);
+
+-- Per member key, the net amount (refunds included) and the tickets (amount > 0) of the
+-- window's edge days. Only the edge days' tickets are read: the window's first partial month
+-- from p_from, its last from the first day after its whole months (bounds the zone maps of
+-- the time-ordered tickets use to skip every other month; a window of whole months has an
+-- empty range on both sides, which the optimizer drops with the join to the keys).
+create or replace temp macro mk_window_edges(p_from, p_to) as table
+    with edge_tickets as (
+        select member_id, amount,
+        from transactions
+        where member_id is not null
+          and txn_time >= p_from::timestamp
+          and txn_time < least(mk_whole_months_from(p_from), p_to + 1)::timestamp
+        union all
+        -- (a window without whole months has its days in the branch above)
+        select member_id, amount,
+        from transactions
+        where member_id is not null
+          and txn_time >= greatest(
+              date_trunc('month', p_to + 1)::date, mk_whole_months_from(p_from)
+          )::timestamp
+          and txn_time < (p_to + 1)::timestamp
+    ),
+    -- by member id first, then each member's key: fewer rows to join than tickets
+    edge_sums as (
+        select member_id, sum(amount) as net_amount, count(*) filter (where amount > 0) as tickets,
+        from edge_tickets
+        group by member_id
+    )
+    select k.member_key, e.net_amount, e.tickets,
+    from edge_sums e
+    join mk_member_keys k on k.member_id = e.member_id;
+
+-- Per member key with a ticket or a refund in [p_from, p_to]: net amount and tickets there,
+-- whole months from the summaries plus the edge days from the tickets.
+create or replace temp macro mk_window_sums(p_from, p_to) as table
+    select member_key, sum(net_amount) as net_amount, sum(tickets) as tickets,
+    from (
+        select member_key, net_amount, tickets,
+        from mk_ticket_months
+        where member_key is not null and mk_whole_month(month, p_from, p_to)
+        union all
+        select member_key, net_amount, tickets, from mk_window_edges(p_from, p_to)
+    )
+    group by member_key;
+
+-- Days in the summaries' masks (ticket_days, purchase_days: bit d-1 for day d of the month).
+-- The bits of the days of p_month (its first day) on or before p_day, and on or after it;
+-- p_day is the same for every row, so only p_day's own month needs a shift.
+create or replace temp macro mk_days_upto(p_month, p_day) as
+    case when p_month < date_trunc('month', p_day)::date then 2147483647
+         when p_month > p_day then 0
+         else (1 << day(p_day)) - 1 end;
+
+create or replace temp macro mk_days_from(p_month, p_day) as
+    case when p_month >= p_day then 2147483647
+         when p_month < date_trunc('month', p_day)::date then 0
+         else 2147483647 - ((1 << (day(p_day) - 1)) - 1) end;
+
+-- A member's latest (or earliest) day over many summary rows, in one max (min) per member:
+-- the month's day number since 0001-01-01 in the high bits and the days in the low 32, so
+-- that the latest month wins and, within it, the mask with the highest day (the highest bit
+-- of the largest mask is the highest of them all). Null when the mask is empty.
+create or replace temp macro mk_day_key(p_month, mask) as
+    case when mask <> 0 then (p_month - date '0001-01-01')::bigint * 4294967296 + mask end;
+
+-- The earliest day only ever needs the lowest bit of each mask (min then keeps the lowest).
+create or replace temp macro mk_first_day_key(p_month, mask) as mk_day_key(p_month, mask & -mask);
+
+-- The date a key stands for: its month plus the highest (latest) or lowest (earliest) day
+-- of its mask.
+create or replace temp macro mk_key_last_date(key) as
+    date '0001-01-01' + (key // 4294967296)::integer
+        + (32 - bit_position('1'::bit, (key % 4294967296)::integer::bit));
+
+create or replace temp macro mk_key_first_date(key) as
+    date '0001-01-01' + (key // 4294967296)::integer
+        + bit_count(((key % 4294967296) & -(key % 4294967296)) - 1)::integer;

@@ -8,29 +8,43 @@
 
 with scope_members as (
     select * from (
-        select m.member_id, st.unit,
+        select k.member_key, st.unit,
             mk_on_file(m.join_date, m.expiry_date, $start::date, $end::date) as on_file_now,
             mk_on_file(m.join_date, m.expiry_date, $prev_start::date, $prev_end::date)
                 as on_file_before,
         from members m
         join mk_scope_stores($store, $region, $by) st on st.store_id = m.store_id
+        left join mk_member_keys k on k.member_id = m.member_id
     )
     where on_file_now or on_file_before
 ),
 
--- net spend over the 365 days up to each end, in one pass over the tickets
+-- net spend over the 365 days up to each end: the whole months of both windows in one pass
+-- over the summaries, then each window's edge days from the tickets
+whole_months as (
+    select
+        member_key,
+        sum(net_amount) filter (where mk_whole_month(month, $end::date - 364, $end::date))
+            as now_months,
+        sum(net_amount) filter (
+            where mk_whole_month(month, $prev_end::date - 364, $prev_end::date)
+        ) as before_months,
+    from mk_ticket_months
+    where member_key is not null
+      and month >= date_trunc('month', $prev_end::date - 364)::date
+      and month <= $end::date
+    group by member_key
+),
+
 spend as (
     select
-        member_id,
-        coalesce(sum(amount) filter (where txn_time >= ($end::date - 364)::timestamp), 0)
-            as spend_now,
-        coalesce(sum(amount) filter (where txn_time < $prev_end::timestamp + interval 1 day), 0)
-            as spend_before,
-    from transactions
-    where member_id is not null
-      and txn_time >= ($prev_end::date - 364)::timestamp
-      and txn_time < $end::timestamp + interval 1 day
-    group by member_id
+        w.member_key,
+        coalesce(w.now_months, 0) + coalesce(n.net_amount, 0) as spend_now,
+        coalesce(w.before_months, 0) + coalesce(b.net_amount, 0) as spend_before,
+    from whole_months w
+    left join mk_window_edges($end::date - 364, $end::date) n on n.member_key = w.member_key
+    left join mk_window_edges($prev_end::date - 364, $prev_end::date) b
+        on b.member_key = w.member_key
 ),
 
 moves as (
@@ -43,7 +57,7 @@ moves as (
             then mk_grade(coalesce(p.spend_now, 0), $edges)
             else 'left' end as grade_now,
     from scope_members s
-    left join spend p on p.member_id = s.member_id
+    left join spend p on p.member_key = s.member_key
 ),
 
 unit_moves as (

@@ -2,28 +2,26 @@
 -- Parameters: $start, $end (dates), $edges (three ascending edges: D below the first, then C,
 -- B, A; an edge hit exactly goes up), $store, $region, $by.
 -- Members count by home store; their spend over [$end - 364, $end] counts all transactions
--- in any store, refunds included, so spend may be zero or negative (grade D).
+-- in any store, refunds included, so spend may be zero or negative (grade D). It comes from
+-- the summaries by member key (whole months) and the tickets of the window's edge days.
 
 with graded_members as (
-    select m.member_id, st.unit,
+    select k.member_key, st.unit,
     from members m
     join mk_scope_stores($store, $region, $by) st on st.store_id = m.store_id
+    left join mk_member_keys k on k.member_id = m.member_id
     where mk_on_file(m.join_date, m.expiry_date, $start::date, $end::date)
 ),
 
 spend_365d as (
-    select member_id, sum(amount) as spend,
-    from transactions
-    where member_id is not null
-      and txn_time >= ($end::date - 364)::timestamp
-      and txn_time < $end::timestamp + interval 1 day
-    group by member_id
+    select member_key, net_amount as spend,
+    from mk_window_sums($end::date - 364, $end::date)
 ),
 
 graded as (
     select g.unit, coalesce(s.spend, 0) as spend, mk_band(coalesce(s.spend, 0), $edges) as band,
     from graded_members g
-    left join spend_365d s on s.member_id = g.member_id
+    left join spend_365d s on s.member_key = g.member_key
 ),
 
 unit_grades as (
