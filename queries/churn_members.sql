@@ -12,7 +12,7 @@ create or replace temp macro mk_churn_members(p_start, p_end, p_inactive_days, p
             mk_on_file(m.join_date, m.expiry_date, p_start, p_end) as on_file,
         from members m
         join mk_scope_stores(p_store, p_region, p_by) st on st.store_id = m.store_id
-        left join mk_member_keys k on k.member_id = m.member_id
+        left join member_keys k on k.member_id = m.member_id
     ),
     -- every member's history first (one pass over the summaries, by integer key), then the
     -- scope's members
@@ -30,7 +30,7 @@ create or replace temp macro mk_churn_members(p_start, p_end, p_inactive_days, p
                 as spend_whole_months,
             sum(tickets) filter (where mk_whole_month(month, p_end - 364, p_end))
                 as tickets_whole_months,
-        from mk_ticket_months
+        from ticket_months
         where member_key is not null and month <= p_end
         group by member_key
     ),

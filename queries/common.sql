@@ -156,7 +156,7 @@ create or replace temp macro mk_window_edges(p_from, p_to) as table
     )
     select k.member_key, e.net_amount, e.tickets,
     from edge_sums e
-    join mk_member_keys k on k.member_id = e.member_id;
+    join member_keys k on k.member_id = e.member_id;
 
 -- Per member key with a ticket or a refund in [p_from, p_to]: net amount and tickets there,
 -- whole months from the summaries plus the edge days from the tickets.
@@ -164,7 +164,7 @@ create or replace temp macro mk_window_sums(p_from, p_to) as table
     select member_key, sum(net_amount) as net_amount, sum(tickets) as tickets,
     from (
         select member_key, net_amount, tickets,
-        from mk_ticket_months
+        from ticket_months
         where member_key is not null and mk_whole_month(month, p_from, p_to)
         union all
         select member_key, net_amount, tickets, from mk_window_edges(p_from, p_to)

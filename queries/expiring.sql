@@ -17,14 +17,14 @@ with expiring as (
 expiring_keys as (
     select k.member_key, k.member_id, e.card_year_start,
     from expiring e
-    join mk_member_keys k on k.member_id = e.member_id
+    join member_keys k on k.member_id = e.member_id
 ),
 
 -- the months wholly inside a member's card year, from the summaries (the first bound only
 -- narrows the months read: no card year starts before the expiry month's year-ago month)
 card_year_months as (
     select x.member_id, sum(t.tickets) as visits, sum(t.net_amount) as spend,
-    from mk_ticket_months t
+    from ticket_months t
     join expiring_keys x on x.member_key = t.member_key
     where mk_whole_month(t.month, x.card_year_start, $as_of::date)
       and t.month >= date_trunc('month', $start::date - interval 1 year)::date

@@ -14,7 +14,7 @@ with scope_members as (
                 as on_file_before,
         from members m
         join mk_scope_stores($store, $region, $by) st on st.store_id = m.store_id
-        left join mk_member_keys k on k.member_id = m.member_id
+        left join member_keys k on k.member_id = m.member_id
     )
     where on_file_now or on_file_before
 ),
@@ -29,7 +29,7 @@ whole_months as (
         sum(net_amount) filter (
             where mk_whole_month(month, $prev_end::date - 364, $prev_end::date)
         ) as before_months,
-    from mk_ticket_months
+    from ticket_months
     where member_key is not null
       and month >= date_trunc('month', $prev_end::date - 364)::date
       and month <= $end::date

@@ -9,7 +9,7 @@ with graded_members as (
     select k.member_key, st.unit,
     from members m
     join mk_scope_stores($store, $region, $by) st on st.store_id = m.store_id
-    left join mk_member_keys k on k.member_id = m.member_id
+    left join member_keys k on k.member_id = m.member_id
     where mk_on_file(m.join_date, m.expiry_date, $start::date, $end::date)
 ),
 

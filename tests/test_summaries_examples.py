@@ -16,6 +16,7 @@ import pytest
 from conftest import rows, write
 from memberkit import db
 from test_summaries import (
+    run_cli,
     LINES_HEADER,
     Ticket,
     assert_summaries_hold,
@@ -239,3 +240,24 @@ def test_a_schema_6_database_is_summarised_on_upgrade(tmp_path):
     finally:
         con.close()
     assert_summaries_hold(db_file)
+
+
+def test_reports_refuse_a_database_whose_tickets_changed_around_the_loader(tmp_path):
+    """Tickets inserted by hand have no summary rows: a report would miss them, so every
+    report refuses (exit 3), naming `memberkit check`, instead of printing wrong figures."""
+    db_file = tmp_path / "t.duckdb"
+    tickets = [Ticket("A1", "S1", datetime(2026, 1, 5, 9), "M1", 1000, 2)]
+    assert load(db_file, "transactions", tickets_file(tmp_path / "a.csv", tickets)) == 0
+    report = ("--db", db_file, "spending-power", "--month", "2026-01", "--format", "json")
+    assert run_cli(*report).exit_code == 0
+    con = db.connect(db_file)
+    con.execute(
+        "insert into transactions values "
+        "('A2', 'S1', timestamp '2026-01-06 09:00:00', 'M1', 5.00, 1, 1)"
+    )
+    con.close()
+    for command in (report, ("--db", db_file, "churn", "--month", "2026-01")):
+        result = run_cli(*command)
+        assert result.exit_code == 3, result.output
+        assert "cover 1 of the 2 tickets" in result.output
+        assert "memberkit check" in result.output

@@ -60,8 +60,10 @@ SUMMARY_COLUMNS = (
 
 # SUMMARY_ROWS as stored, with the member's key for its id. The tickets are joined to their
 # keys and grouped on integers (the month as year * 12 + month - 1): cheaper than grouping
-# on the text id into a temporary table and keying that. Rows go in by month and store, so
-# that a query of one month reads only the row groups of that month (DuckDB's zone maps).
+# on the text id into a temporary table and keying that. Rows go in by month, so that a query
+# of one month reads only the row groups of that month (DuckDB's zone maps), and by member
+# key within it, so that grouping a history by member touches memory in order (churn: 6.0 s
+# of CPU unordered, 3.8 s ordered at 100M).
 _KEYED_ROWS = f"""
     insert into ticket_months ({SUMMARY_COLUMNS})
     select load_id, make_date(month_no // 12, month_no % 12 + 1, 1), store_id, member_key,
@@ -77,7 +79,7 @@ _KEYED_ROWS = f"""
         where {{where}}
         group by all
     )
-    order by month_no, store_id
+    order by month_no, member_key
 """
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from memberkit.errors import InputRejected, option
 from memberkit.periods import Period, Scope
+from memberkit.reports.summarised import require_summaries
 
 # memberkit.sql is where the query text and the shared macros live (ingest needs the macros
 # too); named here as well, for the callers that know them as memberkit.reports'.
@@ -52,6 +53,7 @@ def query_relation(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 ) -> duckdb.DuckDBPyRelation:
     """queries/NAME.sql with the parameters it names bound, never formatted into SQL."""
+    require_summaries(con)
     sql = query_text(name)
     used = set(_PARAMETER.findall(sql))
     missing = used - params.keys()

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 from memberkit.errors import UsageError
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, has_transactions, period_params, run_query
-from memberkit.reports.summarised import check_whole_months, ticket_summaries
+from memberkit.reports.summarised import check_whole_months
 
 DEFAULT_SPEND_EDGES = (100, 300, 500, 1000)
 DEFAULT_AGE_EDGES = (20, 30, 40)
@@ -37,10 +37,7 @@ def _run(con, name: str, period: Period, scope: Scope, **extra) -> Report:
     params = {**period_params(period, scope), **extra}
     if name in FROM_SUMMARIES:
         check_whole_months(period)
-        with ticket_summaries(con):
-            rows = run_query(con, name, params)
-    else:
-        rows = run_query(con, name, params)
+    rows = run_query(con, name, params)
     empty = not has_transactions(con, period, scope)
     return Report(name=name, period=period, scope=scope, rows=rows, empty=empty, options=extra)
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, data_through, period_params, run_query
 from memberkit.reports.analyses import _edges
-from memberkit.reports.summarised import check_whole_months, ticket_summaries
+from memberkit.reports.summarised import check_whole_months
 
 ACTIVATION_DAYS = 30  # a new member who buys within 30 days of joining is activated
 DEFAULT_GRADE_EDGES = (500, 2000, 5000)  # D < 500 ≤ C < 2000 ≤ B < 5000 ≤ A
@@ -30,8 +30,7 @@ def new_members(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) ->
         "activation_days": ACTIVATION_DAYS,
     }
     check_whole_months(period)
-    with ticket_summaries(con):
-        rows = run_query(con, "new_members", params)
+    rows = run_query(con, "new_members", params)
     notes = []
     through = data_through(con)
     if through is None or through < period.end + timedelta(days=ACTIVATION_DAYS):
