@@ -22,10 +22,11 @@ from functools import partial
 from typing import Any
 
 import duckdb
+import handwritten_members as hm
 
 from memberkit import db
 from memberkit.periods import Period, Scope, parse_month
-from memberkit.reports import analyses, gifts, prepare_connection
+from memberkit.reports import analyses, callbacks, gifts, members, prepare_connection
 from memberkit.reports.expiring import expiring_members, month_after
 
 Params = dict[str, Any]
@@ -596,6 +597,14 @@ BASELINES: dict[str, Baseline] = {
     "churn": Baseline(CHURN, _churn_params, _keys(*CHURN_KEYS)),
     "expiring": Baseline(EXPIRING, _expiring_params, _keys(*EXPIRING_KEYS), scoped=False),
     "gifts-reconcile": Baseline(GIFTS_RECONCILE, _gifts_params, _keys(*GIFT_KEYS), scoped=False),
+    "grades": Baseline(hm.GRADES, hm.grades_params, hm.grade_figures),
+    "new-members": Baseline(hm.NEW_MEMBERS, hm.new_members_params, _keys(*hm.NEW_MEMBER_KEYS)),
+    "churn-list": Baseline(
+        hm.CHURN_LIST, hm.churn_list_params, _keys(*hm.CHURN_LIST_KEYS), scoped=False
+    ),
+    "callbacks": Baseline(
+        hm.CALLBACKS, hm.callbacks_params, _keys(*hm.CALLBACK_KEYS), scoped=False
+    ),
 }
 
 ANALYSES = {
@@ -603,6 +612,10 @@ ANALYSES = {
     "demographics": analyses.demographics,
     "spending-power": analyses.spending_power,
     "churn": analyses.churn,
+    "churn-list": analyses.churn_list,
+    "grades": members.grades,
+    "new-members": members.new_members,
+    "callbacks": callbacks.call_backs,
 }
 
 
