@@ -72,8 +72,8 @@ bench: install
 	$(BIN)/python benchmarks/churn_risk.py $(RISK_BENCH_ARGS)
 
 # Issue 22's targets at 100M tickets (benchmarks/bench_scale.py): generates the chain into
-# benchmarks/data/scale-100000000/ if absent (5.3 GB of CSV; the run needs about 12 GB more
-# for its databases) and replaces its section of RESULTS.md. SCALE_ARGS=--scale 10000000 for
+# benchmarks/data/scale-100000000/ if absent (5.3 GB of CSV; its databases take a few GB more
+# while it runs) and replaces its section of RESULTS.md. SCALE_ARGS=--scale 10000000 for
 # a quick check; --db PATH --skip-load reports on an already loaded database.
 bench-scale: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
