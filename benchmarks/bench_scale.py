@@ -14,8 +14,8 @@ benchmarks/data/scale-100000000/) and measures, ratios within the run (the machi
   polars   each report's figures from a polars lazy scan of the exports (polars_path.py,
            checked equal) at 10M and at the scale, against the memberkit command; pandas
            (pandas_path.py, spending power) beside it where it fits in memory;
-  big      churn-risk over every member, the expiring and call-back workbooks of ~200k rows,
-           the monthly workbook, `memberkit --help`.
+  big      (scale_big.py) churn-risk over every member, the expiring and call-back
+           workbooks of ~200k rows, the monthly workbook, `memberkit --help`.
 Results are kept in benchmarks/data/bench-scale-N.json, so that --only STEP re-measures one
 step and the section is written from the latest figures of each; its section of RESULTS.md
 (scale_results.py) is replaced, the rest of the file left alone.
@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE))
 import bench  # noqa: E402
 import scale_results  # noqa: E402
 from bench import DATA, MEMBERKIT, child, median_of, remove_db, whole  # noqa: E402
+from scale_big import measure_big  # noqa: E402
 
 SCALE = 100_000_000
 SMALL = 2_000_000
@@ -52,7 +53,6 @@ REPORTS = (
     "spend-bands", "demographics", "spending-power", "churn", "churn-list", "expiring",
     "grades", "new-members", "callbacks",
 )  # fmt: skip
-WORKBOOK_ROWS = 200_000
 
 # The floor as a whole process: python, duckdb and the bare typed read_csv into a table.
 FLOOR_CODE = """
@@ -116,17 +116,6 @@ def folder_for(scale: int) -> tuple[Path, float | None]:
 def members_of(folder: Path) -> int:
     with open(folder / "members.csv", "rb") as f:
         return sum(1 for _ in f) - 1
-
-
-def count_rows(path: Path, key: str = "scope") -> int:
-    """Rows of a JSON report, each of which names `key` once, without parsing it whole (the
-    churn-risk list of every member is hundreds of MB)."""
-    needle, count, tail = f'"{key}":'.encode(), 0, b""
-    with open(path, "rb") as f:
-        while block := f.read(1 << 24):
-            count += (tail + block).count(needle)
-            tail = block[-(len(needle) - 1) :]
-    return count
 
 
 def db_bytes(path: Path) -> int:
@@ -222,7 +211,7 @@ def measure_small(month: str, repeat: int, tmp: Path) -> dict:
     }
 
 
-def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path) -> list[dict]:
+def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path, names=REPORTS) -> list[dict]:
     import handwritten
 
     from memberkit import db
@@ -233,11 +222,11 @@ def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path) -> list[d
     con = db.connect(db_path, read_only=True)
     prepare_connection(con)
     rows = []
-    for name in REPORTS:
+    for name in names:
         for by_store in (False, True) if handwritten.BASELINES[name].scoped else (False,):
             scope = "--by store" if by_store else "company"
             print(f"reports: {name} {scope} ...", flush=True)
-            handwritten.check(con, name, period, by_store)  # the same figures, or stop here
+            expected = handwritten.check(con, name, period, by_store)  # or stop here
             call = (con, name, period, by_store)
             ours = handwritten.median_seconds(
                 lambda c=call: handwritten.memberkit_report(*c), repeat
@@ -248,7 +237,6 @@ def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path) -> list[d
             command += ["--format", "json", "--output", out]
             runs = median_of(repeat, lambda i, c=command: whole(c))
             listed = len(json.loads(out.read_text(encoding="utf-8"))["rows"])
-            expected = len(handwritten.memberkit_report(*call))
             assert listed == expected, f"{name} {scope}: JSON {listed} rows, report {expected}"
             rows.append(
                 {"report": name, "scope": scope, "rows": listed, "query": ours, "hand": hand}
@@ -266,7 +254,9 @@ def loaded_db(scale: int, tmp: Path) -> Path:
     return target
 
 
-def measure_polars(scales: dict[int, Path | None], month: str, tmp: Path) -> list[dict]:
+def measure_polars(
+    scales: dict[int, Path | None], month: str, tmp: Path, names=REPORTS
+) -> list[dict]:
     """Per scale and report: polars's figures checked against memberkit's, polars's time in
     process (imports excluded) against the whole memberkit command; pandas beside."""
     import polars_path
@@ -282,7 +272,7 @@ def measure_polars(scales: dict[int, Path | None], month: str, tmp: Path) -> lis
         db_path = db_path or loaded_db(scale, tmp)
         con = db.connect(db_path, read_only=True)
         prepare_connection(con)
-        for name in REPORTS:
+        for name in names:
             print(f"polars {scale:,}: {name} ...", flush=True)
             start = time.perf_counter()
             figures = polars_path.REPORTS[name](folder, period)
@@ -299,54 +289,13 @@ def measure_polars(scales: dict[int, Path | None], month: str, tmp: Path) -> lis
     return rows
 
 
-def measure_big(db_path: Path, month: str, tmp: Path) -> dict:
-    from memberkit import db
-    from memberkit.periods import parse_month
-    from memberkit.reports.expiring import month_after
-
-    period = parse_month(month)
-    run = [*MEMBERKIT, "--db", db_path]
-    out: dict = {}
-    print("big: churn-risk ...", flush=True)
-    risk_json = tmp / "risk.json"
-    out["churn_risk"] = whole([*run, "churn-risk", "--month", month, "--output", risk_json])
-    out["churn_risk"]["rows"] = count_rows(risk_json, "member_id")
-    risk_json.unlink()
-    # every member whose card expires the month after (thresholds nobody reaches)
-    listed = month_after(period.end).label
-    expiring = ["expiring", "--month", listed, "--as-of", str(period.end)]
-    expiring += ["--min-visits", "1000000000", "--min-spend", "100000000"]
-    # after-sale calls: the amount that lists about WORKBOOK_ROWS members
-    con = db.connect(db_path, read_only=True)
-    floor = con.execute(
-        "select coalesce(min(top), 0) from (select top from ("
-        " select max(t.amount) as top from transactions t"
-        " join members m on m.member_id = t.member_id and m.store_id is not null"
-        " where t.amount > 0 and t.txn_time >= $lo and t.txn_time < $hi group by t.member_id"
-        ") order by top desc limit $n)",
-        {"lo": period.start, "hi": month_after(period.end).start, "n": WORKBOOK_ROWS},
-    ).fetchall()[0][0]
-    con.close()
-    callbacks = ["callbacks", "--month", month, "--kind", "after_sale", "--min-amount", str(floor)]
-    for key, command in (("expiring", expiring), ("callbacks", callbacks)):
-        print(f"big: {key} workbook ...", flush=True)
-        out[key] = whole([*run, *command, "--output", tmp / f"{key}.xlsx"])
-        whole([*run, *command, "--output", tmp / f"{key}.json"])  # the row count
-        out[key]["rows"] = len(json.loads((tmp / f"{key}.json").read_text("utf-8"))["rows"])
-        out[key]["command"] = " ".join(command)
-    print("big: monthly workbook ...", flush=True)
-    out["monthly"] = whole([*run, "report", "--month", month, "--output", tmp / "monthly.xlsx"])
-    helps = [whole([*MEMBERKIT, "--help"]) for _ in range(10)]
-    out["help"] = median_of(10, lambda i: helps[i])
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=SCALE, help="tickets (2M/10M: a check)")
     parser.add_argument("--db", type=Path, help="a loaded database to report on (read only)")
     parser.add_argument("--skip-load", action="store_true", help="with --db: no load step")
     parser.add_argument("--only", action="append", choices=STEPS, help="these steps only")
+    parser.add_argument("--report", action="append", choices=REPORTS, help="these reports only")
     parser.add_argument("--repeat", type=int, default=1, help="loads at the scale")
     parser.add_argument("--report-repeat", type=int, default=3, help="reports, 2M steps")
     parser.add_argument("--month", default="2026-10", help="the sample's last month")
@@ -357,38 +306,13 @@ def main() -> None:
         steps.remove("load")
     if not args.db and "load" not in steps and {"reports", "polars", "big"} & set(steps):
         parser.error("reports need the load step or --db PATH")
-    started = time.perf_counter()
-    store = DATA / f"bench-scale-{args.scale}.json"
-    results = json.loads(store.read_text()) if store.exists() else {}
-    DATA.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="mk-scale-", dir=DATA) as tmp_name:
-        tmp = Path(tmp_name)
-        db_path = args.db or tmp / "scale.duckdb"
-        measured: dict = {"data": measure_data(args.scale)}
-        if "load" in steps:
-            measured["load"] = measure_load(args.scale, args.repeat, tmp, db_path)
-        if args.db:
-            measured["data"]["db_bytes"] = db_bytes(args.db)
-        if "small" in steps:
-            measured["small"] = measure_small(args.month, args.report_repeat, tmp)
-        if "reports" in steps:
-            measured["reports"] = measure_reports(db_path, args.month, args.report_repeat, tmp)
-        if "polars" in steps:
-            scales = {POLARS_AT: db_path if args.scale == POLARS_AT else None}
-            scales[args.scale] = db_path
-            measured["polars"] = measure_polars(scales, args.month, tmp)
-        if "big" in steps:
-            measured["big"] = measure_big(db_path, args.month, tmp)
+    names = tuple(args.report or REPORTS)
     import duckdb
     import polars
 
-    stamp = {
-        "date": f"{datetime.now():%Y-%m-%d %H:%M}",
-        "minutes": (time.perf_counter() - started) / 60,
-        "steps": [s for s in steps if s != "data"],
-    }
-    for key, value in measured.items():
-        results[key] = {"value": value, "run": stamp}
+    started = time.perf_counter()
+    store = DATA / f"bench-scale-{args.scale}.json"
+    results = json.loads(store.read_text()) if store.exists() else {}
     results["context"] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
@@ -397,11 +321,43 @@ def main() -> None:
         "scale": args.scale,
         "month": args.month,
     }
-    results.setdefault("runs", []).append(stamp)
-    store.write_text(json.dumps(results, indent=1, default=str))
-    text = scale_results.section(results)
-    scale_results.write_section(args.output, text, scale_results.heading(args.scale))
-    print(text)
+    this_run = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "minutes": 0.0, "steps": []}
+    results.setdefault("runs", []).append(this_run)
+
+    def save(step: str, value: object) -> None:
+        """Each step's figures as soon as it ends: a run stopped half-way keeps them."""
+        if step != "data":
+            this_run["steps"].append(step)
+        this_run["minutes"] = (time.perf_counter() - started) / 60
+        stamp = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "minutes": this_run["minutes"]}
+        results[step] = {"value": value, "run": stamp}
+        store.write_text(json.dumps(results, indent=1, default=str))
+        text = scale_results.section(results)
+        scale_results.write_section(args.output, text, scale_results.heading(args.scale))
+
+    DATA.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mk-scale-", dir=DATA) as tmp_name:
+        tmp = Path(tmp_name)
+        db_path = args.db or tmp / "scale.duckdb"
+        data = measure_data(args.scale)
+        if args.db:
+            data["db_bytes"] = db_bytes(args.db)
+        save("data", data)
+        if "load" in steps:
+            save("load", measure_load(args.scale, args.repeat, tmp, db_path))
+            data["db_bytes"] = results["load"]["value"]["db_bytes"]
+            save("data", data)
+        if "small" in steps:
+            save("small", measure_small(args.month, args.report_repeat, tmp))
+        if "reports" in steps:
+            save("reports", measure_reports(db_path, args.month, args.report_repeat, tmp, names))
+        if "polars" in steps:
+            scales = {POLARS_AT: db_path if args.scale == POLARS_AT else None}
+            scales[args.scale] = db_path
+            save("polars", measure_polars(scales, args.month, tmp, names))
+        if "big" in steps:
+            save("big", measure_big(db_path, args.month, tmp))
+    print(scale_results.section(results))
 
 
 if __name__ == "__main__":

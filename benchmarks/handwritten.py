@@ -656,7 +656,9 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: bool) -> None:
+def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: bool) -> int:
+    """Stop with AssertionError unless memberkit and the hand-written query give the same
+    figures; the number of rows."""
     where = f"{name} {period.label} {'--by store' if by_store else 'company'}"
     ours = memberkit_report(con, name, period, by_store)
     columns, theirs = _baseline_query(con, name, period, by_store)
@@ -674,6 +676,7 @@ def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: b
                     f"{where}: row {number} ({mine[0]}), {column}: "
                     f"memberkit {a!r} != hand-written {b!r}"
                 )
+    return len(expected)
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:

@@ -20,86 +20,27 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
+from polars_scan import (
+    c,
+    churn_members,
+    collect,
+    growth,
+    in_days,
+    lapsed,
+    members,
+    money,
+    on_file,
+    ratio,
+    scan,
+    tickets,
+)
 
 from memberkit.periods import Period, parse_month
 from memberkit.reports.analyses import DEFAULT_AGE_EDGES, DEFAULT_SPEND_EDGES
 from memberkit.reports.expiring import month_after
 from memberkit.reports.members import ACTIVATION_DAYS, DEFAULT_GRADE_EDGES
 
-INACTIVE = 180
 MIN_VISITS, MIN_SPEND, MIN_AMOUNT = 3, 1000, 1000
-c = pl.col
-
-
-def scan(path: Path, columns: dict[str, tuple[str, pl.DataType]]) -> pl.LazyFrame:
-    """An export with its Chinese header (SPEC 2), columns renamed to English."""
-    schema = {zh: dtype for zh, (_, dtype) in columns.items()}
-    frame = pl.scan_csv(path, schema=schema, has_header=True)
-    return frame.rename({zh: name for zh, (name, _) in columns.items()})
-
-
-def tickets(folder: Path) -> pl.LazyFrame:
-    return scan(
-        folder / "transactions.csv",
-        {
-            "小票号": ("txn_id", pl.String),
-            "门店编号": ("store_id", pl.String),
-            "交易时间": ("txn_time", pl.Datetime("us")),
-            "会员卡号": ("member_id", pl.String),
-            "实收金额": ("amount", pl.Float64),
-            "商品数量": ("item_qty", pl.Int64),
-        },
-    )
-
-
-def members(folder: Path) -> pl.LazyFrame:
-    frame = scan(
-        folder / "members.csv",
-        {
-            "会员卡号": ("member_id", pl.String),
-            "姓名": ("name", pl.String),
-            "性别": ("gender", pl.String),
-            "出生日期": ("birth_date", pl.Date),
-            "手机号": ("phone", pl.String),
-            "开卡门店": ("store_id", pl.String),
-            "开卡日期": ("join_date", pl.Date),
-            "到期日期": ("expiry_date", pl.Date),
-        },
-    )
-    gender = c("gender").str.strip_chars().str.to_lowercase()
-    return frame.with_columns(
-        pl.when(gender.is_in(["m", "male", "男", "男性"]))
-        .then(pl.lit("M"))
-        .when(gender.is_in(["f", "female", "女", "女性"]))
-        .then(pl.lit("F"))
-        .alias("gender")
-    ).filter(c("store_id").is_not_null())  # no home store: in no scope
-
-
-def money(expr: pl.Expr) -> pl.Expr:
-    return expr.round(2)
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def growth(a, b):
-    return None if a is None or b is None else ratio(a - b, b)
-
-
-def on_file(period: Period) -> pl.Expr:
-    return (c("join_date") <= period.end) & (
-        c("expiry_date").is_null() | (c("expiry_date") >= period.start)
-    )
-
-
-def in_days(first: date, last: date) -> pl.Expr:
-    return (c("txn_time") >= first) & (c("txn_time") < last + timedelta(days=1))
-
-
-def collect(frame: pl.LazyFrame) -> pl.DataFrame:
-    return frame.collect(engine="streaming")
 
 
 def spend_bands(folder: Path, period: Period) -> list[tuple]:
@@ -216,45 +157,9 @@ def spending_power(folder: Path, period: Period) -> list[tuple]:
     ]  # fmt: skip
 
 
-def _history(folder: Path, period: Period) -> pl.LazyFrame:
-    """Every member's tickets up to E, one row per member (SPEC 5.4)."""
-    paid = c("amount") > 0
-    year = c("txn_time") >= period.end - timedelta(days=364)
-    return (
-        tickets(folder)
-        .filter(c("member_id").is_not_null() & (c("txn_time") < period.end + timedelta(days=1)))
-        .group_by("member_id")
-        .agg(
-            c("txn_time").filter(paid).max().dt.date().alias("last"),
-            c("txn_time").filter(paid & (c("txn_time") >= period.start)).min().dt.date()
-            .alias("first_in"),
-            c("txn_time").filter(paid & (c("txn_time") < period.start)).max().dt.date()
-            .alias("last_before"),
-            money(c("amount").filter(year).sum()).alias("spend_365d"),
-            (paid & year).sum().alias("tickets_365d"),
-        )
-    )  # fmt: skip
-
-
-def _churn_members(folder: Path, period: Period) -> pl.LazyFrame:
-    lapsed_by = period.end - timedelta(days=INACTIVE)
-    return (
-        members(folder)
-        .join(_history(folder, period), on="member_id", how="left")
-        .with_columns(
-            base=on_file(period) & c("last").is_not_null(),
-            returned=(c("first_in") - c("last_before")).dt.total_days() > INACTIVE,
-        )
-        .with_columns(
-            lapsed=c("base") & (c("last") <= lapsed_by),
-            newly=c("base") & c("last").is_between(period.start - timedelta(INACTIVE), lapsed_by),
-        )
-    )
-
-
 def churn(folder: Path, period: Period) -> list[tuple]:
     f = collect(
-        _churn_members(folder, period).select(
+        churn_members(folder, period).select(
             c("base").sum().alias("base"),
             c("lapsed").sum().alias("lapsed"),
             c("newly").sum().alias("newly"),
@@ -272,13 +177,9 @@ def churn(folder: Path, period: Period) -> list[tuple]:
     ]  # fmt: skip
 
 
-def _lapsed(folder: Path, period: Period) -> pl.LazyFrame:
-    return _churn_members(folder, period).filter(c("lapsed"))
-
-
 def churn_list(folder: Path, period: Period) -> list[tuple]:
     return collect(
-        _lapsed(folder, period)
+        lapsed(folder, period)
         .select(
             "member_id", "name", "phone", "store_id", "last",
             (pl.lit(period.end) - c("last")).dt.total_days().alias("days_since"),
@@ -386,7 +287,7 @@ def callbacks(folder: Path, period: Period) -> list[tuple]:
         .first()
         .select(pl.lit("new").alias("kind"), "member_id", "txn_time", "amount")
     )  # fmt: skip
-    lapsed = _lapsed(folder, period).select(
+    lapsed_calls = lapsed(folder, period).select(
         pl.lit("lapsed").alias("kind"),
         "member_id",
         c("last").cast(pl.Datetime("us")).alias("txn_time"),
@@ -394,7 +295,7 @@ def callbacks(folder: Path, period: Period) -> list[tuple]:
     )
     order = pl.col("kind").replace_strict({"after_sale": 0, "new": 1, "lapsed": 2})
     return collect(
-        pl.concat([after_sale, new, lapsed])
+        pl.concat([after_sale, new, lapsed_calls])
         .join(people.select("member_id", "store_id", "name", "phone"), on="member_id")
         .select(
             "kind", "store_id", "member_id", "name", "phone",
