@@ -35,6 +35,7 @@ import tempfile
 import time
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -211,7 +212,10 @@ def measure_small(month: str, repeat: int, tmp: Path) -> dict:
     }
 
 
-def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path, names=REPORTS) -> list[dict]:
+def measure_reports(
+    db_path: Path, month: str, repeat: int, tmp: Path, names=REPORTS, progress=None
+) -> list[dict]:
+    """progress(rows) after each report: the figures so far are saved."""
     import handwritten
 
     from memberkit import db
@@ -242,6 +246,8 @@ def measure_reports(db_path: Path, month: str, repeat: int, tmp: Path, names=REP
                 {"report": name, "scope": scope, "rows": listed, "query": ours, "hand": hand}
                 | {"wall": runs["seconds"], "peak_mib": runs["peak_mib"]}
             )
+            if progress:
+                progress(rows)
     con.close()
     return rows
 
@@ -322,14 +328,22 @@ def main() -> None:
         "month": args.month,
     }
     this_run = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "minutes": 0.0, "steps": []}
+    this_run["id"] = time.time()
     results.setdefault("runs", []).append(this_run)
 
     def save(step: str, value: object) -> None:
         """Each step's figures as soon as it ends: a run stopped half-way keeps them."""
-        if step != "data":
+        if step != "data" and step not in this_run["steps"]:
             this_run["steps"].append(step)
         this_run["minutes"] = (time.perf_counter() - started) / 60
         stamp = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "minutes": this_run["minutes"]}
+        # another run of the same scale may have saved a step meanwhile: keep it
+        latest = json.loads(store.read_text()) if store.exists() else {}
+        for key, entry in latest.items():
+            if key not in ("context", "runs") and key not in this_run["steps"]:
+                results[key] = entry
+        others = [r for r in latest.get("runs", []) if r.get("id") != this_run["id"]]
+        results["runs"] = [*others, this_run]
         results[step] = {"value": value, "run": stamp}
         store.write_text(json.dumps(results, indent=1, default=str))
         text = scale_results.section(results)
@@ -350,7 +364,10 @@ def main() -> None:
         if "small" in steps:
             save("small", measure_small(args.month, args.report_repeat, tmp))
         if "reports" in steps:
-            save("reports", measure_reports(db_path, args.month, args.report_repeat, tmp, names))
+            measured = measure_reports(
+                db_path, args.month, args.report_repeat, tmp, names, partial(save, "reports")
+            )
+            save("reports", measured)
         if "polars" in steps:
             scales = {POLARS_AT: db_path if args.scale == POLARS_AT else None}
             scales[args.scale] = db_path
