@@ -336,6 +336,9 @@ def main() -> None:
         if step != "data" and step not in this_run["steps"]:
             this_run["steps"].append(step)
         this_run["minutes"] = (time.perf_counter() - started) / 60
+        # the machine is shared: how busy it was says how far to trust the seconds
+        load = os.getloadavg()[0]
+        this_run["load_average"] = max(this_run.get("load_average", 0.0), load)
         stamp = {"date": f"{datetime.now():%Y-%m-%d %H:%M}", "minutes": this_run["minutes"]}
         # another run of the same scale may have saved a step meanwhile: keep it
         latest = json.loads(store.read_text()) if store.exists() else {}

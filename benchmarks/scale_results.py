@@ -28,6 +28,12 @@ def _when(results: dict, key: str) -> str:
     return f"measured {run['date']}"
 
 
+def _run(run: dict) -> str:
+    load = run.get("load_average")
+    busy = f", load average up to {load:.0f}" if load is not None else ""
+    return f"{run['date']} {', '.join(run['steps'])} ({run['minutes']:.1f} min{busy})"
+
+
 def section(results: dict) -> str:
     ctx = results["context"]
     scale = ctx["scale"]
@@ -48,9 +54,10 @@ def section(results: dict) -> str:
         )
         + (f"; the loaded database {_gb(data['db_bytes'])}" if data.get("db_bytes") else "")
         + ". Runs: "
-        + "; ".join(f"{r['date']} {', '.join(r['steps'])} ({r['minutes']:.1f} min)" for r in runs)
+        + "; ".join(_run(r) for r in runs)
         + ". Each step's figures are its latest run's. The machine is shared: compare ratios "
-        "taken within a run.",
+        "taken within a run, and mind the load average (2 cores: above 2, every second is "
+        "stretched).",
         "",
     ]
     targets: list[tuple[str, str, bool | None]] = []
