@@ -109,6 +109,40 @@ def child(step: str, *args: object, memory_limit: str | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# Runs a whole command in a fresh process, start-up included: a script (the console script)
+# or -c CODE, then writes the process's peak RSS (VmHWM) to $BENCH_PEAK at exit.
+WHOLE = r"""
+import atexit, os, re, runpy, sys
+def peak():
+    status = open("/proc/self/status").read()
+    with open(os.environ["BENCH_PEAK"], "w") as out:
+        out.write(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+atexit.register(peak)
+if sys.argv[1] == "-c":
+    code, sys.argv = sys.argv[2], ["-c", *sys.argv[3:]]
+    exec(compile(code, "<bench>", "exec"), {"__name__": "__main__"})
+else:
+    sys.argv = sys.argv[1:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def whole(command: list[object]) -> dict:
+    """Wall seconds (start-up included) and peak RSS of a command in a fresh process:
+    command[0] a Python script (MEMBERKIT[0]) or "-c" followed by the code."""
+    with tempfile.NamedTemporaryFile(prefix="mk-peak-") as peak:
+        env = {**os.environ, "BENCH_PEAK": peak.name}
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", WHOLE, *map(str, command)],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        seconds = time.perf_counter() - start
+        return {"seconds": seconds, "peak_mib": int(Path(peak.name).read_text()) / 1024}
+
+
 def wall(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
@@ -347,6 +381,22 @@ def build_full_database(chain: Path, month: str, tmp: Path) -> tuple[Path, dict]
     return full_db, summary
 
 
+def report_command(name: str, period, by_store: bool) -> list[str]:
+    """The memberkit command (without --db and output options) of a handwritten baseline, with
+    the options its hand-written query assumes."""
+    import handwritten
+
+    month = period.label
+    if name == "expiring":
+        listed = handwritten.expiry_month(period).label
+        return ["expiring", "--month", listed, "--as-of", str(period.end)]
+    if name == "gifts-reconcile":
+        return ["gifts", "reconcile"]
+    if name == "churn-list":
+        return ["churn", "--month", month, "--list"]
+    return [name, "--month", month, *(["--by", "store"] if by_store else [])]
+
+
 def measure_reports(db_path: Path, month: str, repeat: int) -> list[dict]:
     import handwritten
 
@@ -355,20 +405,6 @@ def measure_reports(db_path: Path, month: str, repeat: int) -> list[dict]:
     from memberkit.reports import prepare_connection
 
     period = parse_month(month)
-    commands = {
-        "spend-bands": ["spend-bands", "--month", month],
-        "demographics": ["demographics", "--month", month],
-        "spending-power": ["spending-power", "--month", month],
-        "churn": ["churn", "--month", month],
-        "expiring": [
-            "expiring",
-            "--month",
-            handwritten.expiry_month(period).label,
-            "--as-of",
-            str(period.end),
-        ],
-        "gifts-reconcile": ["gifts", "reconcile"],
-    }
     con = db.connect(db_path, read_only=True)
     prepare_connection(con)
     rows = []
@@ -381,9 +417,8 @@ def measure_reports(db_path: Path, month: str, repeat: int) -> list[dict]:
                 lambda c=call: handwritten.memberkit_report(*c), repeat
             )
             hand = handwritten.median_seconds(lambda c=call: handwritten.run_baseline(*c), repeat)
-            command = [*MEMBERKIT, *commands[name], "--db", str(db_path), "--format", "json"]
-            if by_store:
-                command += ["--by", "store"]
+            command = [*MEMBERKIT, *report_command(name, period, by_store), "--db", str(db_path)]
+            command += ["--format", "json"]
             command_wall = statistics.median(wall(command) for _ in range(repeat))
             rows.append(
                 {

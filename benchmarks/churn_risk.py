@@ -341,12 +341,12 @@ def section(context: dict, runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (up to the next '## ' heading that is
-    not its own), or append it."""
+def write_section(path: Path, text: str, heading: str = SECTION) -> None:
+    """Replace a benchmark's section of RESULTS.md (from its heading up to the next '## '
+    heading that is not its own), or append it."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION in old:
-        before, rest = old.split(SECTION, 1)
+    if heading in old:
+        before, rest = old.split(heading, 1)
         after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
         new = before + text + ("\n## " + after if after else "")
     else:

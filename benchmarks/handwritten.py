@@ -22,10 +22,11 @@ from functools import partial
 from typing import Any
 
 import duckdb
+import handwritten_members as hm
 
 from memberkit import db
 from memberkit.periods import Period, Scope, parse_month
-from memberkit.reports import analyses, gifts, prepare_connection
+from memberkit.reports import analyses, callbacks, gifts, members, prepare_connection
 from memberkit.reports.expiring import expiring_members, month_after
 
 Params = dict[str, Any]
@@ -596,6 +597,14 @@ BASELINES: dict[str, Baseline] = {
     "churn": Baseline(CHURN, _churn_params, _keys(*CHURN_KEYS)),
     "expiring": Baseline(EXPIRING, _expiring_params, _keys(*EXPIRING_KEYS), scoped=False),
     "gifts-reconcile": Baseline(GIFTS_RECONCILE, _gifts_params, _keys(*GIFT_KEYS), scoped=False),
+    "grades": Baseline(hm.GRADES, hm.grades_params, hm.grade_figures),
+    "new-members": Baseline(hm.NEW_MEMBERS, hm.new_members_params, _keys(*hm.NEW_MEMBER_KEYS)),
+    "churn-list": Baseline(
+        hm.CHURN_LIST, hm.churn_list_params, _keys(*hm.CHURN_LIST_KEYS), scoped=False
+    ),
+    "callbacks": Baseline(
+        hm.CALLBACKS, hm.callbacks_params, _keys(*hm.CALLBACK_KEYS), scoped=False
+    ),
 }
 
 ANALYSES = {
@@ -603,6 +612,10 @@ ANALYSES = {
     "demographics": analyses.demographics,
     "spending-power": analyses.spending_power,
     "churn": analyses.churn,
+    "churn-list": analyses.churn_list,
+    "grades": members.grades,
+    "new-members": members.new_members,
+    "callbacks": callbacks.call_backs,
 }
 
 
@@ -643,7 +656,9 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: bool) -> None:
+def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: bool) -> int:
+    """Stop with AssertionError unless memberkit and the hand-written query give the same
+    figures; the number of rows."""
     where = f"{name} {period.label} {'--by store' if by_store else 'company'}"
     ours = memberkit_report(con, name, period, by_store)
     columns, theirs = _baseline_query(con, name, period, by_store)
@@ -661,6 +676,7 @@ def check(con: duckdb.DuckDBPyConnection, name: str, period: Period, by_store: b
                     f"{where}: row {number} ({mine[0]}), {column}: "
                     f"memberkit {a!r} != hand-written {b!r}"
                 )
+    return len(expected)
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
