@@ -16,12 +16,12 @@ import pytest
 from conftest import rows, write
 from memberkit import db
 from test_summaries import (
-    run_cli,
     LINES_HEADER,
     Ticket,
     assert_summaries_hold,
     load,
     load_ids,
+    run_cli,
     stored,
     tickets_file,
 )
