@@ -191,7 +191,7 @@ def _load_prepared(
         return result
 
     replace = kind.on_conflict == "replace"
-    merge.find_clashes(con, kind, load_id, had_rows)
+    merge.find_clashes(con, kind, load_id, had_rows, inserted)
     # A column the file lacks keeps what is stored (SPEC 3.1 Partial files): a row that
     # replaces by key is compared, and replaces, on the file's own columns only.
     absent = [c for c in kind.column_names if c not in positions] if replace else []
