@@ -16,6 +16,7 @@ xlsxwriter's own.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -192,12 +193,18 @@ def _text_cell(text: str, style: int, end: str) -> str:
 def quick_deflate() -> Iterator[None]:
     """While a big workbook closes, its zip deflated at level 1, not zlib's default 6: the
     expiring workbook of 200,000 members zips about three times quicker, 25% bigger.
-    xlsxwriter has no option for it: its module's ZipFile is swapped for the close."""
+    xlsxwriter has no option for it: its module's ZipFile is swapped for the close, one
+    workbook at a time (two threads closing workbooks would otherwise restore each other's
+    swap)."""
     import xlsxwriter.workbook
 
-    original = xlsxwriter.workbook.ZipFile
-    xlsxwriter.workbook.ZipFile = partial(original, compresslevel=1)  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        xlsxwriter.workbook.ZipFile = original  # type: ignore[misc]
+    with _DEFLATE_SWAP:
+        original = xlsxwriter.workbook.ZipFile
+        xlsxwriter.workbook.ZipFile = partial(original, compresslevel=1)  # type: ignore[misc]
+        try:
+            yield
+        finally:
+            xlsxwriter.workbook.ZipFile = original  # type: ignore[misc]
+
+
+_DEFLATE_SWAP = threading.Lock()
