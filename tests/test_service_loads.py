@@ -493,7 +493,7 @@ def test_a_schema_5_database_gets_the_service_tables(tmp_path):
     con = db.connect(db_file, read_only=True)  # a reader has a writer upgrade it first
     try:
         assert con.execute("select value from meta where key = 'schema_version'").fetchall() == [
-            ("6",)
+            (db.SCHEMA_VERSION,)
         ]
         for table in ("surveys", "callback_log", "gift_requests", "gift_requests_history"):
             assert con.execute(f"select count(*) from {table}").fetchall() == [(0,)]

@@ -531,15 +531,25 @@ def test_check_passes_after_a_line_load_with_rejects(mixed, tmp_path):
 @pytest.mark.parametrize(
     ("statement", "broken"),
     [
-        # a ticket's amount changed by hand: no longer the sum of its lines
-        ("update transactions set amount = 16.00 where txn_id = 'A1'", {"rolled_up"}),
-        ("update transactions set item_qty = 2 where txn_id = 'A3'", {"rolled_up"}),
+        # a ticket's amount changed by hand: no longer the sum of its lines, nor what its
+        # month's summary holds
+        (
+            "update transactions set amount = 16.00 where txn_id = 'A1'",
+            {"rolled_up", "ticket_months"},
+        ),
+        (
+            "update transactions set item_qty = 2 where txn_id = 'A3'",
+            {"rolled_up", "ticket_months"},
+        ),
         # its time, or member, no longer its lines'
         (
             "update transactions set txn_time = '2026-10-05 10:30:00' where txn_id = 'A1'",
             {"rolled_up"},
         ),
-        ("update transactions set member_id = 'M2' where txn_id = 'A2'", {"rolled_up"}),
+        (
+            "update transactions set member_id = 'M2' where txn_id = 'A2'",
+            {"rolled_up", "ticket_months"},
+        ),
         # a line's member changed: the ticket's lines disagree
         (
             "update ticket_lines set member_id = 'M9' where txn_id = 'A1' and sku = 'SKU2'",
