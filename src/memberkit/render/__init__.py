@@ -203,7 +203,16 @@ def to_json(report: Report, name: str) -> str:
         layout = "{" + ", ".join(f"{_json_string(k).replace('%', '%%')}: %s" for k in keys) + "}"
         lines = [layout % values for values in zip(*columns, strict=True)]
     rows = ",\n    ".join(lines)
-    # keys a report adds beside its rows (churn-risk's "model"), plain JSON values
+    return (
+        json_head(report, name)
+        + (f'  "rows": [\n    {rows}\n  ]\n' if rows else '  "rows": []\n')
+        + "}"
+    )
+
+
+def json_head(report: Report, name: str) -> str:
+    """The JSON's keys before its rows: report, period, and the keys a report adds beside its
+    rows (churn-risk's "model"), plain JSON values."""
     extra = "".join(
         f"  {_json_string(k)}: {json.dumps(v, ensure_ascii=False)},\n"
         for k, v in report.extra.items()
@@ -211,10 +220,7 @@ def to_json(report: Report, name: str) -> str:
     return (
         "{\n"
         f'  "report": {_json_string(name)},\n'
-        f'  "period": {_json_string(report.period.label)},\n'
-        + extra
-        + (f'  "rows": [\n    {rows}\n  ]\n' if rows else '  "rows": []\n')
-        + "}"
+        f'  "period": {_json_string(report.period.label)},\n' + extra
     )
 
 

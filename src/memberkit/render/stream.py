@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,14 @@ import numpy as np
 import pyarrow as pa
 
 from memberkit.files import defuse_formula
-from memberkit.render import _csv_value, _json_column, _json_money, _json_shown, _json_string
+from memberkit.render import (
+    _csv_value,
+    _json_column,
+    _json_money,
+    _json_shown,
+    _json_string,
+    json_head,
+)
 from memberkit.render.templates import load_template
 from memberkit.reports import Report
 
@@ -39,15 +45,7 @@ def json_parts(report: Report, name: str) -> Iterator[str]:
     template = load_template(name)
     formats = {c.key: c.format for c in template.columns}
     groups = {g.key: {f.key: f.format for f in g.fields} for g in template.groups}
-    extra = "".join(
-        f"  {_json_string(k)}: {json.dumps(v, ensure_ascii=False)},\n"
-        for k, v in report.extra.items()
-    )
-    yield (
-        "{\n"
-        f'  "report": {_json_string(name)},\n'
-        f'  "period": {_json_string(report.period.label)},\n' + extra
-    )
+    yield json_head(report, name)
     label = _json_shown(report.scope.label if report.scope else "ALL")
     separator = '  "rows": [\n    '
     for lines in _fast_lines(report, "json"):
