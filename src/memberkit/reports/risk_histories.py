@@ -173,9 +173,14 @@ class _MemberDays:
 
     def add(self, key, month_index, mask, tickets, cents) -> None:
         key = key.astype(np.int64)
-        # integer sums through float64 are exact below 2**53 cents per member and batch
-        self.tickets += np.rint(np.bincount(key, tickets, self.keys)).astype(np.int64)
-        self.cents += np.rint(np.bincount(key, cents, self.keys)).astype(np.int64)
+        if key.size:
+            # a batch's keys lie in a range (rows come by month, then key): summing over that
+            # range, not every key, saves a pass over all keys per batch (274 batches at 100M)
+            low, high = int(key.min()), int(key.max()) + 1
+            for total, values in ((self.tickets, tickets), (self.cents, cents)):
+                # integer sums through float64 are exact below 2**53 cents per member and batch
+                sums = np.bincount(key - low, values, high - low)
+                total[low:high] += np.rint(sums).astype(np.int64)
         bought = mask != 0
         cell = key[bought] * self.width + (month_index[bought] - self.start)
         _or_into(self.masks, cell, mask[bought].astype(np.int32))
