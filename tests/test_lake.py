@@ -344,6 +344,21 @@ def test_info_lake_lists_tables_rows_and_months(chain_db, exported):
     assert run_cli("--engine", "spark", "--lake", exported, "info").exit_code == 0
 
 
+def test_the_engine_and_the_lake_come_from_the_environment(exported, tmp_path, monkeypatch):
+    """MEMBERKIT_ENGINE and MEMBERKIT_LAKE reach the command (info describes that lake, no
+    Spark needed); --lake before the command wins over the variable."""
+    monkeypatch.setenv("MEMBERKIT_ENGINE", "spark")
+    monkeypatch.setenv("MEMBERKIT_LAKE", str(exported))
+    result = run_cli("info", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["lake"] == str(exported)
+    elsewhere = run_cli("--lake", tmp_path / "nowhere", "info")
+    assert elsewhere.exit_code == 2
+    assert "no lake at" in elsewhere.output
+    warehouse = run_cli("--tables", tmp_path / "dw.toml", "info")
+    assert warehouse.exit_code == 2
+
+
 def tampered(exported: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "lake"
     shutil.copytree(exported, dest)

@@ -7,7 +7,6 @@ One local Spark session for the test process (the `spark` fixture): starting one
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -56,13 +55,12 @@ def duckdb_rows(db_file: Path, sql: str) -> list[tuple]:
 
 
 def test_the_lake_views_hold_the_databases_rows(spark, lake, full_chain):
-    """Every table's rows counted in one Spark job; the tables holding each type compared
-    row for row and typed alike (Decimal, datetime, date): ticket_months's month comes back
-    as the date its folder names, timestamps as the wall time loaded."""
+    """The tickets and their summary, row for row and typed alike (Decimal, datetime, date):
+    ticket_months's month comes back as the date its folder names, timestamps as the wall
+    time loaded. (Every table's row count is checked against the database without Spark, by
+    tests/test_lake.py's info --lake.)"""
     manifest = lakes.register_lake(spark, lake)
-    counts = " union all ".join(f"select '{t}', count(*) from {t}" for t in manifest["tables"])
-    assert spark_rows(spark, counts) == duckdb_rows(full_chain, counts)
-    for table in ("transactions", "ticket_months", "members"):
+    for table in ("transactions", "ticket_months"):
         columns = ", ".join(c for c, _ in manifest["tables"][table]["columns"])
         sql = f"select {columns} from {table}"  # names from the manifest
         assert spark_rows(spark, sql) == duckdb_rows(full_chain, sql), table
@@ -96,18 +94,10 @@ def test_spend_bands_on_spark_prints_the_duckdb_table(spark, lake, full_chain):
     assert "S001" in on_spark.stdout  # a row per store, not an empty table
 
 
-def test_reports_through_the_environment_and_as_json(spark, lake, full_chain, monkeypatch):
-    report = ["spending-power", "--month", MONTH, "--format", "json"]
-    on_duckdb = run_cli("--db", full_chain, *report)
-    monkeypatch.setenv("MEMBERKIT_ENGINE", "spark")
-    monkeypatch.setenv("MEMBERKIT_LAKE", str(lake))
-    on_spark = run_cli("--spark-master", MASTER, *report)
-    assert on_spark.exit_code == 0, on_spark.output
-    assert json.loads(on_spark.stdout) == json.loads(on_duckdb.stdout)
-
-
 def test_the_api_runs_a_report_on_spark(spark, lake, full_chain):
     with memberkit.open(full_chain) as db:
-        expected = db.report("churn", month=MONTH, by="region").rows
+        expected = db.report("spend-bands", month=MONTH, by="region", bands=[200, 800]).rows
     with memberkit.open(engine="spark", lake=lake, spark_master=MASTER) as db:
-        assert db.report("churn", month=MONTH, by="region").rows == expected
+        on_spark = db.report("spend-bands", month=MONTH, by="region", bands=[200, 800]).rows
+    assert on_spark == expected
+    assert len(expected) > 2  # the regions and ALL

@@ -57,7 +57,7 @@ def info(
 
     engine = engine_of(ctx)
     if lake is None and engine.spark:
-        if engine.lake is None:
+        if engine.tables is not None or engine.lake is None:
             raise UsageError(
                 "info describes the database or a lake, not warehouse tables (--tables)",
                 hint="`memberkit info --lake DIR`, or info without --engine spark",
