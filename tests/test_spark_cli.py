@@ -88,7 +88,10 @@ def test_spend_bands_on_spark_prints_the_duckdb_table(spark, lake, full_chain):
     report = ["spend-bands", "--month", MONTH, "--by", "store"]
     on_duckdb = run_cli("--db", full_chain, *report)
     assert on_duckdb.exit_code == 0, on_duckdb.output
-    on_spark = run_cli("--engine", "spark", "--spark-master", MASTER, "--lake", lake, *report)
+    absent = lake.parent / "absent.duckdb"  # proof that the Spark side reads no database
+    on_spark = run_cli(
+        "--engine", "spark", "--spark-master", MASTER, "--lake", lake, "--db", absent, *report
+    )  # fmt: skip
     assert on_spark.exit_code == 0, on_spark.output
     assert on_spark.stdout == on_duckdb.stdout
     assert "S001" in on_spark.stdout  # a row per store, not an empty table

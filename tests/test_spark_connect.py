@@ -88,7 +88,11 @@ def test_a_report_through_spark_connect_gives_the_duckdb_rows(connect_server, fu
     assert on_duckdb.exit_code == 0, on_duckdb.output
     remote = subprocess.run(
         [sys.executable, "-m", "memberkit", "--engine", "spark", "--lake", str(lake), *report],
-        env={**os.environ, "MEMBERKIT_SPARK_REMOTE": connect_server},
+        env={
+            **os.environ,
+            "MEMBERKIT_SPARK_REMOTE": connect_server,
+            "MEMBERKIT_DB": str(tmp_path / "absent.duckdb"),  # no database is read
+        },
         capture_output=True,
         text=True,
         timeout=300,
