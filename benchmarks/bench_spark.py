@@ -1,8 +1,8 @@
 """make bench-spark: the reports on local Spark against the DuckDB engine, at 10M tickets.
 
 Generates the chain (cached in benchmarks/data/chain-N/, as bench.py makes it: N tickets, N/10
-members, 300 stores), loads it into benchmarks/data/spark-N.duckdb (kept for the next run),
-then measures, ratios within the run (the machine is shared):
+members, 300 stores from 1M tickets on), loads it into benchmarks/data/spark-N.duckdb (kept for
+the next run), then measures, ratios within the run (the machine is shared):
   export   `memberkit export parquet` as a whole process: seconds, peak RSS, the lake's size
            beside the database's, its months and files;
   session  a local Spark session's start (--master, default local[*]) and registering the lake;
@@ -76,6 +76,8 @@ def measure_export(db_path: Path, lake: Path) -> dict:
         "lake_bytes": folder_bytes(lake),
         "db_bytes": db_path.stat().st_size,
         "tables": len(manifest["tables"]),
+        "stores": manifest["tables"]["stores"]["rows"],
+        "members": manifest["tables"]["members"]["rows"],
         "tickets": tickets["rows"],
         "months": len(tickets["months"]),
         "files": sum(1 for _ in lake.rglob("*.parquet")),

@@ -17,7 +17,7 @@ def heading(scale: int) -> str:
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:.2f} GB"
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def _s(seconds: float | None) -> str:
@@ -33,7 +33,8 @@ def section(results: dict) -> str:
         f"Written by `make bench-spark` (benchmarks/bench_spark.py) on {ctx['date']}, "
         f"{ctx['machine']}; Python {ctx['python']}, duckdb {ctx['duckdb']}, pyspark "
         f"{ctx['pyspark']} on `{ctx['master']}`. The chain: {ctx['scale']:,} tickets "
-        f"(`memberkit sample-data`, 300 stores), month {ctx['month']}; each report run "
+        f"(`memberkit sample-data`, {export['members']:,} members, {export['stores']} stores), "
+        f"month {ctx['month']}; each report run "
         f"{ctx['repeat']}× per engine; {ctx['minutes']:.1f} min, load average up to "
         f"{ctx['load_average']:.1f} (2 cores: above 2, every second is stretched). Compare "
         "ratios taken within the run.",
@@ -47,7 +48,7 @@ def section(results: dict) -> str:
         f"| the lake | {export['tables']} tables, {export['files']:,} Parquet files, "
         f"{_gb(export['lake_bytes'])} (the database: {_gb(export['db_bytes'])}) |",
         f"| tickets | {export['tickets']:,} in {export['months']} month folders; the last "
-        f"month's folder {export['month_bytes'] / 1e6:.1f} MB |",
+        f"month's folder {_gb(export['month_bytes'])} |",
         "",
         "### Local Spark's fixed costs",
         "",
