@@ -226,7 +226,12 @@ def _move_into_place(staging: Path, dest: Path, replace: bool) -> None:
     if replace and (dest / MANIFEST).is_file():
         aside = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
         os.replace(dest, aside / "lake")
-        os.replace(staging, dest)
+        try:
+            os.replace(staging, dest)
+        except BaseException:
+            os.replace(aside / "lake", dest)  # the old lake back where it was
+            aside.rmdir()
+            raise
         shutil.rmtree(aside, ignore_errors=True)
     else:
         os.replace(staging, dest)  # over an empty folder, or where nothing is
