@@ -32,7 +32,7 @@ CASES: list[tuple[str, dict]] = [
     ("grade-migration", {"month": M, "by": "region"}),
     ("complaints", {"month": M, "by_field": "category"}),
     ("complaints", {"month": M, "by": "store"}),
-    ("complaints-overdue", {"month": M}),
+    ("complaints-overdue", {"month": "2026-10"}),
     ("satisfaction", {"month": M, "by_field": "channel"}),
     ("satisfaction", {"year": 2026, "by": "region"}),
     ("satisfaction-low", {"month": M}),

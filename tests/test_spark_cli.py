@@ -2,8 +2,8 @@
 rows (whatever the session's time zone), and `memberkit --engine spark --lake DIR REPORT`
 prints what the DuckDB engine prints, through the command line and memberkit.open.
 
-One local Spark session for the test process (the `spark` fixture): starting one takes
-10-20 s, a first query 3-7 s, later ones about a second."""
+One local Spark session for the test process (the `spark` fixture of conftest.py): starting
+one takes 10-20 s, a first query 3-7 s, later ones about a second."""
 
 from __future__ import annotations
 
@@ -19,16 +19,6 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 MONTH = "2026-10"
 MASTER = "local[2]"
-
-
-@pytest.fixture(scope="session")
-def spark():
-    """One local Spark session (as tests/conftest.py's `spark` fixture makes it)."""
-    from memberkit.engines.spark import spark_session
-
-    session = spark_session(master=MASTER)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
