@@ -478,3 +478,32 @@ def test_the_command_line_never_imports_spark_unless_a_report_runs_on_it(chain_d
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connection(
+    chain_db, tmp_path, monkeypatch
+):
+    """The glue of --tables without a JVM: the session asked for, the mapping file handed
+    to engines.tables, and the report run on the connection made over that session (here
+    a DuckDB connection standing in for SparkConnection)."""
+    from memberkit import db
+    from memberkit.engines import spark as engine
+    from memberkit.engines import tables
+
+    mapping = tmp_path / "dw.toml"
+    mapping.write_text('[transactions]\ntable = "dw.fact_pos_ticket"\n', encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(
+        engine, "spark_session", lambda master=None, remote=None: calls.append((master, remote))
+    )
+    monkeypatch.setattr(tables, "register_tables", lambda spark, path: calls.append(Path(path)))
+    monkeypatch.setattr(
+        engine, "SparkConnection", lambda spark: db.connect(chain_db, read_only=True)
+    )
+    report = ["spend-bands", "--month", MONTH, "--format", "json"]
+    on_duckdb = run_cli("--db", chain_db, *report)
+    remote = "sc://spark-head:15002"
+    result = run_cli("--engine", "spark", "--spark-remote", remote, "--tables", mapping, *report)
+    assert result.exit_code == 0, result.output
+    assert calls == [(None, remote), mapping]
+    assert json.loads(result.stdout) == json.loads(on_duckdb.stdout)
