@@ -56,9 +56,10 @@ create or replace temp macro mk_churn_members(p_start, p_end, p_inactive_days, p
         s.on_file and f.last_ticket_date
             between p_start - p_inactive_days and p_end - p_inactive_days as is_newly_lapsed,
         f.first_in_period is not null
-            and f.first_in_period - f.last_before_period > p_inactive_days as is_returned,
+            and date_diff('day', f.last_before_period, f.first_in_period) > p_inactive_days
+            as is_returned,
         coalesce(f.spend_365d, 0) as spend_365d,
         coalesce(f.tickets_365d, 0) as tickets_365d,
-        p_end - f.last_ticket_date as days_since,
+        date_diff('day', f.last_ticket_date, p_end) as days_since,
     from scope_members s
     left join facts f on f.member_key = s.member_key;

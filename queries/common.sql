@@ -57,21 +57,23 @@ create or replace temp macro mk_growth(current_value, base_value) as
     mk_ratio(current_value - base_value, base_value);
 
 -- Index of the band a value falls into, for half-open bands [edge_i, edge_i+1).
+-- (array_length, not len: Spark's length is for text; engines/translate.py)
 create or replace temp macro mk_band(value, edges) as
-    len(list_filter(edges, lambda edge: edge <= value));
+    array_length(list_filter(edges, lambda edge: edge <= value));
 
 -- The bands that edges make, in order: index, label ('<100', '100–300', '≥1000') and bounds.
+-- (the band numbers unnested from a list: Spark has no range(n) r(name) table function)
 create or replace temp macro mk_bands(edges) as table
     select
         band,
         case
             when band = 0 then '<' || edges[1]::varchar
-            when band = len(edges) then '≥' || edges[band]::varchar
+            when band = array_length(edges) then '≥' || edges[band]::varchar
             else edges[band]::varchar || '–' || edges[band + 1]::varchar
         end as label,
         case when band > 0 then edges[band] end as lower,
-        case when band < len(edges) then edges[band + 1] end as upper,
-    from range(len(edges) + 1) r(band);
+        case when band < array_length(edges) then edges[band + 1] end as upper,
+    from (select unnest(generate_series(0, array_length(edges))) as band) r;
 
 -- Age in completed years on a day; someone born on 29 February turns a year older on 1 March
 -- in other years. Callers decide what is impossible (after the day, or over 120).
@@ -177,7 +179,7 @@ create or replace temp macro mk_window_sums(p_from, p_to) as table
 create or replace temp macro mk_days_upto(p_month, p_day) as
     case when p_month < date_trunc('month', p_day)::date then 2147483647
          when p_month > p_day then 0
-         else (1 << day(p_day)) - 1 end;
+         else 2147483647 >> (31 - day(p_day)) end;
 
 create or replace temp macro mk_days_from(p_month, p_day) as
     case when p_month >= p_day then 2147483647
@@ -188,17 +190,20 @@ create or replace temp macro mk_days_from(p_month, p_day) as
 -- the month's day number since 0001-01-01 in the high bits and the days in the low 32, so
 -- that the latest month wins and, within it, the mask with the highest day (the highest bit
 -- of the largest mask is the highest of them all). Null when the mask is empty.
+-- (date_diff, not a date minus a date: that is a number of days here, an interval in Spark)
 create or replace temp macro mk_day_key(p_month, mask) as
-    case when mask <> 0 then (p_month - date '0001-01-01')::bigint * 4294967296 + mask end;
+    case when mask <> 0
+        then date_diff('day', date '0001-01-01', p_month)::bigint * 4294967296 + mask end;
 
 -- The earliest day only ever needs the lowest bit of each mask (min then keeps the lowest).
 create or replace temp macro mk_first_day_key(p_month, mask) as mk_day_key(p_month, mask & -mask);
 
 -- The date a key stands for: its month plus the highest (latest) or lowest (earliest) day
--- of its mask.
+-- of its mask. The highest set bit's index is the length of the mask in binary less one
+-- (bin() is the same on both engines; Spark has no bit strings).
 create or replace temp macro mk_key_last_date(key) as
     date '0001-01-01' + (key // 4294967296)::integer
-        + (32 - bit_position('1'::bit, (key % 4294967296)::integer::bit));
+        + (length(bin(key % 4294967296)) - 1)::integer;
 
 create or replace temp macro mk_key_first_date(key) as
     date '0001-01-01' + (key // 4294967296)::integer

@@ -72,7 +72,7 @@ gender_counts as (
 age_bands as (
     from mk_bands($edges)
     union all
-    select len($edges) + 1, 'unknown', null, null
+    select array_length($edges) + 1, 'unknown', null, null
 ),
 
 age_counts as (
@@ -82,7 +82,7 @@ age_counts as (
     cross join age_bands b
     left join classified c
         on c.scope = t.scope
-        and coalesce(c.age_band, len($edges) + 1) = b.band
+        and coalesce(c.age_band, array_length($edges) + 1) = b.band
     group by t.scope, t.active_members, b.band, b.label, b.lower, b.upper
 ),
 

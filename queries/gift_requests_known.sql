@@ -90,7 +90,8 @@ create or replace temp macro mk_gift_requests(p_as_of, p_location, p_region) as 
             else 'over_delivered'
         end as status,
         case
-            when status in ('pending', 'open') then p_as_of::date - r.request_date
+            -- (date_diff: a date minus a date is an interval in Spark)
+            when status in ('pending', 'open') then date_diff('day', r.request_date, p_as_of::date)
         end as days_waiting,
         g.unit_cost,
     from delivered r

@@ -90,10 +90,16 @@ unit_dimensions as (
 ),
 
 -- The mean overall score of each period (null: no overall score was given).
+-- (filtered aggregates, one row each, rather than DuckDB's pivot statement, which Spark
+-- does not have)
 overall_means as (
-    pivot (from score_figures where label = 'overall')
-    on period in ('current', 'mom', 'yoy')
-    using any_value(mean_score)
+    select
+        scope,
+        max(mean_score) filter (where period = 'current') as current,
+        max(mean_score) filter (where period = 'mom') as mom,
+        max(mean_score) filter (where period = 'yoy') as yoy,
+    from score_figures
+    where label = 'overall'
     group by scope
 ),
 

@@ -66,6 +66,19 @@ def full_chain(sample_chain, tmp_path_factory) -> Path:
     return db_file
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for every Spark test of the process: it takes 10-20 s to
+    start, so the tests marked `spark` share it (and keep to one or two files, which
+    `--dist loadfile` sends to one worker)."""
+    pytest.importorskip("pyspark")
+    from memberkit.engines.spark import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
 # pytest-xdist's workers start with COLUMNS=80 and LINES=24: tables would be fitted to 80
 # columns in those workers only. A test that wants a width sets COLUMNS itself.
 if "PYTEST_XDIST_WORKER" in os.environ:

@@ -4,6 +4,7 @@
     memberkit.reports()                      # the report names, as their JSON spells them
                                              # (the reports package answers the call)
     db = memberkit.open("memberkit.duckdb")  # read-only, like the report commands
+    db = memberkit.open(engine="spark", lake="lake/")  # the same reports on Spark (SPEC 8)
     r = db.report("spend-bands", month="2026-10", by="store", bands=[100, 300, 500, 1000])
     r.name, r.period, r.rows                 # rows: exactly the JSON rows
     r.to_polars(); r.to_json(); r.write_xlsx("x.xlsx", lang="zh")
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memberkit import db as database
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, option
 from memberkit.periods import choose_period, choose_scope, parse_day, parse_month
 from memberkit.reports import Report, catalogue, data_through
 from memberkit.reports.callbacks import parse_kinds
@@ -36,15 +37,86 @@ if TYPE_CHECKING:
     import polars
 
 
-def open(path: str | Path | None = None, *, wait: float = 0.0) -> Database:  # noqa: A001
-    """The database read-only (default: $MEMBERKIT_DB, else ./memberkit.duckdb)."""
-    con = database.connect(path, read_only=True, wait=wait)
+def open(  # noqa: A001
+    path: str | Path | None = None,
+    *,
+    wait: float = 0.0,
+    engine: str = "duckdb",
+    lake: str | Path | None = None,
+    tables: str | Path | None = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+) -> Database:
+    """The database read-only (default: $MEMBERKIT_DB, else ./memberkit.duckdb); or, with
+    engine="spark", a lake written by `memberkit export parquet` (lake=DIR) or existing
+    warehouse tables (tables=FILE.toml) on Spark: local (spark_master, default local[*]) or
+    a cluster through Spark Connect (spark_remote="sc://HOST:15002")."""
+    if engine == "spark":
+        if path is not None:
+            raise UsageError(
+                "path names a DuckDB database: with engine='spark' give lake or tables"
+            )
+        con = spark_connection(
+            lake=lake, tables=tables, spark_master=spark_master, spark_remote=spark_remote
+        )
+    elif engine == "duckdb":
+        given = [
+            k
+            for k, v in (
+                ("lake", lake),
+                ("tables", tables),
+                ("spark_master", spark_master),
+                ("spark_remote", spark_remote),
+            )
+            if v is not None
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)}: for engine='spark' only")
+        con = database.connect(path, read_only=True, wait=wait)
+    else:
+        raise UsageError(f"engine is 'duckdb' or 'spark', not {engine!r}")
     try:
         prepare_connection(con)
     except BaseException:
         con.close()
         raise
     return Database(con)
+
+
+def spark_connection(
+    *,
+    lake: str | Path | None = None,
+    tables: str | Path | None = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+):
+    """A connection that runs the reports' SQL on Spark (memberkit.engines.spark), over a
+    lake or mapped warehouse tables registered as views named as memberkit's tables."""
+    if (lake is None) == (tables is None):
+        raise UsageError(
+            f"the Spark engine reads a lake ({option('lake')}, written by `memberkit "
+            f"export parquet DIR`) or warehouse tables ({option('tables')} FILE.toml)"
+            + ("" if lake is None else ", not both")
+        )
+    if spark_master is not None and spark_remote is not None:
+        raise UsageError(
+            f"{option('spark_master')} runs Spark here, {option('spark_remote')} "
+            "connects to a cluster: give one of them"
+        )
+    if tables is not None and not Path(tables).is_file():
+        raise UsageError(f"no tables mapping at {tables}: {option('tables')} names a TOML file")
+    from memberkit.engines.spark import SparkConnection, spark_session
+
+    spark = spark_session(master=spark_master, remote=spark_remote)
+    if lake is not None:
+        from memberkit.lake import register_lake
+
+        register_lake(spark, lake)
+    else:
+        from memberkit.engines.tables import register_tables
+
+        register_tables(spark, tables)
+    return SparkConnection(spark)
 
 
 class Database:

@@ -13,6 +13,7 @@ from memberkit.cli import (
     callbacks,
     check,
     complaints,
+    export,
     gifts,
     info,
     load,
@@ -22,8 +23,17 @@ from memberkit.cli import (
     sample,
     satisfaction,
 )
-from memberkit.cli.common import Command, Group, RootDbOption
-from memberkit.errors import option_style
+from memberkit.cli.common import Command, Group, RootDbOption, fail
+from memberkit.cli.engine import (
+    EngineName,
+    EngineOption,
+    LakeOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    TablesOption,
+    chosen_engine,
+)
+from memberkit.errors import MemberkitError, option_style
 
 app = typer.Typer(
     name="memberkit",
@@ -57,8 +67,24 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    engine: EngineOption = EngineName.duckdb,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
+    lake: LakeOption = None,
+    tables: TablesOption = None,
 ) -> None:
-    ctx.obj = {"db": db}
+    try:
+        chosen = chosen_engine(
+            ctx,
+            name=engine,
+            spark_master=spark_master,
+            spark_remote=spark_remote,
+            lake=lake,
+            tables=tables,
+        )
+    except MemberkitError as exc:
+        raise fail(exc.message, exc.exit_code, exc.hint) from None
+    ctx.obj = {"db": db, "engine": chosen}
     # the library's messages name options as flags while a command runs, and as keywords again
     # after it (the Python API may run in the same process)
     spelling = option_style.set("flag")
@@ -83,6 +109,7 @@ app.command("grades", cls=Command)(members.grades)
 app.command("churn-risk", cls=Command)(risk.churn_risk)
 app.command("satisfaction", cls=Command)(satisfaction.satisfaction)
 app.add_typer(gifts.app, name="gifts")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from memberkit.cli.common import (
     reports_errors,
     say_waiting,
 )
+from memberkit.cli.engine import refuse_spark
 from memberkit.errors import EXIT_UNEXPECTED
 
 
@@ -52,6 +53,7 @@ def check(
     from memberkit import db
     from memberkit.checks import all_ok, run_checks
 
+    refuse_spark(ctx, "check")
     path = chosen_db(ctx, db_path)
     con = db.connect_as_is(path, wait, on_wait=say_waiting)
     try:

@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from memberkit import db
+from memberkit.cli.engine import engine_of, refuse_spark, spark_connection
 from memberkit.errors import (
     EXIT_UNEXPECTED,
     MemberkitError,
@@ -167,10 +168,17 @@ def say_waiting(text: str) -> None:
 def report_connection(
     ctx: typer.Context, db_path: Path | None, wait: float, *, read_only: bool = True
 ) -> Iterator[Any]:
-    """The database for a report: read-only unless asked, with the report macros defined."""
+    """The database for a report: read-only unless asked, with the report macros defined;
+    with --engine spark, Spark over the lake or tables (which a writer refuses)."""
     from memberkit.sql import prepare_connection
 
-    con = open_database(ctx, db_path, wait, read_only=read_only)
+    engine = engine_of(ctx)
+    if engine.spark:
+        if not read_only:
+            refuse_spark(ctx, f"writing ({ctx.info_name})")
+        con = spark_connection(engine)
+    else:
+        con = open_database(ctx, db_path, wait, read_only=read_only)
     try:
         prepare_connection(con)
         yield con

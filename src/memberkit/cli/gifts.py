@@ -19,6 +19,7 @@ from memberkit.cli.common import (
     reports_errors,
     say_empty_tables,
 )
+from memberkit.cli.engine import refuse_spark
 from memberkit.cli.framework import (
     FormatOption,
     Lang,
@@ -219,6 +220,8 @@ def reconcile(
 
     options = catalogue.GiftReconcileOptions(day_option(count_date, "--date"), location, tolerance)
     writes = post and not dry_run
+    if writes:
+        refuse_spark(ctx, "gifts reconcile --post")
     with report_connection(ctx, db_path, wait, read_only=not writes) as con:
         report = catalogue.run(con, "gift-reconcile", None, Scope(), options)
         shown = gifts.summary(report) if summary else report

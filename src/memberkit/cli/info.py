@@ -12,11 +12,13 @@ from memberkit.cli.common import (
     DbOption,
     TableOrJson,
     WaitOption,
+    err,
     open_database,
     out,
     reports_errors,
 )
-from memberkit.errors import printable
+from memberkit.cli.engine import engine_of
+from memberkit.errors import InputRejected, UsageError, printable
 
 
 @reports_errors
@@ -37,6 +39,15 @@ def info(
             "--store takes).",
         ),
     ] = False,
+    lake: Annotated[
+        str | None,
+        typer.Option(
+            "--lake",
+            metavar="DIR",
+            help="Describe a lake written by `export parquet` instead, its files checked "
+            "against its manifest (exit 3 if they disagree).",
+        ),
+    ] = None,
     db_path: DbOption = None,
     wait: WaitOption = 0.0,
 ) -> None:
@@ -44,6 +55,19 @@ def info(
     from memberkit.inventory import database_info
     from memberkit.reports.stores import store_list
 
+    engine = engine_of(ctx)
+    if lake is None and engine.spark:
+        if engine.tables is not None or engine.lake is None:
+            raise UsageError(
+                "info describes the database or a lake, not warehouse tables (--tables)",
+                hint="`memberkit info --lake DIR`, or info without --engine spark",
+            )
+        lake = engine.lake
+    if lake is not None:
+        if stores:
+            raise UsageError("--stores lists the database's stores; leave out --lake")
+        _lake_info(lake, format)
+        return
     con = open_database(ctx, db_path, wait, read_only=True)
     try:
         if stores:
@@ -62,6 +86,46 @@ def info(
         out.print_json(json.dumps(facts, default=str, ensure_ascii=False))
         return
     _print(facts)
+
+
+def _lake_info(lake: str, format: TableOrJson) -> None:
+    """The lake's tables, rows and months as its files hold them; exit 3 naming every way
+    they disagree with its manifest."""
+    from memberkit.lake_check import check_lake
+
+    facts = check_lake(lake)
+    if format is TableOrJson.json:
+        out.print_json(json.dumps(facts, ensure_ascii=False))
+    else:
+        _print_lake(facts)
+    if facts["problems"]:
+        for problem in facts["problems"]:
+            err.print(f"memberkit: {problem}", markup=False)
+        count = len(facts["problems"])
+        raise InputRejected(
+            f"the lake {lake} does not match its manifest ({count:,} "
+            f"difference{'s' if count > 1 else ''})",
+            hint="export it again: `memberkit export parquet DIR --replace`",
+        )
+
+
+def _print_lake(facts: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Lake {printable(facts['lake'])}", title_justify="left")
+    for name, justify in (("table", "left"), ("rows", "right"), ("months", "left")):
+        table.add_column(name, justify=justify)
+    for name, found in facts["tables"].items():
+        months = sorted(found["months"])
+        shown = f"{months[0]} to {months[-1]} ({len(months)})" if months else ""
+        table.add_row(name, f"{found['rows']:,}", shown)
+    out.print(table)
+    out.print(
+        f"data through {facts['data_through'] or '—'}; written {facts['written_at']} by "
+        f"memberkit {facts['memberkit_version']} (schema {facts['schema_version']}); "
+        + ("files match the manifest" if not facts["problems"] else "files DIFFER from it"),
+        markup=False,
+    )
 
 
 _SHOWN = 20  # store ids named on the line (-f json lists them all)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from memberkit.cli.common import DbOption, WaitOption, err, open_database, out, reports_errors
+from memberkit.cli.engine import refuse_spark
 from memberkit.errors import EXIT_INPUT_REJECTED, EXIT_USAGE, MemberkitError
 from memberkit.ingest.kinds import KINDS
 
@@ -106,6 +107,7 @@ def load(
     """
     from memberkit.ingest.loader import LoadOptions, export_rejects
 
+    refuse_spark(ctx, "load")
     options = LoadOptions(
         kind=kind.value,
         encoding=encoding,

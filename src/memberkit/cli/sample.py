@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 
 from memberkit.cli.common import out, reports_errors
+from memberkit.cli.engine import refuse_spark
 from memberkit.errors import UsageError
 
 
 @reports_errors
 def sample_data(
+    ctx: typer.Context,
     directory: Annotated[
         Path, typer.Argument(metavar="FOLDER", help="Folder to write the CSV files into.")
     ],
@@ -59,6 +61,8 @@ def sample_data(
 ) -> None:
     """Write stores, members, tickets, targets and gift files of a made-up retail chain."""
     from memberkit.sample import SampleSpec, write_sample_data
+
+    refuse_spark(ctx, "sample-data")
 
     try:
         spec = SampleSpec(
