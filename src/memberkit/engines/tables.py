@@ -140,3 +140,6 @@ def _derive_summaries(spark, mapping: dict) -> None:
             continue
         (tree,) = parse(sql)
         spark.sql(to_spark(tree)).createOrReplaceTempView(name)
+        # kept once computed: every report query reads them, and a view would group all the
+        # tickets again each time (the name is ours, not input)
+        spark.sql(f"cache lazy table {name}")
