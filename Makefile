@@ -13,7 +13,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	# the Spark extras are for `make test` and `make bench-spark`: demo stays light
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 # Load the bundled sample data into a fresh demo database, show what it holds and the

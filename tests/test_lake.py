@@ -489,6 +489,7 @@ def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connectio
     from memberkit import db
     from memberkit.engines import spark as engine
     from memberkit.engines import tables
+    from memberkit.sql import prepare_connection
 
     mapping = tmp_path / "dw.toml"
     mapping.write_text('[transactions]\ntable = "dw.fact_pos_ticket"\n', encoding="utf-8")
@@ -497,9 +498,13 @@ def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connectio
         engine, "spark_session", lambda master=None, remote=None: calls.append((master, remote))
     )
     monkeypatch.setattr(tables, "register_tables", lambda spark, path: calls.append(Path(path)))
-    monkeypatch.setattr(
-        engine, "SparkConnection", lambda spark: db.connect(chain_db, read_only=True)
-    )
+
+    def connection(spark):  # as SparkConnection: the report macros defined when made
+        con = db.connect(chain_db, read_only=True)
+        prepare_connection(con)
+        return con
+
+    monkeypatch.setattr(engine, "SparkConnection", connection)
     report = ["spend-bands", "--month", MONTH, "--format", "json"]
     on_duckdb = run_cli("--db", chain_db, *report)
     remote = "sc://spark-head:15002"

@@ -73,13 +73,13 @@ def open(  # noqa: A001
         if given:
             raise UsageError(f"{', '.join(given)}: for engine='spark' only")
         con = database.connect(path, read_only=True, wait=wait)
+        try:
+            prepare_connection(con)
+        except BaseException:
+            con.close()
+            raise
     else:
         raise UsageError(f"engine is 'duckdb' or 'spark', not {engine!r}")
-    try:
-        prepare_connection(con)
-    except BaseException:
-        con.close()
-        raise
     return Database(con)
 
 
@@ -91,7 +91,8 @@ def spark_connection(
     spark_remote: str | None = None,
 ):
     """A connection that runs the reports' SQL on Spark (memberkit.engines.spark), over a
-    lake or mapped warehouse tables registered as views named as memberkit's tables."""
+    lake or mapped warehouse tables registered as views named as memberkit's tables. It has
+    the report macros defined already (SparkConnection defines them when it is made)."""
     if (lake is None) == (tables is None):
         raise UsageError(
             f"the Spark engine reads a lake ({option('lake')}, written by `memberkit "

@@ -176,11 +176,12 @@ def report_connection(
     if engine.spark:
         if not read_only:
             refuse_spark(ctx, f"writing ({ctx.info_name})")
-        con = spark_connection(engine)
+        con = spark_connection(engine)  # its macros defined as it is made
     else:
         con = open_database(ctx, db_path, wait, read_only=read_only)
     try:
-        prepare_connection(con)
+        if not engine.spark:
+            prepare_connection(con)
         yield con
     finally:
         con.close()
