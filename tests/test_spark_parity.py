@@ -1,6 +1,7 @@
 """Every report gives the same rows on Spark as on DuckDB for the same data (SPEC 8): counts
 and amounts equal, ratios within 1e-9. The data goes from the DuckDB database into Spark as
-Parquet; a second generated chain goes in as warehouse tables with other column names,
+a lake (`export_parquet`, `register_lake`); a second generated chain goes in as warehouse
+tables with other column names,
 mapped by a --tables file (engines.tables), its summaries derived on Spark.
 
 One local Spark session for the whole file (conftest.spark): each report costs a few
@@ -76,10 +77,15 @@ def copy_to_spark(con, spark, folder: Path, select: dict[str, str] | None = None
 def engines(full_chain, spark, tmp_path_factory):
     from memberkit.engines.spark import SparkConnection
 
+    from memberkit.lake import export_parquet, register_lake
+
     con = db.connect(full_chain, read_only=True)
     prepare_connection(con)
     session = spark.newSession()  # temp views of its own; the JVM is shared
-    copy_to_spark(con, session, tmp_path_factory.mktemp("lake"))
+    # the path a user takes: `memberkit export parquet`'s lake, read by register_lake
+    lake = tmp_path_factory.mktemp("lake") / "lake"
+    export_parquet(con, lake)
+    register_lake(session, lake)
     yield Database(con), Database(SparkConnection(session))
     con.close()
 
