@@ -76,7 +76,6 @@ def copy_to_spark(con, spark, folder: Path, select: dict[str, str] | None = None
 @pytest.fixture(scope="module")
 def engines(full_chain, spark, tmp_path_factory):
     from memberkit.engines.spark import SparkConnection
-
     from memberkit.lake import export_parquet, register_lake
 
     con = db.connect(full_chain, read_only=True)
