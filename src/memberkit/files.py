@@ -32,7 +32,7 @@ def atomic_output(path: Path, *, private: bool, suffix: str = "") -> Iterator[Pa
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
         os.replace(tmp, path)
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         cause = os_error_in(exc)
@@ -87,7 +87,7 @@ def side_files_like(path: Path) -> None:
         _user_umask = previous
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename itself durable (a power cut after it keeps the new file)."""
     try:
         fd = os.open(folder, os.O_RDONLY)

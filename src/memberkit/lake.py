@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from memberkit import __version__
 from memberkit.errors import InputRejected, UsageError, file_error, os_error_in
+from memberkit.files import sync_folder
 from memberkit.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -203,21 +204,8 @@ def _sync_tree(root: Path) -> None:
         for name in files:
             with open(os.path.join(folder, name), "rb") as written:
                 os.fsync(written.fileno())
-        _sync_folder(Path(folder))
-    _sync_folder(root.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        sync_folder(Path(folder))
+    sync_folder(root.parent)
 
 
 def _move_into_place(staging: Path, dest: Path, replace: bool) -> None:
@@ -235,7 +223,7 @@ def _move_into_place(staging: Path, dest: Path, replace: bool) -> None:
         shutil.rmtree(aside, ignore_errors=True)
     else:
         os.replace(staging, dest)  # over an empty folder, or where nothing is
-    _sync_folder(dest.parent)
+    sync_folder(dest.parent)
 
 
 def read_manifest(dest: str | os.PathLike[str]) -> dict:
