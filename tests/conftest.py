@@ -66,12 +66,21 @@ def full_chain(sample_chain, tmp_path_factory) -> Path:
     return db_file
 
 
+def pytest_collection_modifyitems(config, items):
+    """The Spark test files first: `--dist loadfile` hands files to the workers in this order,
+    so their minutes of Spark run beside the rest of the suite instead of after it (last,
+    they made a tail of several minutes with nothing else left to run)."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local[2] Spark session for every Spark test of the process: it takes 10-20 s to
-    start, so the tests marked `spark` share it (and keep to one or two files, which
-    `--dist loadfile` sends to one worker)."""
-    pytest.importorskip("pyspark")
+    start, so the tests marked `spark` share it."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:  # a missing extra is a failure to see, not a skip
+        pytest.fail("the Spark tests need the spark extras: make test installs them")
     from memberkit.engines.spark import spark_session
 
     session = spark_session("local[2]")
