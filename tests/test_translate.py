@@ -8,8 +8,6 @@ import re
 
 import pytest
 
-pytest.importorskip("sqlglot")
-
 from engine_cases import CASES, case_id  # noqa: E402
 from memberkit import db  # noqa: E402
 from memberkit.api import Database  # noqa: E402

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from memberkit.errors import file_error, os_error_in
+from memberkit.errors import UsageError, file_error, os_error_in
 
 
 @contextmanager
@@ -99,3 +100,14 @@ def sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """A TOML file the user names (`what`: "mapping file", "tables file"), or a usage error
+    naming it: missing, not TOML, not UTF-8 (the parser's first line says where)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: {what} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not a valid {what}: {exc}".splitlines()[0]) from None

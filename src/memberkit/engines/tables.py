@@ -14,11 +14,11 @@ key (exit 2, like `load --mapping`).
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from memberkit.errors import UsageError
+from memberkit.files import read_toml
 from memberkit.summaries import SUMMARY_ROWS
 
 # The summaries as the loader keeps them: every member id on a ticket keyed in id order, the
@@ -66,12 +66,7 @@ def read_tables_file(path: str | Path) -> dict[str, tuple[str, dict[str, str]]]:
     """The file's mapping: memberkit table -> (warehouse table, {memberkit column: warehouse
     column}); refused naming the file and key when it names what memberkit does not have."""
     path = Path(path)
-    try:
-        parsed = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: tables file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not a valid tables file: {exc}".splitlines()[0]) from None
+    parsed = read_toml(path, "tables file")
     known = memberkit_columns()
     mapping = {}
     for name, entry in parsed.items():

@@ -3,10 +3,10 @@ refusal of a file whose headers fit another kind better."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from memberkit.errors import InputRejected, UsageError, quoted
+from memberkit.files import read_toml
 from memberkit.ingest.kinds import KINDS, Kind
 
 
@@ -19,12 +19,7 @@ def read_mapping(path: Path | None, kind: Kind) -> dict[str, str]:
     """
     if path is None:
         return {}
-    try:
-        parsed = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: mapping file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not a valid mapping file: {exc}".splitlines()[0]) from None
+    parsed = read_toml(path, "mapping file")
     for section, table in parsed.items():
         if section not in KINDS or not isinstance(table, dict):
             raise UsageError(
