@@ -67,10 +67,36 @@ def full_chain(sample_chain, tmp_path_factory) -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """The Spark test files first: `--dist loadfile` hands files to the workers in this order,
-    so their minutes of Spark run beside the rest of the suite instead of after it (last,
-    they made a tail of several minutes with nothing else left to run)."""
-    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
+    """The longest work first, so that no worker is left with minutes to go at the end: the
+    Spark test files, then the files with tests marked slow, then the rest (with
+    `--dist loadfile`, files are handed out in this order: see pytest_xdist_make_scheduler)."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("spark") is None,
+            item.get_closest_marker("slow") is None,
+        )
+    )
+
+
+SPARK_FILES = "tests/test_spark_"  # the files whose tests run on the session's Spark
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with every Spark test file on one worker: each worker that ran one
+    started a Spark of its own (a JVM of 10-20 s and a few hundred MB), and two of them beside
+    the other worker's tests cost the suite minutes. Files go out in collection order (above),
+    not by their number of tests."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SparkFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SPARK_FILES if scope.startswith(SPARK_FILES) else scope
+
+    config.option.loadscopereorder = False
+    return SparkFilesTogether(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +119,9 @@ def spark():
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
+    # a worker per core: DuckDB's threads in each would only wait on the other's (the
+    # reference tests ran a third faster with one); tests that want more threads set it
+    os.environ.setdefault("MEMBERKIT_THREADS", "1")
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -291,6 +292,7 @@ def each_report(data: ref.Data, choices, *, split: bool = True):
 # --- the tests ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_spend_bands_match_reference(data: ref.Data, choices) -> None:
@@ -303,6 +305,7 @@ def test_spend_bands_match_reference(data: ref.Data, choices) -> None:
         assert report.empty == (not ref.period_transactions(data, stores, period))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_demographics_match_reference(data: ref.Data, choices) -> None:
@@ -313,6 +316,7 @@ def test_demographics_match_reference(data: ref.Data, choices) -> None:
         assert_rows(report.rows, ref.demographics(data, period, scope, edges), where)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_spending_power_matches_reference(data: ref.Data, choices) -> None:
@@ -322,6 +326,7 @@ def test_spending_power_matches_reference(data: ref.Data, choices) -> None:
         assert_rows(report.rows, ref.spending_power(data, period, scope), where)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_churn_matches_reference(data: ref.Data, choices) -> None:
@@ -332,6 +337,7 @@ def test_churn_matches_reference(data: ref.Data, choices) -> None:
         assert_rows(report.rows, ref.churn(data, period, scope, inactive_days), where)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_churn_list_matches_reference(data: ref.Data, choices) -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -132,6 +133,7 @@ def examples(draw):
     return data, calls
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(examples(), st.data())
 def test_callback_review_matches_reference(example, choices):
@@ -144,6 +146,7 @@ def test_callback_review_matches_reference(example, choices):
                 assert_matches(report.rows, expected, label("callback_review", period, scope))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(examples(), st.data())
 def test_callback_effect_matches_reference(example, choices):
@@ -167,6 +170,7 @@ def test_callback_effect_matches_reference(example, choices):
                 assert report.rows[0]["base_members"] == len(listed.rows), where
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(examples(), st.data())
 def test_phone_wrong_matches_reference(example, choices):

@@ -50,6 +50,7 @@ def assert_list(actual: list[dict], expected: list[dict], where: str) -> None:
 # --- generated chains -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=datasets(), choices=st.data())
 def test_callbacks_match_reference(data: ref.Data, choices) -> None:

@@ -18,6 +18,7 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -159,6 +160,7 @@ def scopes(data: ref.Data) -> list[Scope]:
     ]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(chain=chains())
 def test_member_histories_match_reference(chain) -> None:

@@ -18,6 +18,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +121,7 @@ def periods(draw):
     return draw(st.sampled_from([month(2025, 12), month(2026, 1), month(2026, 2), year(2026)]))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(complaints=complaint_files(), period=periods(), store=st.sampled_from(STORE_IDS))
 def test_figures_and_overdue_list_match_reference(complaints, period, store) -> None:

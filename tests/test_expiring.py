@@ -577,6 +577,7 @@ def scenarios(draw):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(scenarios())
 def test_matches_the_reference_on_random_cases(scenario) -> None:
     period, as_of, members, tickets, min_visits, min_spend = scenario

@@ -166,6 +166,7 @@ HYP = settings(
 )
 
 
+@pytest.mark.slow
 @HYP
 @given(
     ledger=ledger_st(),

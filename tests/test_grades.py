@@ -33,6 +33,7 @@ from test_new_members import (
 GRADE_EDGES = ((500, 2000, 5000), (0, 250, 1000), (100.5, 300, 2000))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(chain=member_chains(), choices=st.data())
 def test_grades_match_reference(chain, choices) -> None:
@@ -44,6 +45,7 @@ def test_grades_match_reference(chain, choices) -> None:
         assert_rows(report.rows, expected, label("grades", period, scope) + f" {edges}")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(chain=member_chains(), choices=st.data())
 def test_grade_migration_matches_reference(chain, choices) -> None:

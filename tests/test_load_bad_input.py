@@ -613,6 +613,7 @@ def expected_outcome(data: list[GenRow]) -> list[tuple[str, object]]:
     return outcomes
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.lists(gen_rows, min_size=1, max_size=12))
 def test_every_row_is_loaded_duplicate_or_rejected(data):

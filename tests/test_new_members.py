@@ -132,6 +132,7 @@ def label(report: str, period, scope: Scope) -> str:
 # --- against the reference ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(chain=member_chains(), choices=st.data())
 def test_new_members_match_reference(chain, choices) -> None:
@@ -142,6 +143,7 @@ def test_new_members_match_reference(chain, choices) -> None:
         assert_rows(report.rows, expected, label("new_members", period, scope))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(chain=member_chains(), choices=st.data())
 def test_member_problems_match_reference(chain, choices) -> None:

@@ -545,3 +545,24 @@ def test_a_schema_left_half_made_is_finished_by_a_writer(tmp_path):
     con.close()
     result = run_cli("--db", other, "load", "transactions", tickets(tmp_path))
     assert result.exit_code == 2 and "another application's" in result.stderr
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_duckdb_runs_on_the_threads_the_variable_gives(tmp_path, monkeypatch, threads):
+    from memberkit import db
+
+    monkeypatch.setenv("MEMBERKIT_THREADS", threads)
+    con = db.connect(tmp_path / "t.duckdb")
+    try:
+        assert con.execute("select current_setting('threads')").fetchone()[0] == int(threads)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("threads", ["0", "two", "-1", "1.5", "²"])
+def test_a_threads_variable_that_is_no_count_is_a_usage_error(tmp_path, monkeypatch, threads):
+    monkeypatch.setenv("MEMBERKIT_THREADS", threads)
+    result = run_cli("--db", tmp_path / "t.duckdb", "load", "transactions", tickets(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert f"MEMBERKIT_THREADS={threads!r} is not a number of threads" in result.output
+    assert not (tmp_path / "t.duckdb").exists()  # refused before the database was made

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ def stored_text_values(db_path, kind: str) -> list[str]:
     return values
 
 
+@pytest.mark.slow
 @fuzz(40)
 @given(
     base=st.sampled_from(sorted(BASE)),

@@ -7,6 +7,7 @@ column absent from the later file changes."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def table(db_path, kind: str, history: bool = False) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.slow
 @fuzz(16)
 @given(data=st.data(), kind=st.sampled_from(sorted(VALUES)))
 def test_partial_files_over_full_ones_change_only_their_columns(data, kind):

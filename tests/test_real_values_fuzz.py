@@ -16,6 +16,7 @@ import io
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,6 +78,7 @@ def ticket_files(draw):
     return written, bare
 
 
+@pytest.mark.slow
 @fuzz(30)
 @given(ticket_files())
 def test_invisible_characters_never_split_an_id_or_lose_a_row(example):

@@ -19,6 +19,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,7 @@ def load_chain(directory: Path, responses: list[dict]):
     period=st.sampled_from(PERIODS),
     store=st.sampled_from(STORE_IDS),
 )
+@pytest.mark.slow
 def test_figures_and_low_list_match_reference(responses, period, store) -> None:
     if store not in STORES and all(r["store_id"] != store for r in responses):
         store = "S1"  # S9 is a store only while a survey names it (else: no such store)

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -205,6 +206,7 @@ def model(files: list[list[Ticket]], ratio: float) -> list[tuple[bool, list[Tick
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=files_st())
 def test_summaries_after_any_sequence_of_ticket_loads(files):

@@ -221,6 +221,7 @@ def assert_outcome(db: Path, result, outcome: ref.Outcome, raw: dict[int, str], 
 @settings(fuzz(30), phases=PHASES)
 @given(spec=line_files(), prior=st.sampled_from([None, None, "transactions", "ticket-lines"]),
        data=st.data())  # fmt: skip
+@pytest.mark.slow
 def test_line_files_load_as_the_reference_rolls_them_up(spec, prior, data):
     text = render(spec)
     rows = ref.read_rows(text, spec["delimiter"])

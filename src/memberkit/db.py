@@ -26,13 +26,17 @@ if TYPE_CHECKING:  # duckdb is imported when a connection is made: `--help` stay
 DB_ENV = "MEMBERKIT_DB"
 
 MEMORY_ENV = "MEMBERKIT_MEMORY_LIMIT"
+# DuckDB's worker threads (default: one per core). 1 when several memberkit processes share
+# the cores (the test suite's workers, parallel cron jobs): tiny queries then do not wait on
+# threads the other processes hold.
+THREADS_ENV = "MEMBERKIT_THREADS"
 # A folder: every statement memberkit sends to DuckDB is logged there, one file per
 # connection. For debugging, and for the test that proves no input value is ever written
 # into SQL text (values are bound parameters, which the log does not show).
 SQL_LOG_ENV = "MEMBERKIT_SQL_LOG"
 
 
-def _config() -> dict[str, str | bool]:
+def _config() -> dict[str, str | bool | int]:
     return {
         # Never reach for the network: no extension is installed or loaded behind our back.
         "autoinstall_known_extensions": False,
@@ -42,7 +46,19 @@ def _config() -> dict[str, str | bool]:
         # numpy and arrow come on top, so 1.5GB keeps a whole command under 2 GiB (at 100M
         # tickets with 2GB the load peaked at 2.2 GiB and the monthly workbook at 2.4 GiB).
         "memory_limit": os.environ.get(MEMORY_ENV, "1.5GB"),
-    }
+    } | _threads()
+
+
+def _threads() -> dict[str, int]:
+    given = os.environ.get(THREADS_ENV, "").strip()
+    if not given:
+        return {}
+    if not re.fullmatch(r"[0-9]+", given) or int(given) < 1:
+        raise UsageError(
+            f"{THREADS_ENV}={given!r} is not a number of threads",
+            hint=f"set {THREADS_ENV} to a whole number, 1 or more, or unset it for every core",
+        )
+    return {"threads": int(given)}
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:

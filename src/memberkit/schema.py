@@ -29,8 +29,10 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
     previous = _schema_version(con)  # None: a new database
+    if previous == SCHEMA_VERSION:  # every table is there: a writer's open writes nothing
+        return
+    ddl = resources.files("memberkit").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(ddl)
     if previous is not None and int(previous) < 3:
         con.execute("insert into ticket_stores select distinct store_id from transactions")
