@@ -139,7 +139,7 @@ def test_counts_per_store_and_kind(chain):
 
 def test_a_call_to_a_member_not_on_file_is_said_not_counted(chain):
     result = cli(chain, "callback-review", *SEPTEMBER)
-    assert "1 calls in 2026-09 to 1 member ids not in the members table" in result.stderr
+    assert "1 call in 2026-09 to 1 member id not in the members table" in result.stderr
     (total,) = [r for r in rows(chain, *SEPTEMBER) if r["kind"] == "all"]
     assert total["scope"] == "ALL" and total["calls"] == 8
 

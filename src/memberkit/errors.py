@@ -107,6 +107,11 @@ def os_error_in(exc: BaseException) -> OSError | None:
     return seen
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun for a message: '1 row', '2,000 rows', '1 match', '3 matches'."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def quoted(value: str, limit: int = 40) -> str:
     """A value from outside for a message: quoted, escaped and cut to a readable length."""
     text = repr(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from memberkit.errors import counted
 from memberkit.lake import KEY_IS_COLUMN, PARTITION, read_manifest, schema_entries
 
 
@@ -46,7 +47,9 @@ def _check_table(con, folder: Path, name: str, entry: dict, problems: list[str])
         return {"rows": 0, "months": {}}
     if not files:
         if entry.get("rows"):
-            problems.append(f"{name}: no Parquet file, {entry['rows']:,} rows in the manifest")
+            problems.append(
+                f"{name}: no Parquet file, {counted(entry['rows'], 'row')} in the manifest"
+            )
         return {"rows": 0, "months": {}}
     source = "read_parquet($files, hive_partitioning = $hive, hive_types_autocast = false)"
     params = {"files": files, "hive": partitioned}
@@ -71,8 +74,8 @@ def _check_table(con, folder: Path, name: str, entry: dict, problems: list[str])
         for month in sorted(set(found) | set(want)):
             if found.get(month, 0) != want.get(month, 0):
                 problems.append(
-                    f"{name} {PARTITION}={month}: {found.get(month, 0):,} rows in the files, "
-                    f"{want.get(month, 0):,} in the manifest"
+                    f"{name} {PARTITION}={month}: {counted(found.get(month, 0), 'row')} in the "
+                    f"files, {want.get(month, 0):,} in the manifest"
                 )
     else:
         found = {}
@@ -83,6 +86,6 @@ def _check_table(con, folder: Path, name: str, entry: dict, problems: list[str])
     )
     if rows != entry.get("rows"):
         problems.append(
-            f"{name}: {rows:,} rows in the files, {entry.get('rows'):,} in the manifest"
+            f"{name}: {counted(rows, 'row')} in the files, {entry.get('rows'):,} in the manifest"
         )
     return {"rows": rows, "months": found}

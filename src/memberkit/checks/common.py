@@ -39,10 +39,6 @@ class _Load:
     rows_rejected: int
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
 def _shown(text: str) -> str:
     """A value from a file, for a terminal line: no control characters, not too long."""
     text = printable(text)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from memberkit.checks.common import FAIL, PASS, WARN, CheckResult, _ids, _Load, _n, _shown
+from memberkit.checks.common import FAIL, PASS, WARN, CheckResult, _ids, _Load, _shown
+from memberkit.errors import counted
 from memberkit.ingest.kinds import Kind
 
 
@@ -69,7 +70,8 @@ def _unique_keys(con, kind: Kind, skip: list[int]) -> CheckResult:
             name,
             FAIL,
             keys,
-            f"{_n(keys, 'key')} of {kind.table} ({key}) {held}, {rows} rows in all; e.g. ({shown})",
+            f"{counted(keys, 'key')} of {kind.table} ({key}) {held}, {counted(rows, 'row')} in "
+            f"all; e.g. ({shown})",
         )
     if lines:
         return CheckResult(
@@ -117,7 +119,7 @@ def _ticket_stores(con, skip: list[int]) -> list[CheckResult]:
             "ticket_stores",
             FAIL,
             unlisted,
-            f"{_n(unlisted, 'store')} on tickets missing from ticket_stores: "
+            f"{counted(unlisted, 'store')} on tickets missing from ticket_stores: "
             f"{_ids(unlisted_ids)}; reports would leave them out of store lists",
         )
     elif extra or doubled:
@@ -125,8 +127,8 @@ def _ticket_stores(con, skip: list[int]) -> list[CheckResult]:
             "ticket_stores",
             WARN,
             extra + doubled,
-            f"ticket_stores lists {_n(extra, 'store')} without tickets and "
-            f"{_n(doubled, 'store')} twice; reports would list them with zeros",
+            f"ticket_stores lists {counted(extra, 'store')} without tickets and "
+            f"{counted(doubled, 'store')} twice; reports would list them with zeros",
         )
     else:
         listed = CheckResult(
@@ -137,7 +139,7 @@ def _ticket_stores(con, skip: list[int]) -> list[CheckResult]:
             "stores_on_tickets",
             WARN,
             unknown,
-            f"{_n(unknown, 'store')} on tickets not in the stores table: {_ids(unknown_ids)} "
+            f"{counted(unknown, 'store')} on tickets not in the stores table: {_ids(unknown_ids)} "
             "(they count for the company; load a stores file that lists them)",
         )
     else:
@@ -186,7 +188,7 @@ def _rolled_up(con, kind: Kind, skip: list[int]) -> CheckResult:
             name,
             FAIL,
             bad,
-            f"{_n(bad, 'ticket')} of {kind.table} loads not rolled up into "
+            f"{counted(bad, 'ticket')} of {kind.table} loads not rolled up into "
             f"{kind.rolls_up_into} as the sums of their lines, with the store, time and "
             f"member they agree on; e.g. {_shown(example)}",
         )

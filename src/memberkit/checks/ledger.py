@@ -13,9 +13,9 @@ from memberkit.checks.common import (
     CheckResult,
     _listed,
     _Load,
-    _n,
     _shown,
 )
+from memberkit.errors import counted
 from memberkit.ingest.kinds import KINDS, Kind
 
 
@@ -37,7 +37,8 @@ def _interrupted_loads(interrupted: list[_Load], held, history) -> CheckResult:
         "interrupted_loads",
         FAIL,
         len(interrupted),
-        f"{_n(len(interrupted), 'interrupted load')} holding {_n(rows, 'row')}: {named}{more}; "
+        f"{counted(len(interrupted), 'interrupted load')} holding {counted(rows, 'row')}: "
+        f"{named}{more}; "
         "they are undone the next time another memberkit command opens the database; "
         "then load those files again",
     )
@@ -93,7 +94,7 @@ def _load_arithmetic(loads: dict[int, _Load]) -> CheckResult:
         "load_arithmetic",
         PASS,
         0,
-        f"{_n(finished, 'finished load')}: read = loaded + duplicate + rejected "
+        f"{counted(finished, 'finished load')}: read = loaded + duplicate + rejected "
         "(refused: nothing loaded)",
     )
 
@@ -114,9 +115,9 @@ def _rejects(con, loads: dict[int, _Load], skip: list[int]) -> CheckResult:
     for (load_id, kind), n in sorted(by_load.items()):
         load = loads.get(load_id)
         if load is None:
-            bad.append(f"{_n(n, 'reject')} of load {load_id}, which has no ledger row")
+            bad.append(f"{counted(n, 'reject')} of load {load_id}, which has no ledger row")
         elif kind != load.kind:
-            bad.append(f"{_n(n, 'reject')} of load {load_id} say {kind}, the load {load.kind}")
+            bad.append(f"{counted(n, 'reject')} of load {load_id} say {kind}, the load {load.kind}")
         else:
             held[load_id] += n
     for load in loads.values():
@@ -129,7 +130,7 @@ def _rejects(con, loads: dict[int, _Load], skip: list[int]) -> CheckResult:
         return CheckResult("rejects", FAIL, len(bad), _listed(bad))
     total = sum(held.values())
     return CheckResult(
-        "rejects", PASS, 0, f"{_n(total, 'reject')}, as many as each load's rows_rejected"
+        "rejects", PASS, 0, f"{counted(total, 'reject')}, as many as each load's rows_rejected"
     )
 
 
@@ -177,7 +178,7 @@ def _ledger(
                 if load.kind == kind.name
                 else f"a {load.kind} load"
             )
-            bad.append(f"{_n(n, 'row')} of {table} with {what} {load_id}, {why}")
+            bad.append(f"{counted(n, 'row')} of {table} with {what} {load_id}, {why}")
 
     strays(held, kind.table)
     if kind.on_conflict != "replace":
@@ -236,10 +237,13 @@ def _ledger(
         else "rows = Σ (rows_loaded - rows_replaced)"
     )
     # the rest are tickets rolled up from line loads (strays() let only those through)
-    lines = f"; {_n(rolled, 'row')} rolled up from line loads (see rolled_up)" if rolled else ""
+    lines = ""
+    if rolled:
+        lines = f"; {counted(rolled, 'row')} rolled up from line loads (see rolled_up)"
     return CheckResult(
         name,
         PASS,
         0,
-        f"{kind.table}: {_n(rows, 'row')} from {_n(len(finished), 'load')}, {equation}{lines}",
+        f"{kind.table}: {counted(rows, 'row')} from {counted(len(finished), 'load')}, "
+        f"{equation}{lines}",
     )

@@ -7,7 +7,8 @@ summary rows of a 'loading' load are left out on both sides (interrupted_loads r
 from __future__ import annotations
 
 from memberkit import summaries
-from memberkit.checks.common import FAIL, PASS, CheckResult, _n, _shown
+from memberkit.checks.common import FAIL, PASS, CheckResult, _shown
+from memberkit.errors import counted
 
 _KEY = ("load_id", "month", "store_id", "member_key")
 _SUMS = tuple(c.strip() for c in summaries.SUMMARY_COLUMNS.split(",") if c.strip() not in _KEY)
@@ -39,12 +40,12 @@ def _member_keys(con, skip: list[int]) -> CheckResult:
         )
     problems = []
     if keys_twice:
-        problems.append(f"{_n(keys_twice, 'key')} given to more than one member id")
+        problems.append(f"{counted(keys_twice, 'key')} given to more than one member id")
     if ids_twice:
-        problems.append(f"{_n(ids_twice, 'member id')} with more than one key")
+        problems.append(f"{counted(ids_twice, 'member id')} with more than one key")
     if unkeyed:
         problems.append(
-            f"{_n(unkeyed, 'member id')} on tickets without a key, e.g. {_shown(example)}"
+            f"{counted(unkeyed, 'member id')} on tickets without a key, e.g. {_shown(example)}"
         )
     return CheckResult(
         "member_keys", FAIL, bad, "member_keys: " + "; ".join(problems) + "; summaries misjoin"
@@ -111,7 +112,7 @@ def _ticket_months(con, skip: list[int]) -> CheckResult:
         "ticket_months",
         FAIL,
         bad,
-        f"ticket_months disagrees with the summaries of the tickets: {_n(missing, 'row')} "
-        f"missing, {_n(extra, 'row')} extra (or held twice), {_n(differing, 'row')} "
+        f"ticket_months disagrees with the summaries of the tickets: {counted(missing, 'row')} "
+        f"missing, {counted(extra, 'row')} extra (or held twice), {counted(differing, 'row')} "
         f"differing; e.g. {_shown(example)}; reports that read it would be wrong",
     )

@@ -24,7 +24,7 @@ from memberkit.cli.framework import (
     run_report,
 )
 from memberkit.cli.outputs import store_files, with_month
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, counted
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports import catalogue
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
@@ -111,6 +111,7 @@ def _write_workbook(request: Request, period, options: catalogue.CallbacksOption
         callbacks_workbook(part, path, request.lang.value, info, names)
         stores = len({row["store_id"] for row in part.rows})
         err.print(
-            f"callbacks {period.label}: {len(part.rows):,} calls in {stores:,} stores -> {path}",
+            f"callbacks {period.label}: {counted(len(part.rows), 'call')} in "
+            f"{counted(stores, 'store')} -> {path}",
             markup=False,
         )

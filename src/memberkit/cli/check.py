@@ -18,7 +18,7 @@ from memberkit.cli.common import (
     say_waiting,
 )
 from memberkit.cli.engine import refuse_spark
-from memberkit.errors import EXIT_UNEXPECTED
+from memberkit.errors import EXIT_UNEXPECTED, counted
 
 
 @reports_errors
@@ -69,8 +69,7 @@ def check(
     failed = [r.name for r in results if r.status == "fail"]
     if failed:
         raise fail(
-            f"{path}: {len(failed)} check{'s' if len(failed) > 1 else ''} failed: "
-            f"{', '.join(failed)}",
+            f"{path}: {counted(len(failed), 'check')} failed: {', '.join(failed)}",
             EXIT_UNEXPECTED,
         )
 

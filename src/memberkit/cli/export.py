@@ -17,6 +17,7 @@ from memberkit.cli.common import (
     reports_errors,
 )
 from memberkit.cli.engine import refuse_spark
+from memberkit.errors import counted
 
 app = typer.Typer(
     help="Publish the database for other tools: export parquet DIR.",
@@ -52,8 +53,10 @@ def parquet(
     refuse_spark(ctx, "export")
 
     def said(name: str, entry: dict) -> None:
-        months = f" in {len(entry['months']):,} months" if entry.get("partitioned_by") else ""
-        err.print(f"  {name}: {entry['rows']:,} rows{months}", markup=False)
+        months = (
+            f" in {counted(len(entry['months']), 'month')}" if entry.get("partitioned_by") else ""
+        )
+        err.print(f"  {name}: {counted(entry['rows'], 'row')}{months}", markup=False)
 
     con = open_database(ctx, db_path, wait, read_only=True)
     try:
@@ -62,8 +65,8 @@ def parquet(
         con.close()
     tickets = manifest["tables"]["transactions"]
     err.print(
-        f"exported {len(manifest['tables'])} tables ({tickets['rows']:,} tickets in "
-        f"{len(tickets['months']):,} months, data through {manifest['data_through'] or '—'}) "
-        f"-> {directory}",
+        f"exported {counted(len(manifest['tables']), 'table')} "
+        f"({counted(tickets['rows'], 'ticket')} in {counted(len(tickets['months']), 'month')}, "
+        f"data through {manifest['data_through'] or '—'}) -> {directory}",
         markup=False,
     )

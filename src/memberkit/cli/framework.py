@@ -33,7 +33,7 @@ from memberkit.cli.outputs import (
     store_files,
     with_month,
 )
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, counted
 from memberkit.files import atomic_output
 from memberkit.periods import Period, Scope, choose_period, choose_scope
 from memberkit.reports import Report, catalogue
@@ -147,7 +147,7 @@ def emit(
 
         sheet, info = workbook
         write_workbook(output, [sheet], lang.value, info)
-        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+        err.print(f"{name}: {counted(len(report.rows), 'row')} -> {output}", markup=False)
         return
     if fmt is OutputFormat.table:
         from rich.console import Console
@@ -180,7 +180,7 @@ def emit(
     private = any(c.format == "phone" for c in load_template(name).columns)
     write_atomically(output, text, bom=fmt is OutputFormat.csv, private=private)
     if not quiet:
-        err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+        err.print(f"{name}: {counted(len(report.rows), 'row')} -> {output}", markup=False)
 
 
 def write_atomically(path: Path, text: str, *, bom: bool, private: bool) -> None:

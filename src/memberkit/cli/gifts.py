@@ -41,7 +41,7 @@ from memberkit.cli.outputs import (
     month_of,
     with_month,
 )
-from memberkit.errors import EXIT_GIFT_VARIANCE, printable
+from memberkit.errors import EXIT_GIFT_VARIANCE, counted, printable
 from memberkit.periods import Scope
 
 app = typer.Typer(
@@ -174,7 +174,10 @@ def count_sheet(
     with report_connection(ctx, db_path, wait) as con:
         held = gifts.gifts_held(con, location, day)
     write_sheet(output, location, day, held, lang.value)
-    err.print(f"count sheet for {location} on {day}: {len(held)} gifts -> {output}", markup=False)
+    err.print(
+        f"count sheet for {location} on {day}: {counted(len(held), 'gift')} -> {output}",
+        markup=False,
+    )
 
 
 @app.command("reconcile", cls=Command)
@@ -248,7 +251,9 @@ def _say_adjustments(rows: list[dict], *, posted: bool) -> None:
             markup=False,
         )
         return
-    err.print(f"{said} {len(rows)} adjustment(s) so the book equals the count:", markup=False)
+    err.print(
+        f"{said} {counted(len(rows), 'adjustment')} so the book equals the count:", markup=False
+    )
     for row in rows:
         name = f" {printable(row['gift_name'])}" if row.get("gift_name") else ""
         err.print(

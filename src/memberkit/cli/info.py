@@ -18,7 +18,7 @@ from memberkit.cli.common import (
     reports_errors,
 )
 from memberkit.cli.engine import engine_of
-from memberkit.errors import InputRejected, UsageError, printable
+from memberkit.errors import InputRejected, UsageError, counted, printable
 
 
 @reports_errors
@@ -103,8 +103,7 @@ def _lake_info(lake: str, format: TableOrJson) -> None:
             err.print(f"memberkit: {problem}", markup=False)
         count = len(facts["problems"])
         raise InputRejected(
-            f"the lake {lake} does not match its manifest ({count:,} "
-            f"difference{'s' if count > 1 else ''})",
+            f"the lake {lake} does not match its manifest ({counted(count, 'difference')})",
             hint="export it again: `memberkit export parquet DIR --replace`",
         )
 
@@ -155,15 +154,19 @@ def _print(facts: dict) -> None:
     u, s = facts["unknown_member_tickets"], facts["stores"]
     lines = [
         f"tickets: {t['first_date'] or '—'} to {t['last_date'] or '—'}; "
-        f"{t['tickets'] or 0:,} tickets ({t['member_tickets'] or 0:,} member tickets), "
-        f"{t['refunds'] or 0:,} refunds, {t['zero_amount'] or 0:,} zero-amount rows, "
-        f"{t['stores_with_tickets']:,} stores",
+        f"{counted(t['tickets'] or 0, 'ticket')} "
+        f"({counted(t['member_tickets'] or 0, 'member ticket')}), "
+        f"{counted(t['refunds'] or 0, 'refund')}, "
+        f"{counted(t['zero_amount'] or 0, 'zero-amount row')}, "
+        f"{counted(t['stores_with_tickets'], 'store')}",
         _lines_line(t["lines"], t["from_lines"], facts["rows"]["transactions"]),
         f"members: joined {m['first_join'] or '—'} to {m['last_join'] or '—'}; "
         f"{m['without_tickets'] or 0:,} without tickets, "
         f"{m['without_expiry'] or 0:,} without expiry date",
-        f"tickets with an unknown member id: {u['tickets']:,} ({u['member_ids']:,} member ids)",
-        f"stores: {s['stores']:,} in {s['regions']:,} regions (`info --stores` lists them); "
+        f"tickets with an unknown member id: {u['tickets']:,} "
+        f"({counted(u['member_ids'], 'member id')})",
+        f"stores: {s['stores']:,} in {counted(s['regions'], 'region')} (`info --stores` lists "
+        "them); "
         f"store ids without a store row: {_some(s['unknown'])}",
     ]
     for line in lines:
@@ -213,12 +216,12 @@ def _lines_line(lines: int, from_lines: int, ticket_rows: int) -> str:
     if not lines:
         return "ticket lines: none loaded"
     rows = (
-        f"all {ticket_rows:,} transactions rows"
+        f"all {counted(ticket_rows, 'transactions row')}"
         if from_lines == ticket_rows
         else f"{from_lines:,} of the {ticket_rows:,} transactions rows (the other "
         f"{ticket_rows - from_lines:,} from ticket files)"
     )
-    return f"ticket lines: {lines:,} lines, rolled up into {rows}"
+    return f"ticket lines: {counted(lines, 'line')}, rolled up into {rows}"
 
 
 def _print_stores(stores: list[dict]) -> None:

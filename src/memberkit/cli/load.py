@@ -11,7 +11,7 @@ import typer
 
 from memberkit.cli.common import DbOption, WaitOption, err, open_database, out, reports_errors
 from memberkit.cli.engine import refuse_spark
-from memberkit.errors import EXIT_INPUT_REJECTED, EXIT_USAGE, MemberkitError
+from memberkit.errors import EXIT_INPUT_REJECTED, EXIT_USAGE, MemberkitError, counted
 from memberkit.ingest.kinds import KINDS
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def load(
         load_ids = [r.load_id for r in results if r.load_id is not None and r.rejected]
         if rejects is not None:
             written = export_rejects(con, load_ids, rejects)
-            _say(out, f"{written:,} rejected rows written to {rejects}")
+            _say(out, f"{counted(written, 'rejected row')} written to {rejects}")
     finally:
         con.close()
     if failed:
@@ -248,12 +248,12 @@ def _report(result: LoadResult, max_ratio: float) -> None:
         if result.kind == "members" or result.replaced:
             parts.append(f"{result.replaced:,} replaced")
         parts += [f"{result.duplicates:,} duplicate", f"{result.rejected:,} rejected"]
-        formed = "" if result.tickets is None else f"; {result.tickets:,} tickets formed"
+        formed = "" if result.tickets is None else f"; {counted(result.tickets, 'ticket')} formed"
         _say(out, f"{name}: {', '.join(parts)} ({how}){formed}")
     for w in result.warnings[:20]:
         _say(err, f"{name}: warning: line {w.line}, column {w.column}: {w.reason}")
     if len(result.warnings) > 20:
-        _say(err, f"{name}: ... {len(result.warnings) - 20:,} more warnings")
+        _say(err, f"{name}: ... {counted(len(result.warnings) - 20, 'more warning')}")
     for sample in result.first_rejects:
         where = f"line {sample.line}" if sample.line is not None else "line ?"
         where += f" {sample.sheet}" if sample.sheet else ""
@@ -268,7 +268,8 @@ def _report(result: LoadResult, max_ratio: float) -> None:
     if result.status == "refused":
         _say(
             err,
-            f"memberkit: {name}: {result.rejected:,} of {result.rows_read:,} rows rejected and "
+            f"memberkit: {name}: {result.rejected:,} of {counted(result.rows_read, 'row')} "
+            "rejected and "
             f"{result.refusal}; nothing from this file was loaded",
         )
     if result.kind == "transactions" and any(

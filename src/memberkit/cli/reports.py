@@ -44,7 +44,7 @@ from memberkit.cli.outputs import (
     store_files,
     with_month,
 )
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, counted
 from memberkit.periods import Scope, choose_period, choose_scope
 from memberkit.reports import analyses, catalogue
 from memberkit.reports.options import MAX_DAYS, age_edges, money_edges
@@ -184,12 +184,14 @@ def expiring(
         from memberkit.render.workbooks import split_expiring
 
         written = split_expiring(report, split_by_store, lang.value, info, names)
-        err.print(f"{len(written)} workbooks -> {split_by_store}", markup=False)
+        err.print(f"{counted(len(written), 'workbook')} -> {split_by_store}", markup=False)
     target = f" -> {output}" if output else ""
     if output is not None and STORE in str(output):
-        target = f" -> {len(written)} files {output}"
+        target = f" -> {counted(len(written), 'file')} {output}"
     err.print(
-        f"{period.label}: {len(report.rows):,} members in {stores:,} stores{target}", markup=False
+        f"{period.label}: {counted(len(report.rows), 'member')} in {counted(stores, 'store')}"
+        f"{target}",
+        markup=False,
     )
 
 

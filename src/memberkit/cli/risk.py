@@ -33,7 +33,7 @@ from memberkit.cli.framework import (
     emit_files,
 )
 from memberkit.cli.outputs import STORE, choose_format, month_of, store_files, with_month
-from memberkit.errors import UsageError
+from memberkit.errors import UsageError, counted
 from memberkit.periods import choose_period, choose_scope
 from memberkit.reports.options import MAX_DAYS
 
@@ -97,7 +97,7 @@ def churn_risk(
         info = workbook_info(data_through(con)) if fmt is OutputFormat.xlsx else None
     model = report.model
     err.print(
-        f"BG/NBD fit on {model['members']:,} members: r {model['r']:.4f}, "
+        f"BG/NBD fit on {counted(model['members'], 'member')}: r {model['r']:.4f}, "
         f"alpha {model['alpha']:.4f}, a {model['a']:.4f}, b {model['b']:.4f}, "
         f"log-likelihood {model['log_likelihood']:,.2f}",
         markup=False,
@@ -113,7 +113,7 @@ def churn_risk(
             if part is report:  # the units sheet sums every store of the fit
                 sheets.insert(0, Sheet(units, "churn-risk-units"))
             write_workbook(path, sheets, lang.value, info)
-            err.print(f"churn-risk: {len(part.rows):,} members -> {path}", markup=False)
+            err.print(f"churn-risk: {counted(len(part.rows), 'member')} -> {path}", markup=False)
         return
     if by is not None and fmt is OutputFormat.csv:
         # --by gives one row per unit and ALL, as for every report (SPEC 4); a CSV holds one
@@ -145,4 +145,4 @@ def _stream(report, name: str, fmt: OutputFormat, output: Path | None) -> None:
         with tmp.open("w", encoding=encoding, newline="") as file:
             for part in parts:
                 file.write(part)
-    err.print(f"{name}: {len(report.rows):,} rows -> {output}", markup=False)
+    err.print(f"{name}: {counted(len(report.rows), 'row')} -> {output}", markup=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from memberkit.errors import UsageError, option
+from memberkit.errors import UsageError, counted, option
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, data_through, period_params, run_query
 from memberkit.reports.analyses import DEFAULT_INACTIVE_DAYS
@@ -58,8 +58,8 @@ def _unknown_members_note(con: duckdb.DuckDBPyConnection, period: Period) -> lis
     if not calls:
         return []
     return [
-        f"{calls:,} calls in {period.label} to {members:,} member ids not in the members "
-        "table are left out: they have no home store"
+        f"{counted(calls, 'call')} in {period.label} to {counted(members, 'member id')} not in "
+        "the members table are left out: they have no home store"
     ]
 
 

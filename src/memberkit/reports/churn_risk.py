@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from memberkit.errors import counted
 from memberkit.periods import Period, Scope
 from memberkit.reports import Report, check_scope, data_through, missing_history
 from memberkit.reports.bgnbd import (
@@ -105,7 +106,7 @@ def _past_the_data(con, as_of: date) -> list[str]:
         return []
     days = (as_of - through).days
     return [
-        f"E ({as_of}) is {days} day{'s' if days > 1 else ''} after the last ticket ({through}): "
+        f"E ({as_of}) is {counted(days, 'day')} after the last ticket ({through}): "
         "those days count as days without purchases, so members look less active than they "
         "are; choose a --month or --as-of the data covers"
     ]
