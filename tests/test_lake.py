@@ -311,6 +311,10 @@ def test_the_engine_variable_is_named_when_it_is_the_cause(chain_db, monkeypatch
             "give one of them",
         ),  # fmt: skip
         (["--engine", "spark", "--tables", "missing.toml"], "no tables mapping at"),
+        (["--spark-conf", "spark.driver.memory=4g"], "--spark-conf: for reports on Spark"),
+        (["--engine", "spark", "--lake", "L", "--spark-conf", "4g"], "'4g' is not a Spark"),
+        (["--engine", "spark", "--lake", "L", "--spark-conf", "driver.memory=4g"], "not a Spark"),
+        (["--engine", "spark", "--lake", "L", "--spark-conf", "spark.=1"], "not a Spark"),
         (["--engine", "duck"], "Invalid value for '--engine'"),
     ],
 )
@@ -441,6 +445,9 @@ def test_the_api_keeps_engine_options_apart(chain_db, tmp_path):
         memberkit.open(chain_db, lake=tmp_path)
     assert raised.value.exit_code == 2 and "lake: for engine='spark' only" in raised.value.message
     with pytest.raises(memberkit.MemberkitError) as raised:
+        memberkit.open(chain_db, spark_conf={"spark.driver.memory": "4g"})
+    assert "spark_conf: for engine='spark' only" in raised.value.message
+    with pytest.raises(memberkit.MemberkitError) as raised:
         memberkit.open(engine="spark")
     assert raised.value.exit_code == 2 and "lake" in raised.value.message
     with pytest.raises(memberkit.MemberkitError) as raised:
@@ -495,7 +502,9 @@ def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connectio
     mapping.write_text('[transactions]\ntable = "dw.fact_pos_ticket"\n', encoding="utf-8")
     calls = []
     monkeypatch.setattr(
-        engine, "spark_session", lambda master=None, remote=None: calls.append((master, remote))
+        engine,
+        "spark_session",
+        lambda master=None, remote=None, conf=None: calls.append((master, remote, conf)),
     )
     monkeypatch.setattr(tables, "register_tables", lambda spark, path: calls.append(Path(path)))
 
@@ -508,7 +517,12 @@ def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connectio
     report = ["spend-bands", "--month", MONTH, "--format", "json"]
     on_duckdb = run_cli("--db", chain_db, *report)
     remote = "sc://spark-head:15002"
-    result = run_cli("--engine", "spark", "--spark-remote", remote, "--tables", mapping, *report)
+    result = run_cli(
+        "--engine", "spark", "--spark-remote", remote, "--tables", mapping,
+        "--spark-conf", "spark.sql.shuffle.partitions=8", "--spark-conf", "spark.x.y=a=b",
+        *report,
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert calls == [(None, remote), mapping]
+    settings = {"spark.sql.shuffle.partitions": "8", "spark.x.y": "a=b"}
+    assert calls == [(None, remote, settings), mapping]
     assert json.loads(result.stdout) == json.loads(on_duckdb.stdout)

@@ -80,17 +80,21 @@ def test_spend_bands_on_spark_prints_the_duckdb_table(spark, lake, full_chain):
     assert on_duckdb.exit_code == 0, on_duckdb.output
     absent = lake.parent / "absent.duckdb"  # proof that the Spark side reads no database
     on_spark = run_cli(
-        "--engine", "spark", "--spark-master", MASTER, "--lake", lake, "--db", absent, *report
+        "--engine", "spark", "--spark-master", MASTER, "--lake", lake, "--db", absent,
+        "--spark-conf", "spark.memberkit.probe = cli", *report,
     )  # fmt: skip
     assert on_spark.exit_code == 0, on_spark.output
     assert on_spark.stdout == on_duckdb.stdout
+    assert spark.conf.get("spark.memberkit.probe") == "cli"  # the setting reached the session
     assert "S001" in on_spark.stdout  # a row per store, not an empty table
 
 
 def test_the_api_runs_a_report_on_spark(spark, lake, full_chain):
     with memberkit.open(full_chain) as db:
         expected = db.report("spend-bands", month=MONTH, by="region", bands=[200, 800]).rows
-    with memberkit.open(engine="spark", lake=lake, spark_master=MASTER) as db:
+    settings = {"spark.memberkit.probe": "api"}
+    with memberkit.open(engine="spark", lake=lake, spark_master=MASTER, spark_conf=settings) as db:
         on_spark = db.report("spend-bands", month=MONTH, by="region", bands=[200, 800]).rows
     assert on_spark == expected
+    assert spark.conf.get("spark.memberkit.probe") == "api"
     assert len(expected) > 2  # the regions and ALL

@@ -46,18 +46,24 @@ def open(  # noqa: A001
     tables: str | Path | None = None,
     spark_master: str | None = None,
     spark_remote: str | None = None,
+    spark_conf: dict[str, str] | None = None,
 ) -> Database:
     """The database read-only (default: $MEMBERKIT_DB, else ./memberkit.duckdb); or, with
     engine="spark", a lake written by `memberkit export parquet` (lake=DIR) or existing
     warehouse tables (tables=FILE.toml) on Spark: local (spark_master, default local[*]) or
-    a cluster through Spark Connect (spark_remote="sc://HOST:15002")."""
+    a cluster through Spark Connect (spark_remote="sc://HOST:15002"), with Spark settings
+    (spark_conf={"spark.driver.memory": "4g"})."""
     if engine == "spark":
         if path is not None:
             raise UsageError(
                 "path names a DuckDB database: with engine='spark' give lake or tables"
             )
         con = spark_connection(
-            lake=lake, tables=tables, spark_master=spark_master, spark_remote=spark_remote
+            lake=lake,
+            tables=tables,
+            spark_master=spark_master,
+            spark_remote=spark_remote,
+            spark_conf=spark_conf,
         )
     elif engine == "duckdb":
         given = [
@@ -67,6 +73,7 @@ def open(  # noqa: A001
                 ("tables", tables),
                 ("spark_master", spark_master),
                 ("spark_remote", spark_remote),
+                ("spark_conf", spark_conf),
             )
             if v is not None
         ]
@@ -89,6 +96,7 @@ def spark_connection(
     tables: str | Path | None = None,
     spark_master: str | None = None,
     spark_remote: str | None = None,
+    spark_conf: dict[str, str] | None = None,
 ):
     """A connection that runs the reports' SQL on Spark (memberkit.engines.spark), over a
     lake or mapped warehouse tables registered as views named as memberkit's tables. It has
@@ -108,7 +116,7 @@ def spark_connection(
         raise UsageError(f"no tables mapping at {tables}: {option('tables')} names a TOML file")
     from memberkit.engines.spark import SparkConnection, spark_session
 
-    spark = spark_session(master=spark_master, remote=spark_remote)
+    spark = spark_session(master=spark_master, remote=spark_remote, conf=spark_conf)
     if lake is not None:
         from memberkit.lake import register_lake
 

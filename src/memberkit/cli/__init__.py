@@ -28,6 +28,7 @@ from memberkit.cli.engine import (
     EngineName,
     EngineOption,
     LakeOption,
+    SparkConfOption,
     SparkMasterOption,
     SparkRemoteOption,
     TablesOption,
@@ -72,6 +73,7 @@ def _root(
     spark_remote: SparkRemoteOption = None,
     lake: LakeOption = None,
     tables: TablesOption = None,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     try:
         chosen = chosen_engine(
@@ -81,6 +83,7 @@ def _root(
             spark_remote=spark_remote,
             lake=lake,
             tables=tables,
+            spark_conf=spark_conf,
         )
     except MemberkitError as exc:
         raise fail(exc.message, exc.exit_code, exc.hint) from None

@@ -67,6 +67,15 @@ LakeOption = Annotated[
         "or a URI the cluster reads).",
     ),
 ]
+SparkConfOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        metavar="KEY=VALUE",
+        help="With --engine spark: a Spark setting, as spark-submit's --conf (repeat it), "
+        "like spark.driver.memory=4g for a report over millions of members.",
+    ),
+]
 TablesOption = Annotated[
     Path | None,
     typer.Option(
@@ -84,6 +93,7 @@ class Engine:
     spark_remote: str | None = None
     lake: str | None = None
     tables: Path | None = None
+    spark_conf: tuple[tuple[str, str], ...] = ()  # --spark-conf, in the order given
     from_env: bool = False  # --engine spark came from $MEMBERKIT_ENGINE
 
     @property
@@ -91,18 +101,19 @@ class Engine:
         return self.name is EngineName.spark
 
 
-def chosen_engine(ctx: typer.Context, **given: Any) -> Engine:
+def chosen_engine(ctx: typer.Context, spark_conf: list[str] | None, **given: Any) -> Engine:
     """The root's engine options as one Engine. A Spark option typed on the command line
     without --engine spark is a mistake worth saying (exit 2); one from the environment is
     left alone (MEMBERKIT_LAKE may be set for the days Spark is used)."""
     engine = Engine(
         **given,
+        spark_conf=tuple(_setting(text) for text in spark_conf or ()),
         from_env=_source(ctx, "engine") == "ENVIRONMENT",
     )
     if not engine.spark:
         typed = [
             f"--{name.replace('_', '-')}"
-            for name in ("spark_master", "spark_remote", "lake", "tables")
+            for name in ("spark_master", "spark_remote", "lake", "tables", "spark_conf")
             if _source(ctx, name) == "COMMANDLINE"
         ]
         if typed:
@@ -111,6 +122,19 @@ def chosen_engine(ctx: typer.Context, **given: Any) -> Engine:
                 hint="without it, reports read the DuckDB database (--db)",
             )
     return engine
+
+
+def _setting(text: str) -> tuple[str, str]:
+    """--spark-conf KEY=VALUE as (KEY, VALUE): a Spark setting's key starts with "spark."
+    (spark-submit ignores any other with a warning; here it is a mistake said at once)."""
+    key, equals, value = text.partition("=")
+    key = key.strip()
+    if not equals or not key.startswith("spark.") or key == "spark.":
+        raise UsageError(
+            f"--spark-conf {text!r} is not a Spark setting",
+            hint="give KEY=VALUE with a key of Spark's, like --spark-conf spark.driver.memory=4g",
+        )
+    return key, value.strip()
 
 
 def _source(ctx: typer.Context, name: str) -> str | None:
@@ -146,4 +170,5 @@ def spark_connection(engine: Engine) -> Any:
         tables=engine.tables,
         spark_master=engine.spark_master,
         spark_remote=engine.spark_remote,
+        spark_conf=dict(engine.spark_conf),
     )

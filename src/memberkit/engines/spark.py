@@ -22,10 +22,13 @@ if TYPE_CHECKING:
 SPARK_HINT = 'the Spark engine is an extra: pip install "memberkit[spark]" (and Java 17+)'
 
 
-def spark_session(master: str | None = None, remote: str | None = None):
+def spark_session(
+    master: str | None = None, remote: str | None = None, conf: dict[str, str] | None = None
+):
     """A SparkSession: Spark Connect when `remote` ("sc://host:15002"), else a local or
-    cluster master (default "local[*]"). Session time zone UTC: the lake's timestamps carry
-    none, and nothing may move them."""
+    cluster master (default "local[*]"), with the settings `conf` (after memberkit's own, so
+    they win; a local driver's memory is set when its JVM starts). Session time zone UTC:
+    the lake's timestamps carry none, and nothing may move them."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -43,6 +46,8 @@ def spark_session(master: str | None = None, remote: str | None = None):
         if master.startswith("local"):
             # a few cores: Spark's 200 shuffle partitions would be mostly empty tasks
             builder = builder.config("spark.sql.shuffle.partitions", "2")
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     try:
         spark = builder.getOrCreate()
