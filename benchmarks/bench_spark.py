@@ -12,7 +12,7 @@ the next run), then measures, ratios within the run (the machine is shared):
   command  `memberkit spend-bands` as a whole process on each engine (start-up included).
 Results go to benchmarks/data/bench-spark-N.json and the "## Spark" section of RESULTS.md.
 Usage: python benchmarks/bench_spark.py [--scale N] [--repeat R] [--master URL]
-       [--report NAME ...]
+       [--report NAME ...] [--conf spark.driver.memory=4g ...]
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ def same(a, b) -> bool:
     return a == b
 
 
-def measure_reports(db_path: Path, lake: Path, month: str, repeat: int, master: str, names):
+def measure_reports(
+    db_path: Path, lake: Path, month: str, repeat: int, master: str, names, conf: dict
+):
     from memberkit import db
     from memberkit.engines.spark import SparkConnection, spark_session
     from memberkit.lake import register_lake
@@ -137,7 +139,7 @@ def measure_reports(db_path: Path, lake: Path, month: str, repeat: int, master: 
     prepare_connection(duck)
     print(f"Spark session ({master}) ...", flush=True)
     start = time.perf_counter()
-    spark = spark_session(master=master)
+    spark = spark_session(master=master, conf=conf)
     started = time.perf_counter() - start
     start = time.perf_counter()
     register_lake(spark, lake)
@@ -154,6 +156,9 @@ def measure_reports(db_path: Path, lake: Path, month: str, repeat: int, master: 
             later = [timed(con, call) for _ in range(max(repeat - 1, 1))]
         except Exception as exc:  # a report Spark cannot run yet: said in the table
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            # the Java side's reason is further down (Py4J's first line names only the call)
+            causes = [line.strip() for line in str(exc).splitlines() if "Exception" in line]
+            print(f"  fails: {error}\n    " + "\n    ".join(causes[:6]), flush=True)
         row = {
             "report": name,
             "scope": scope,
@@ -168,6 +173,7 @@ def measure_reports(db_path: Path, lake: Path, month: str, repeat: int, master: 
             }
         else:
             row["error"] = error
+            row["error_causes"] = causes[:6]
         rows.append(row)
     con.close()
     duck.close()
@@ -175,13 +181,15 @@ def measure_reports(db_path: Path, lake: Path, month: str, repeat: int, master: 
     return {"session_seconds": started, "register_seconds": registered, "reports": rows}
 
 
-def measure_commands(db_path: Path, lake: Path, month: str, master: str) -> dict:
+def measure_commands(db_path: Path, lake: Path, month: str, master: str, conf: dict) -> dict:
     """spend-bands --by store as a whole command on each engine, start-up included."""
     report = ["spend-bands", "--month", month, "--by", "store", "--format", "json"]
     print("whole commands ...", flush=True)
     duck = whole([*MEMBERKIT, "--db", db_path, *report])
+    settings = [a for k, v in conf.items() for a in ("--spark-conf", f"{k}={v}")]
     spark = whole(
-        [*MEMBERKIT, "--engine", "spark", "--spark-master", master, "--lake", lake, *report]
+        [*MEMBERKIT, "--engine", "spark", "--spark-master", master, *settings, "--lake", lake]
+        + report
     )
     return {"duckdb": duck, "spark": spark}
 
@@ -192,6 +200,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each report per engine")
     parser.add_argument("--master", default="local[*]", help="the local Spark master")
     parser.add_argument("--month", default="2026-10", help="the sample's last month")
+    parser.add_argument(
+        "--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting"
+    )
     parser.add_argument("--report", action="append", help="these reports only")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
@@ -213,13 +224,15 @@ def main() -> None:
             "month": args.month,
             "master": args.master,
             "repeat": args.repeat,
+            "conf": dict(item.split("=", 1) for item in args.conf),
         },
     }
     results["export"] = measure_export(db_path, lake)
     names = tuple(args.report) if args.report else None
     load_before = os.getloadavg()[0]
-    results |= measure_reports(db_path, lake, args.month, args.repeat, args.master, names)
-    results["commands"] = measure_commands(db_path, lake, args.month, args.master)
+    conf = results["context"]["conf"]
+    results |= measure_reports(db_path, lake, args.month, args.repeat, args.master, names, conf)
+    results["commands"] = measure_commands(db_path, lake, args.month, args.master, conf)
     results["context"]["load_average"] = max(load_before, os.getloadavg()[0])
     results["context"]["minutes"] = (time.perf_counter() - began) / 60
     store = DATA / f"bench-spark-{args.scale}.json"

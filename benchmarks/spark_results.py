@@ -32,7 +32,9 @@ def section(results: dict) -> str:
         "",
         f"Written by `make bench-spark` (benchmarks/bench_spark.py) on {ctx['date']}, "
         f"{ctx['machine']}; Python {ctx['python']}, duckdb {ctx['duckdb']}, pyspark "
-        f"{ctx['pyspark']} on `{ctx['master']}`. The chain: {ctx['scale']:,} tickets "
+        f"{ctx['pyspark']} on `{ctx['master']}`"
+        + "".join(f", `{k}={v}`" for k, v in ctx.get("conf", {}).items())
+        + f". The chain: {ctx['scale']:,} tickets "
         f"(`memberkit sample-data`, {export['members']:,} members, {export['stores']} stores), "
         f"month {ctx['month']}; each report run "
         f"{ctx['repeat']}× per engine; {ctx['minutes']:.1f} min, load average up to "

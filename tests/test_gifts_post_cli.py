@@ -85,7 +85,7 @@ def test_post_lists_what_it_recorded_and_settles_the_book(counted):
     result = run_cli("--db", counted, "gifts", "reconcile", "--post", "-f", "csv")
     assert result.exit_code == 0, result.output
     assert said_adjustments(result.stderr) == expected
-    assert f"posted {len(expected)} adjustment(s)" in result.stderr
+    assert len(expected) > 1 and f"posted {len(expected)} adjustments" in result.stderr
     after = {(r["location"], r["gift_id"]): r for r in reconcile_rows(counted)}
     for location, _, gift, _, _, counted_qty in expected:
         assert after[location, gift]["book_qty"] == counted_qty

@@ -261,3 +261,38 @@ def test_reports_refuse_a_database_whose_tickets_changed_around_the_loader(tmp_p
         assert result.exit_code == 3, result.output
         assert "cover 1 of the 2 tickets" in result.output
         assert "memberkit check" in result.output
+
+
+class _Unchanging:
+    """A connection over data nothing changes under it, as a Spark connection over a lake:
+    it carries `summaries_verified`, and counts the checks it is sent."""
+
+    summaries_verified = False
+
+    def __init__(self, tickets: int, summarised: int) -> None:
+        self.counts, self.checks = (tickets, summarised), 0
+
+    def execute(self, sql: str, params=None):
+        self.checks += 1
+        counts = self.counts
+
+        class Result:
+            def fetchall(self):
+                return [counts]
+
+        return Result()
+
+
+def test_a_connection_over_unchanging_data_checks_its_summaries_once():
+    from memberkit.errors import InputRejected
+    from memberkit.reports.summarised import require_summaries
+
+    covered = _Unchanging(5, 5)
+    for _ in range(3):
+        require_summaries(covered)
+    assert covered.checks == 1
+    short = _Unchanging(5, 4)  # a failed check is never taken as passed
+    for _ in range(2):
+        with pytest.raises(InputRejected, match="cover 4 of the 5 tickets"):
+            require_summaries(short)
+    assert short.checks == 2

@@ -29,7 +29,7 @@ from test_hostile_input import fresh_db, fuzz
 SUMMARY = re.compile(
     r"^(?P<file>.+?): (?P<read>[\d,]+) read, (?P<loaded>[\d,]+) loaded, (?P<dup>[\d,]+) "
     r"duplicate, (?P<rej>[\d,]+) rejected \((?P<enc>[^,]+), (?P<delim>\w+)\); "
-    r"(?P<tickets>[\d,]+) tickets formed$",
+    r"(?P<tickets>[\d,]+) tickets? formed$",
     re.M,
 )
 TX_SQL = "select txn_id, store_id, txn_time, member_id, amount, item_qty from transactions"

@@ -84,7 +84,7 @@ OLD_SAME = (
     "T1,1,S001,2026-10-01 10:00:00,M1,SKU9,礼盒,礼品,1,100.00\n"
     "D1,1,S007,2026-10-09 10:00:00,M3,SKU1,牛奶,乳品,4,20.00\n"
 )
-OLD_SAME_SUMMARY = "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 tickets formed"
+OLD_SAME_SUMMARY = "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 ticket formed"
 
 FILES = {
     "lines": (LINES, LINES_SUMMARY),
@@ -425,7 +425,7 @@ def mixed(tmp_path_factory) -> Path:
         "A4,1,S002,2026-10-10 10:00:00,M1,SKU1,牛奶,乳品,3,15.00\n"
     )
     result = load(db_file, "ticket-lines", write(folder / "more.csv", more))
-    assert "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 tickets formed" in (
+    assert "2 read, 1 loaded, 1 duplicate, 0 rejected (utf-8, comma); 1 ticket formed" in (
         result.output
     )
     return db_file

@@ -83,6 +83,9 @@ class SparkConnection:
         self._owns_session = owns_session
         self.macros = Macros()
         self.settings: dict[str, str] = {}  # DuckDB's `set`s: kept, with no effect on Spark
+        # the lake or tables do not change under a connection: their summaries are checked
+        # against the tickets once (reports.summarised), not before every query
+        self.summaries_verified = False
         self._translated: dict[tuple[str, int], list[_Statement]] = {}
         self._list_texts: dict[tuple, str] = {}
         prepare_connection(self)
