@@ -526,3 +526,41 @@ def test_tables_reach_the_warehouse_mapping_and_the_report_runs_on_its_connectio
     settings = {"spark.sql.shuffle.partitions": "8", "spark.x.y": "a=b"}
     assert calls == [(None, remote, settings), mapping]
     assert json.loads(result.stdout) == json.loads(on_duckdb.stdout)
+
+
+class _Frame:
+    """A Spark DataFrame whose collect fails as Spark's did (a stand-in: no JVM needed)."""
+
+    def __init__(self, failure: str) -> None:
+        self.failure = failure
+
+    def collect(self):
+        raise RuntimeError(self.failure)
+
+    toArrow = collect  # Spark's name
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "Job aborted due to stage failure: ... TaskResultLost (result lost from block manager)",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "Total size of serialized results of 3 tasks (1100.0 MiB) is bigger than "
+        "spark.driver.maxResultSize (1024.0 MiB)",
+    ],
+)
+def test_a_spark_driver_out_of_memory_is_said_with_the_setting_to_raise(failure):
+    from memberkit.engines.spark import SparkRelation
+
+    for read in (SparkRelation.fetchall, SparkRelation.to_arrow_table):
+        with pytest.raises(memberkit.MemberkitError) as raised:
+            read(SparkRelation(_Frame(failure)))
+        assert "Spark's driver could not hold the report's result" in raised.value.message
+        assert "--spark-conf spark.driver.memory=4g" in raised.value.hint
+
+
+def test_other_spark_failures_pass_through_as_they_are():
+    from memberkit.engines.spark import SparkRelation
+
+    with pytest.raises(RuntimeError, match="AnalysisException"):
+        SparkRelation(_Frame("AnalysisException: no such column")).fetchall()

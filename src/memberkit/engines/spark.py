@@ -198,7 +198,8 @@ class SparkRelation:
 
     def fetchall(self) -> list[tuple]:
         if self._rows is None:
-            self._rows = [] if self._frame is None else [_row(r) for r in self._frame.collect()]
+            rows = [] if self._frame is None else _collected(self._frame.collect)
+            self._rows = [_row(r) for r in rows]
         rows, self._next = self._rows[self._next :], len(self._rows)
         return rows
 
@@ -213,7 +214,7 @@ class SparkRelation:
         return self._rows[self._next - 1]
 
     def to_arrow_table(self) -> pa.Table:
-        return self._frame.toArrow()
+        return _collected(self._frame.toArrow)
 
     fetch_arrow_table = to_arrow_table
 
@@ -224,6 +225,28 @@ class SparkRelation:
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_size))
 
     fetch_record_batch = to_arrow_reader
+
+
+# what Spark says when a result outgrows the driver: a task's result evicted before the
+# driver fetched it, the driver's heap, or its cap on results (a local driver runs the tasks
+# too, in Spark's default 1 GB)
+_DRIVER_MEMORY_SIGNS = ("TaskResultLost", "OutOfMemoryError", "spark.driver.maxResultSize")
+
+
+def _collected(collect):
+    """collect() of a result, a driver out of memory said as such, with the setting to raise."""
+    try:
+        return collect()
+    except Exception as error:
+        text = str(error)
+        sign = next((s for s in _DRIVER_MEMORY_SIGNS if s in text), None)
+        if sign is None:
+            raise
+        raise MemberkitError(
+            f"Spark's driver could not hold the report's result ({sign})",
+            hint="give the driver more memory, e.g. --spark-conf spark.driver.memory=4g (and "
+            "--spark-conf spark.driver.maxResultSize=2g if Spark names that setting)",
+        ) from error
 
 
 def _row(row) -> tuple:
